@@ -1,0 +1,35 @@
+# Two commands on a fresh machine:
+#   make run   - set up, then open the dashboard on the embedded store (demo alliance on first run)
+#   make test  - set up, then run every test
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test setup setup-dev bench clean
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py
+
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+bench: $(VENV)/.runtime
+	$(PY) cli.py bench
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,99 @@
+"""Command line for data stewards: `python cli.py --help`.
+
+Every command takes `--database URL` (default: DATABASE_URL, else the embedded SQLite store).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from data.db import get_engine, upgrade
+
+MAX_PROBLEMS_SHOWN = 200
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL", help="database URL (default: DATABASE_URL, else the embedded SQLite store)")
+
+
+def _print_result(result, action: str) -> int:
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    if result.problems:
+        shown = result.problems[:MAX_PROBLEMS_SHOWN]
+        print(f"{len(result.problems)} problem(s) found in {result.source}; nothing was written:", file=sys.stderr)
+        for problem in shown:
+            print(f"  {problem}", file=sys.stderr)
+        if len(result.problems) > len(shown):
+            print(f"  … and {len(result.problems) - len(shown)} more", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{name} {rows:,}" for name, rows in result.row_counts.items())
+    rate = f" ({result.rows / result.seconds:,.0f} rows/s)" if result.seconds > 0 else ""
+    print(f"{action} {result.rows:,} rows in {result.seconds:.1f} s{rate}: {counts}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from data.importer import import_package
+
+    engine = get_engine(args.database)
+    result = import_package(args.path, engine)
+    code = _print_result(result, "imported")
+    if code == 0:
+        print(f"into {engine.url.render_as_string(hide_password=True)}")
+    return code
+
+
+def cmd_validate(args) -> int:
+    from data.importer import validate
+
+    engine = get_engine(args.database) if args.database else None
+    _, result = validate(args.path, engine)
+    return _print_result(result, "valid:")
+
+
+def cmd_migrate(args) -> int:
+    engine = get_engine(args.database)
+    upgrade(engine)
+    print(f"schema up to date in {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cli.py", description="Alliance dashboard: import and manage the data store.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    imp = commands.add_parser("import", help="validate and import a data package (folder, .zip or .xlsx)")
+    imp.add_argument("path")
+    _add_database(imp)
+    imp.set_defaults(func=cmd_import)
+
+    val = commands.add_parser("validate", help="check a data package without writing anything")
+    val.add_argument("path")
+    val.add_argument("--database", metavar="URL", help="also check references against this store")
+    val.set_defaults(func=cmd_validate)
+
+    mig = commands.add_parser("migrate", help="create the schema or bring it up to date")
+    _add_database(mig)
+    mig.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a database that is down must read as a sentence, not a traceback
+        from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+        if isinstance(exc, (OperationalError, SQLAlchemyError)):
+            message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            print(f"error: the database could not be used: {message}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

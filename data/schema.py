@@ -1,0 +1,151 @@
+"""The one schema of the store (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Changes to it go through an Alembic migration in `data/migrations/versions/`.
+
+How values are kept:
+- A suppressed count is NULL with its `*_suppressed` flag set: never zero, never dropped.
+  A NULL without the flag is missing.
+- An outcome rate is kept as `rate_low`/`rate_high` percent. For a row given as numerator and
+  denominator both equal the exact rate; for a row given as a range or bound (`90-94`, `GE95`)
+  they are the range's limits, and `numerator` stays NULL because it is not known.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text,
+)
+
+metadata = MetaData()
+
+ID = String(64)
+
+regions = Table(
+    "regions", metadata,
+    Column("region_id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("k12_enrollment", Integer, nullable=False),
+    Column("low_income_pct", Float),
+    Column("geometry", Text),  # GeoJSON geometry, WGS84, simplified for display
+    Column("geometry_source", String(16)),  # "county" (built in) or "package"
+    Column("centroid_lon", Float),
+    Column("centroid_lat", Float),
+)
+
+partners = Table(
+    "partners", metadata,
+    Column("partner_id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("sector", String(32), nullable=False),
+    Column("region_id", ID),
+    Column("joined_on", Date),
+    Column("left_on", Date),
+)
+
+programs = Table(
+    "programs", metadata,
+    Column("program_id", ID, primary_key=True),
+    Column("partner_id", ID, nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("program_type", String(32), nullable=False),
+    Column("grade_band", String(16), nullable=False),
+    Column("start_on", Date),
+    Column("end_on", Date),
+)
+
+# A site is keyed by program, region and site name ("" when the package gives none), so that
+# re-importing the same sites replaces them.
+program_sites = Table(
+    "program_sites", metadata,
+    Column("program_id", ID, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("site_name", String(200), primary_key=True),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("seats", Integer, nullable=False),
+    Index("ix_program_sites_region", "region_id"),
+)
+
+participation = Table(
+    "participation", metadata,
+    Column("program_id", ID, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("quarter", String(7), primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("participants", Integer),
+    Column("participants_suppressed", Boolean, nullable=False),
+    Index("ix_participation_quarter_group", "quarter", "student_group", "region_id"),
+)
+
+indicators = Table(
+    "indicators", metadata,
+    Column("indicator_id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("higher_is_better", Boolean, nullable=False),
+    Column("description", Text),
+)
+
+outcomes = Table(
+    "outcomes", metadata,
+    Column("indicator_id", ID, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("school_year", String(7), primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("numerator", Integer),
+    Column("numerator_suppressed", Boolean, nullable=False),
+    Column("denominator", Integer),
+    Column("denominator_suppressed", Boolean, nullable=False),
+    Column("rate_low", Float),
+    Column("rate_high", Float),
+    Index("ix_outcomes_year_indicator_group", "school_year", "indicator_id", "student_group"),
+)
+
+pathway = Table(
+    "pathway", metadata,
+    Column("cohort", Integer, primary_key=True),
+    Column("stage_order", Integer, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("stage", Text, nullable=False),
+    Column("students", Integer),
+    Column("students_suppressed", Boolean, nullable=False),
+    Index("ix_pathway_cohort_group", "cohort", "student_group"),
+)
+
+# region_id is "" for an alliance-wide target so that it can be part of the key.
+targets = Table(
+    "targets", metadata,
+    Column("measure", ID, primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("target", Float, nullable=False),
+)
+
+student_groups = Table(
+    "student_groups", metadata,
+    Column("group_id", ID, primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("reference_group_id", ID),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("import_id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),  # "imported" (rejected packages write nothing)
+    Column("row_counts", Text, nullable=False),  # JSON: {"regions": 8, ...} rows in the package
+    Column("warnings", Text, nullable=False),  # JSON list of warning sentences
+)
+
+# Contract tables in the order they must be imported (parents first).
+CONTRACT_TABLES = (
+    "groups", "regions", "partners", "programs", "program_sites", "participation",
+    "indicators", "outcomes", "pathway", "targets",
+)
+TABLE_FOR_FILE = {"groups": student_groups, **{t.name: t for t in (
+    regions, partners, programs, program_sites, participation, indicators, outcomes, pathway, targets)}}
