@@ -1,0 +1,177 @@
+"""Small-number suppression: the one engine every query uses before data leaves `queries/`.
+
+Rules (shared/BRIEF.md, "Small numbers are protected"):
+- Primary: a count from 1 to threshold-1 is suppressed; a rate is suppressed when its
+  denominator is below the threshold (its numerator and denominator with it). A zero reveals no
+  one and stays visible, so "no participants at all" can still be seen on a map.
+- Complementary: where parts add up to a shown total (economically disadvantaged + not = all
+  students; regions add up to the alliance), a single suppressed part could be recovered by
+  subtraction, so a second part is suppressed too: the smallest shown non-zero part, or the
+  total when no such part exists. This repeats until every relation with a shown total has no
+  suppressed part or at least two.
+
+Suppressed values become NaN with a `<column>_suppressed` flag set, so they can never be drawn
+as zero and are told apart from missing values (NaN without the flag).
+
+The threshold defaults to 10; a deployment sets another with SUPPRESSION_THRESHOLD (an
+environment variable or a Streamlit secret).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from domain.vocabulary import BUILT_IN_GROUPS
+
+DEFAULT_THRESHOLD = 10
+
+
+def threshold() -> int:
+    value = os.environ.get("SUPPRESSION_THRESHOLD")
+    if value is None:
+        from data.db import _streamlit_secret
+
+        value = _streamlit_secret("SUPPRESSION_THRESHOLD")
+    try:
+        return max(1, int(value)) if value is not None else DEFAULT_THRESHOLD
+    except ValueError:
+        return DEFAULT_THRESHOLD
+
+
+def suppressed_label(limit: int | None = None) -> str:
+    return f"suppressed (fewer than {limit or threshold()})"
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Rows that share every other key column, and whose `part` values add up to the row whose
+    `part` value is `total`. `parts=None` means every other value of `part`."""
+
+    part: str
+    total: str
+    parts: tuple[str, ...] | None = None
+
+
+def _group_partitions() -> tuple[Partition, ...]:
+    pairs = []
+    for group in BUILT_IN_GROUPS:
+        ref = group.reference_group_id
+        if ref and group.group_id < ref:
+            pairs.append(Partition("student_group", "all", (group.group_id, ref)))
+    races = tuple(g.group_id for g in BUILT_IN_GROUPS if g.category == "race_ethnicity")
+    return (*pairs, Partition("student_group", "all", races))
+
+
+# Student groups that add up to all students: each complementary pair, and the race groups.
+GROUP_PARTITIONS = _group_partitions()
+ALLIANCE_TOTAL = "__alliance__"
+# Regions add up to the alliance-wide row, whose region_id is ALLIANCE_TOTAL.
+REGION_PARTITION = Partition("region_id", ALLIANCE_TOTAL)
+
+
+def primary_mask(values: pd.Series, limit: int) -> pd.Series:
+    """Counts from 1 to limit-1."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    return ((numeric > 0) & (numeric < limit)).fillna(False).astype(bool)
+
+
+def suppress_counts(
+    frame: pd.DataFrame, column: str, keys: Sequence[str] = (), partitions: Iterable[Partition] = (),
+    limit: int | None = None, also: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Suppress a count column (primary and complementary).
+
+    `keys` are the columns that identify a cell (e.g. region_id, student_group, quarter); rows in
+    a partition share every key but the partition's `part`. Values already suppressed upstream
+    (a True `<column>_suppressed` flag, e.g. `*` in the source file) stay suppressed and count
+    as suppressed parts. `also` names columns hidden together with the count (e.g. a rate
+    computed from it).
+    """
+    limit = limit or threshold()
+    out = frame.copy()
+    flag = f"{column}_suppressed"
+    upstream = out[flag].fillna(False).astype(bool) if flag in out else pd.Series(False, index=out.index)
+    hidden = upstream | primary_mask(out[column], limit)
+    hidden = _complementary(out, column, hidden, list(keys), list(partitions))
+    out[flag] = hidden
+    out.loc[hidden, column] = np.nan
+    for other in also:
+        out.loc[hidden, other] = np.nan
+    return out
+
+
+def suppress_rates(
+    frame: pd.DataFrame, numerator: str = "numerator", denominator: str = "denominator",
+    rate_columns: Sequence[str] = ("rate",), keys: Sequence[str] = (), partitions: Iterable[Partition] = (),
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Suppress rates whose denominator is below the limit, with their numerator and denominator;
+    then complementary suppression on the denominators, so that no hidden denominator (or the
+    numerator that goes with it) can be recovered from a total and its other parts.
+
+    Adds a `suppressed` flag column for the row.
+    """
+    limit = limit or threshold()
+    out = frame.copy()
+    den = pd.to_numeric(out[denominator], errors="coerce")
+    upstream = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
+    hidden = upstream | ((den < limit) & den.notna()).astype(bool)
+    hidden = _complementary(out, denominator, hidden, list(keys), list(partitions))
+    out["suppressed"] = hidden
+    for column in (numerator, denominator, *rate_columns):
+        if column in out:
+            out[column] = out[column].astype("float64")
+            out.loc[hidden, column] = np.nan
+    return out
+
+
+def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition]) -> pd.Series:
+    if not partitions or frame.empty:
+        return hidden
+    hidden = hidden.copy()
+    values = pd.to_numeric(frame[column], errors="coerce").fillna(0)
+    changed = True
+    while changed:
+        changed = False
+        for partition in partitions:
+            changed |= _close_one_partition(frame, values, hidden, keys, partition)
+    return hidden
+
+
+def _close_one_partition(frame, values, hidden, keys, partition) -> bool:
+    """Suppress a second cell in every relation of this partition that has a shown total and
+    exactly one suppressed part. Returns whether anything changed."""
+    part_values = frame[partition.part]
+    is_total = part_values == partition.total
+    is_part = part_values.isin(partition.parts) if partition.parts is not None else ~is_total
+    fixed = [k for k in keys if k != partition.part]
+    relation = (frame.groupby(fixed, sort=False, dropna=False).ngroup() if fixed
+                else pd.Series(0, index=frame.index))
+    shown_total = (is_total & ~hidden).groupby(relation).any()
+    hidden_parts = (is_part & hidden).groupby(relation).sum()
+    exposed = shown_total & (hidden_parts == 1)
+    if not exposed.any():
+        return False
+    in_exposed = relation.isin(exposed[exposed].index)
+    candidates = pd.DataFrame({"relation": relation, "value": values, "order": np.arange(len(frame))})[
+        in_exposed & is_part & ~hidden & (values > 0)
+    ]
+    # The smallest shown non-zero part of each exposed relation becomes the complement.
+    complement = candidates.sort_values(["value", "order"]).drop_duplicates("relation")
+    hidden[complement.index] = True
+    without_candidate = set(exposed[exposed].index) - set(complement["relation"])
+    if without_candidate:
+        hidden[is_total & relation.isin(without_candidate)] = True
+    return True
+
+
+def with_alliance_total(frame: pd.DataFrame, column: str, by: Sequence[str], region: str = "region_id") -> pd.DataFrame:
+    """Append alliance-wide rows (region_id = ALLIANCE_TOTAL) summing `column` over regions, so
+    that REGION_PARTITION can protect regional values against subtraction from the total."""
+    totals = frame.groupby(list(by), dropna=False, as_index=False)[column].sum(min_count=1)
+    totals[region] = ALLIANCE_TOTAL
+    return pd.concat([frame, totals], ignore_index=True)
