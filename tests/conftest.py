@@ -63,3 +63,41 @@ def store(store_url):
 def package_dir(tmp_path):
     """A small valid package in a fresh folder; tests break it in their own ways."""
     return write_package(tmp_path / "package")
+
+
+# --- the demo store, a server on it, and an offline browser -------------------------------
+
+@pytest.fixture(scope="session")
+def demo_store_url(tmp_path_factory) -> str:
+    """A SQLite store holding the demo alliance, built once per test session."""
+    from data.demo import load_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    result = load_demo(get_engine(url))
+    assert result.ok, result.problems[:5]
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_store_url):
+    """Base URL of a Streamlit server on the demo store."""
+    from tests.browser import StreamlitServer
+
+    server = StreamlitServer(demo_store_url)
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def offline_browser():
+    """Debian's chromium under Playwright (requests beyond localhost are blocked per visit)."""
+    from tests.browser import CHROMIUM, CHROMIUM_FLAGS, chromium_available
+
+    if not chromium_available():
+        unavailable("chromium or playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()

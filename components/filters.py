@@ -1,0 +1,110 @@
+"""Shared filters, mirrored in the URL so that a link reopens the same view.
+
+Every filter is a select box whose value lives in three places kept in step: the widget, a
+session value that survives switching pages, and a query parameter (`?region=47037&year=2024-25`).
+A link's query parameter wins on arrival; an unknown value falls back to the default.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import streamlit as st
+
+from components.store import run
+from queries import meta
+from queries.common import ALLIANCE
+
+LOCALE_SCOPE_LABELS = {"locale:rural": "Rural regions", "locale:nonrural": "Non-rural regions"}
+
+
+def synced_select(
+    name: str, label: str, options: Sequence[str], default: str | None = None,
+    format_func: Callable[[str], str] = str, container=None, help: str | None = None,
+) -> str | None:
+    """A select box bound to query parameter `name`; returns the chosen option."""
+    options = list(options)
+    if not options:
+        st.query_params.pop(name, None)
+        return None
+    widget_key, state_key = f"_filter_widget_{name}", f"_filter_{name}"
+    fallback = default if default in options else options[0]
+    requested = st.query_params.get(name)
+    if widget_key not in st.session_state or st.session_state[widget_key] not in options:
+        remembered = st.session_state.get(state_key)
+        st.session_state[widget_key] = (
+            requested if requested in options else remembered if remembered in options else fallback
+        )
+    elif requested in options and requested != st.session_state.get(state_key):
+        # The URL changed under us (browser back/forward, or a story step): follow it.
+        st.session_state[widget_key] = requested
+    value = (container or st.sidebar).selectbox(label, options, key=widget_key, format_func=format_func, help=help)
+    st.session_state[state_key] = value
+    st.query_params[name] = value
+    return value
+
+
+@dataclass(frozen=True)
+class Filters:
+    region: str | None = None  # ALLIANCE, a region_id, or a LOCALE_SCOPES key
+    year: str | None = None  # school year, e.g. 2024-25
+    quarter: str | None = None  # e.g. 2025-Q3
+    group: str | None = None  # student group id
+
+    @property
+    def region_label(self) -> str:
+        return scope_label(self.region)
+
+
+def scope_label(scope: str | None) -> str:
+    if scope in (None, ALLIANCE):
+        return "Alliance-wide"
+    if scope in LOCALE_SCOPE_LABELS:
+        return LOCALE_SCOPE_LABELS[scope]
+    names = _region_names()
+    return names.get(scope, scope)
+
+
+def _region_names() -> dict[str, str]:
+    regions = run(meta.region_list)
+    return dict(zip(regions["region_id"], regions["name"]))
+
+
+def group_labels() -> dict[str, str]:
+    groups = run(meta.group_list)
+    return dict(zip(groups["group_id"], groups["label"]))
+
+
+def school_year_label(year: str) -> str:
+    """`2024-25` reads `2024–25`."""
+    return year.replace("-", "–")
+
+
+def quarter_label(quarter: str) -> str:
+    """`2025-Q3` reads `2025 Q3`."""
+    return quarter.replace("-", " ")
+
+
+def period_span(values: Sequence, label: Callable = str) -> str:
+    """`2019–20 to 2024–25 (6)`, or `none`."""
+    return f"{label(values[0])} to {label(values[-1])} ({len(values)})" if values else "none"
+
+
+def shared_filters(uses: Sequence[str] = ("region", "year", "quarter", "group"), locale_scopes: bool = False) -> Filters:
+    """Render the shared filters a page uses in the sidebar and return their values."""
+    chosen: dict[str, str | None] = {}
+    st.sidebar.markdown("**Filters**")
+    if "region" in uses:
+        names = _region_names()
+        options = [ALLIANCE] + (list(LOCALE_SCOPE_LABELS) if locale_scopes else []) + list(names)
+        chosen["region"] = synced_select("region", "Area", options, ALLIANCE, scope_label)
+    if "year" in uses:
+        years = run(meta.school_years)
+        chosen["year"] = synced_select("year", "School year", years, years[-1] if years else None, school_year_label)
+    if "quarter" in uses:
+        quarters = run(meta.quarters)
+        chosen["quarter"] = synced_select("quarter", "Quarter", quarters, quarters[-1] if quarters else None, quarter_label)
+    if "group" in uses:
+        labels = group_labels()
+        chosen["group"] = synced_select("group", "Student group", list(labels), "all", lambda g: labels.get(g, g))
+    return Filters(**chosen)

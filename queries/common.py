@@ -1,0 +1,31 @@
+"""Pieces every query module shares: the area scope as a SQL condition, and period helpers."""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, select, true
+
+from data.schema import regions
+
+ALLIANCE = "all"
+LOCALE_SCOPES = {"locale:rural": ("rural",), "locale:nonrural": ("city", "suburb", "town")}
+
+
+def scope_condition(region_column, scope: str | None) -> ColumnElement[bool]:
+    """Rows of an area: alliance-wide (`all` or None), a locale scope, or one region_id."""
+    if scope in (None, ALLIANCE):
+        return true()
+    if scope in LOCALE_SCOPES:
+        in_locale = select(regions.c.region_id).where(regions.c.locale.in_(LOCALE_SCOPES[scope]))
+        return region_column.in_(in_locale)
+    return region_column == scope
+
+
+def previous_quarter(quarter: str) -> str:
+    """`2025-Q1` -> `2024-Q4`."""
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}"
+
+
+def previous_school_year(year: str) -> str:
+    """`2024-25` -> `2023-24`."""
+    start = int(year[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"

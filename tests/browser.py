@@ -1,0 +1,150 @@
+"""Browser-test harness: a real Streamlit server on a store, and Debian's chromium driven by
+Playwright with every non-localhost request blocked and recorded.
+
+Use the fixtures from tests/conftest.py: `demo_server` (base URL of a server on the demo store)
+and `offline_browser`, then `visit(browser, url)` which returns a `Visit` once the app has
+finished running, holding the console errors and any request that tried to leave localhost.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def chromium_available() -> bool:
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        return False
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run app.py` on a free port, pointed at `database_url`."""
+
+    def __init__(self, database_url: str, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode(errors="replace")
+                raise RuntimeError(f"streamlit exited early:\n{output}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not become healthy in time")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@dataclass
+class Visit:
+    page: object  # playwright Page
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def error_boxes(self) -> list[str]:
+        return [box.inner_text() for box in self.page.query_selector_all('[data-testid="stException"]')]
+
+    def plot_count(self) -> int:
+        return self.page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+
+    def figure_data(self, index: int = 0) -> list[dict]:
+        """The traces of the index-th drawn Plotly figure, as the browser holds them."""
+        return self.page.evaluate(
+            """(i) => {
+                const plot = document.querySelectorAll('.js-plotly-plot')[i];
+                const decode = (v) => ArrayBuffer.isView(v) ? Array.from(v) : v;
+                return plot._fullData.map(t => {
+                    const out = {};
+                    for (const k of ['type', 'name', 'x', 'y', 'z', 'locations', 'text', 'customdata', 'lat', 'lon', 'visible']) {
+                        if (t[k] !== undefined) out[k] = Array.isArray(t[k]) || ArrayBuffer.isView(t[k]) ? Array.from(t[k], decode) : t[k];
+                    }
+                    return out;
+                });
+            }""",
+            index,
+        )
+
+
+def new_visit(browser, url: str, wait_for_plots: int = 0, timeout_ms: int = 60_000) -> Visit:
+    """Open `url` in a fresh context with the network blocked beyond localhost; wait until the
+    app has run (and, if asked, until that many Plotly figures are drawn)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    visit = Visit(page=context.new_page())
+
+    def route(route_request):
+        host = urlparse(route_request.request.url).hostname or ""
+        if host in LOCAL_HOSTS or route_request.request.url.startswith(("data:", "blob:")):
+            route_request.continue_()
+        else:
+            visit.outside_requests.append(route_request.request.url)
+            route_request.abort()
+
+    context.route("**/*", route)
+    visit.page.on("console", lambda msg: visit.console_errors.append(msg.text) if msg.type == "error" else None)
+    visit.page.on("pageerror", lambda exc: visit.console_errors.append(str(exc)))
+    visit.page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    wait_until_idle(visit.page, timeout_ms)
+    if wait_for_plots:
+        visit.page.wait_for_function(
+            "(n) => document.querySelectorAll('.js-plotly-plot').length >= n && "
+            "Array.from(document.querySelectorAll('.js-plotly-plot')).every(p => p._fullData)",
+            arg=wait_for_plots, timeout=timeout_ms,
+        )
+    return visit
+
+
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """The app is mounted and no script run is in progress."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') !== 'running'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(300)
