@@ -59,6 +59,22 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from pathlib import Path
+
+    from data import demo
+
+    if args.out:
+        folder = demo.write_demo_package(Path(args.out) / demo.DEMO_SOURCE, args.seed)
+        print(f"wrote the synthetic demo package to {folder}")
+        return 0
+    engine = get_engine(args.database)
+    code = _print_result(demo.load_demo(engine, args.seed), "imported the synthetic demo alliance:")
+    if code == 0:
+        print(f"into {engine.url.render_as_string(hide_password=True)}")
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Alliance dashboard: import and manage the data store.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     mig = commands.add_parser("migrate", help="create the schema or bring it up to date")
     _add_database(mig)
     mig.set_defaults(func=cmd_migrate)
+
+    dem = commands.add_parser("demo", help="import the synthetic demo alliance (or, with --out, only write its package)")
+    dem.add_argument("--seed", type=int, default=2025, help="random seed; the same seed gives the same data (default 2025)")
+    dem.add_argument("--out", metavar="DIR", help="write the package folder into DIR instead of importing it")
+    _add_database(dem)
+    dem.set_defaults(func=cmd_demo)
     return parser
 
 
