@@ -118,7 +118,7 @@ def upgrade(engine: Engine) -> None:
 
 @dataclass(frozen=True)
 class StoreStatus:
-    state: str  # "unreachable", "uninitialised", "outdated", "empty" or "ready"
+    state: str  # "unreachable", "uninitialised", "outdated", "damaged", "empty" or "ready"
     url: str
     detail: str = ""
 
@@ -135,16 +135,25 @@ def store_status(url: str | None = None) -> StoreStatus:
         engine = get_engine(resolved)
         revision = current_revision(engine)
     except Exception as exc:  # any driver error means the same thing to a user: cannot reach it
-        return StoreStatus("unreachable", shown, _first_line(exc))
+        return StoreStatus("unreachable", shown, first_line(exc))
     if revision is None:
         return StoreStatus("uninitialised", shown)
     if revision != head_revision():
         return StoreStatus("outdated", shown, f"schema {revision}, this version needs {head_revision()}")
-    with engine.connect() as conn:
-        has_regions = conn.execute(text("SELECT 1 FROM regions LIMIT 1")).first() is not None
+    from data.schema import metadata
+
+    try:
+        with engine.connect() as conn:
+            missing = sorted(set(metadata.tables) - set(inspect(conn).get_table_names()))
+            if missing:
+                return StoreStatus("damaged", shown, "missing table(s): " + ", ".join(missing))
+            has_regions = conn.execute(text("SELECT 1 FROM regions LIMIT 1")).first() is not None
+    except Exception as exc:
+        return StoreStatus("unreachable", shown, first_line(exc))
     return StoreStatus("ready" if has_regions else "empty", shown)
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
+    """The driver's own message, one line, for a readable error."""
     message = str(getattr(exc, "orig", None) or exc).strip()
     return message.splitlines()[0] if message else type(exc).__name__

@@ -8,6 +8,7 @@ finished running, holding the console errors and any request that tried to leave
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -86,6 +87,22 @@ class Visit:
     page: object  # playwright Page
     console_errors: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
+
+    def unexpected_console_errors(self) -> list[str]:
+        """Console errors, less the 404s of Streamlit's own base-path probe: opened at a page URL
+        such as /data, its frontend first asks /data/_stcore/health and /data/_stcore/host-config,
+        then falls back to /_stcore/. Any other failed request still counts."""
+        probes = [r for r in self.failed_responses if re.search(r"^404 .+/[^/]+/_stcore/(health|host-config)$", r)]
+        errors = list(self.console_errors)
+        for _ in probes:
+            for message in errors:
+                if "Failed to load resource" in message and "404" in message:
+                    errors.remove(message)
+                    break
+        if len(probes) != len(self.failed_responses):
+            errors += [r for r in self.failed_responses if r not in probes]
+        return errors
 
     def error_boxes(self) -> list[str]:
         return [box.inner_text() for box in self.page.query_selector_all('[data-testid="stException"]')]
@@ -128,6 +145,7 @@ def new_visit(browser, url: str, wait_for_plots: int = 0, timeout_ms: int = 60_0
     context.route("**/*", route)
     visit.page.on("console", lambda msg: visit.console_errors.append(msg.text) if msg.type == "error" else None)
     visit.page.on("pageerror", lambda exc: visit.console_errors.append(str(exc)))
+    visit.page.on("response", lambda r: visit.failed_responses.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     visit.page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
     wait_until_idle(visit.page, timeout_ms)
     if wait_for_plots:
@@ -140,10 +158,11 @@ def new_visit(browser, url: str, wait_for_plots: int = 0, timeout_ms: int = 60_0
 
 
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
-    """The app is mounted and no script run is in progress."""
+    """The app has connected and finished its script run (the state goes initial -> running ->
+    notRunning), with no run in progress."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') !== 'running'"
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
         " && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=timeout_ms,
     )

@@ -1,0 +1,26 @@
+"""Alliance dashboard: `streamlit run app.py`.
+
+The entry point checks the store, labels demo data, and hands over to the page chosen in the
+navigation. Pages live in `pages/` and stay thin: they read filters and compose components.
+"""
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from components import store
+from components.layout import demo_banner
+
+# A local favicon: a :material/...: page icon makes the browser fetch it from Google's servers.
+st.set_page_config(page_title="STEM alliance dashboard", page_icon="static/favicon.png", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+]
+
+page = st.navigation(PAGES)
+store.gate()
+try:
+    demo_banner(store.run(store.is_demo))
+    page.run()
+except SQLAlchemyError as exc:  # e.g. the server went away mid-session
+    store.show_store_error(exc)

@@ -1,0 +1,105 @@
+"""Streamlit's view of the store: the cached engine, cached queries, and the gate that turns a
+missing, empty, unreachable or outdated store into a readable message instead of a traceback."""
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Callable
+
+import streamlit as st
+
+from data.db import database_url, first_line, get_engine, store_status
+
+AUTOLOAD_DEMO = os.environ.get("ALLIANCE_AUTOLOAD_DEMO", "1") != "0"
+
+
+def engine():
+    return get_engine(database_url())
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _data_version(url: str) -> int:
+    from queries.meta import data_version
+
+    return data_version(get_engine(url))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(module: str, name: str, url: str, version: int, params: tuple):
+    function = getattr(importlib.import_module(module), name)
+    return function(get_engine(url), **dict(params))
+
+
+def run(query: Callable, **params):
+    """Run a function of `queries/` with caching keyed by its parameters and the data version,
+    so a new import is seen within seconds and repeated views cost nothing."""
+    url = database_url()
+    return _cached(query.__module__, query.__name__, url, _data_version(url), tuple(sorted(params.items())))
+
+
+def clear_caches() -> None:
+    _cached.clear()
+    _data_version.clear()
+
+
+def gate() -> None:
+    """Stop the page with a clear message unless the store can be read; load the demo into an
+    empty store on first run."""
+    status = store_status()
+    if status.state == "unreachable":
+        st.error(
+            f"**The data store cannot be reached.** The dashboard tried `{status.url}` and got: "
+            f"{status.detail}\n\nCheck that the database server is running and that `DATABASE_URL` "
+            "is right, then reload this page."
+        )
+        st.stop()
+    if status.state == "outdated":
+        st.error(
+            f"**The data store uses an older schema** ({status.detail}). Bring it up to date with "
+            "`python cli.py migrate` (add `--database URL` for a shared database), then reload."
+        )
+        st.stop()
+    if status.state == "damaged":
+        st.error(
+            f"**The data store is incomplete** ({status.detail}) at `{status.url}`. Restore it from a "
+            "backup, or start a new store and import your data package again."
+        )
+        st.stop()
+    if status.state in ("uninitialised", "empty"):
+        if not AUTOLOAD_DEMO:
+            st.info(
+                "**The data store is empty.** Import your alliance's data package with "
+                "`python cli.py import PATH`, or load the demo alliance with `python cli.py demo`."
+            )
+            st.stop()
+        _load_demo()
+
+
+def show_store_error(exc: Exception) -> None:
+    """A database error met while drawing a page, as a sentence instead of a traceback."""
+    st.error(
+        f"**The data store could not be read** (`{first_line(exc)}`). If the database server was "
+        "restarted or the store is being imported into, reload the page in a moment."
+    )
+
+
+def _load_demo() -> None:
+    from data.demo import load_demo
+
+    with st.status("First run: loading the demo alliance (synthetic data)…", expanded=True) as progress:
+        st.write("Writing the demo data package and importing it through the regular importer.")
+        result = load_demo(engine())
+        if not result.ok:
+            progress.update(label="The demo alliance could not be loaded", state="error")
+            for problem in result.problems[:20]:
+                st.write(str(problem))
+            st.stop()
+        progress.update(label=f"Demo alliance loaded: {result.rows:,} rows", state="complete")
+    clear_caches()
+
+
+def is_demo(engine) -> bool:
+    """Whether the store's latest import is the built-in demo alliance."""
+    from data.demo import is_demo as latest_import_is_demo
+
+    return latest_import_is_demo(engine)
