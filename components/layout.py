@@ -1,0 +1,32 @@
+"""Page furniture every page shares: the demo label, and charts that always come with a
+caption sentence and their numbers as a table and a CSV download."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def demo_banner(is_demo: bool) -> None:
+    if is_demo:
+        st.info(
+            "**Demo data.** You are looking at the *Ridge & Valley STEM Alliance*, a synthetic "
+            "alliance on real county geography. None of these numbers describe real students. "
+            "Import your own data package from the command line (see the **Data** page).",
+            icon=":material/science:",
+        )
+
+
+def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: str | None = None) -> None:
+    """A chart, its one-sentence caption, and its numbers (table + CSV) behind it."""
+    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
+    st.caption(caption)
+    with st.expander("Numbers behind this chart"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        download_csv(table, filename or f"{key}.csv", key=f"csv_{key}")
+
+
+def download_csv(table: pd.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:
+    st.download_button(label, table.to_csv(index=False).encode("utf-8"), file_name=filename,
+                       mime="text/csv", key=key)
