@@ -101,6 +101,41 @@ outcomes = Table(
     Index("ix_outcomes_year_indicator_group", "school_year", "indicator_id", "student_group"),
 )
 
+# Pooled outcome sums per indicator, school year, student group and region locale, rebuilt by
+# `data.rollup.rebuild_outcome_rollup` inside every import, so that alliance-wide, rural and
+# non-rural figures never scan `outcomes`. Sums cover the rows that can be pooled (neither
+# suppressed at source nor missing); a range-coded rate contributes numerator bounds
+# rate_low*den/100 .. rate_high*den/100. `threshold` is the suppression threshold that
+# `outcome_complements` was computed with.
+outcome_rollup = Table(
+    "outcome_rollup", metadata,
+    Column("indicator_id", ID, primary_key=True),
+    Column("school_year", String(7), primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("locale", String(8), primary_key=True),
+    Column("source_rows", Integer, nullable=False),
+    Column("pooled_rows", Integer, nullable=False),
+    Column("suppressed_rows", Integer, nullable=False),
+    Column("ranged_rows", Integer, nullable=False),
+    Column("denominator", Integer, nullable=False),
+    Column("numerator_low", Float, nullable=False),
+    Column("numerator_high", Float, nullable=False),
+    Column("threshold", Integer, nullable=False),
+)
+
+# Cells hidden by complementary suppression (not by their own small size), decided once per
+# import over every region and the alliance, rural and non-rural totals together, so that no
+# page can subtract its way to a protected value. region_id is a region, `__alliance__`,
+# `locale:rural` or `locale:nonrural`.
+outcome_complements = Table(
+    "outcome_complements", metadata,
+    Column("indicator_id", ID, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("school_year", String(7), primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("threshold", Integer, nullable=False),
+)
+
 pathway = Table(
     "pathway", metadata,
     Column("cohort", Integer, primary_key=True),

@@ -7,8 +7,9 @@ Rules (shared/BRIEF.md, "Small numbers are protected"):
 - Complementary: where parts add up to a shown total (economically disadvantaged + not = all
   students; regions add up to the alliance), a single suppressed part could be recovered by
   subtraction, so a second part is suppressed too: the smallest shown non-zero part, or the
-  total when no such part exists. This repeats until every relation with a shown total has no
-  suppressed part or at least two.
+  total when no such part exists. A hidden total whose parts are all shown would be their sum,
+  so one part is suppressed with it. This repeats until every relation with a shown total has
+  no suppressed part or at least two, and no hidden total has all its parts shown.
 
 Suppressed values become NaN with a `<column>_suppressed` flag set, so they can never be drawn
 as zero and are told apart from missing values (NaN without the flag).
@@ -54,6 +55,9 @@ class Partition:
     part: str
     total: str
     parts: tuple[str, ...] | None = None
+    # Name of a boolean column: rows where it is False are not parts of this partition (e.g. a
+    # region's value that was suppressed at source and so is not in the pooled total).
+    only_if: str | None = None
 
 
 def _group_partitions() -> tuple[Partition, ...]:
@@ -132,41 +136,71 @@ def suppress_rates(
 def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition]) -> pd.Series:
     if not partitions or frame.empty:
         return hidden
-    hidden = hidden.copy()
-    values = pd.to_numeric(frame[column], errors="coerce").fillna(0)
+    values = pd.to_numeric(frame[column], errors="coerce").fillna(0).to_numpy(dtype="float64")
+    hidden_array = hidden.to_numpy(dtype=bool).copy()
+    relations: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
+    prepared = [_prepare(frame, keys, partition, relations) for partition in partitions]
     changed = True
     while changed:
         changed = False
-        for partition in partitions:
-            changed |= _close_one_partition(frame, values, hidden, keys, partition)
-    return hidden
+        for is_total, is_part, relation, n_relations in prepared:
+            changed |= _close_one_partition(values, hidden_array, is_total, is_part, relation, n_relations)
+    return pd.Series(hidden_array, index=hidden.index)
 
 
-def _close_one_partition(frame, values, hidden, keys, partition) -> bool:
-    """Suppress a second cell in every relation of this partition that has a shown total and
-    exactly one suppressed part. Returns whether anything changed."""
+def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: dict):
+    """Masks of totals and parts, and each row's relation number (rows sharing every key but
+    the partition's part column), computed once per set of fixed keys."""
     part_values = frame[partition.part]
-    is_total = part_values == partition.total
-    is_part = part_values.isin(partition.parts) if partition.parts is not None else ~is_total
-    fixed = [k for k in keys if k != partition.part]
-    relation = (frame.groupby(fixed, sort=False, dropna=False).ngroup() if fixed
-                else pd.Series(0, index=frame.index))
-    shown_total = (is_total & ~hidden).groupby(relation).any()
-    hidden_parts = (is_part & hidden).groupby(relation).sum()
-    exposed = shown_total & (hidden_parts == 1)
+    is_total = (part_values == partition.total).to_numpy(dtype=bool).copy()
+    is_part = (part_values.isin(partition.parts) if partition.parts is not None else ~(part_values == partition.total))
+    is_part = is_part.to_numpy(dtype=bool).copy()
+    if partition.only_if is not None and partition.only_if in frame:
+        is_part &= frame[partition.only_if].fillna(False).to_numpy(dtype=bool)
+    fixed = tuple(k for k in keys if k != partition.part)
+    if fixed not in cache:
+        if fixed:
+            relation = frame.groupby(list(fixed), sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
+        else:
+            relation = np.zeros(len(frame), dtype=np.int64)
+        cache[fixed] = (relation, int(relation.max()) + 1 if len(relation) else 0)
+    relation, n_relations = cache[fixed]
+    return is_total, is_part, relation, n_relations
+
+
+def _close_one_partition(values, hidden, is_total, is_part, relation, n_relations) -> bool:
+    """Suppress one more cell in every relation of this partition that would give a hidden
+    value away: a shown total with exactly one hidden part, or a hidden total whose parts are
+    all shown. Returns whether anything changed."""
+    hidden_parts = np.bincount(relation[is_part & hidden], minlength=n_relations)
+    shown_total = np.bincount(relation[is_total & ~hidden], minlength=n_relations) > 0
+    hidden_total = np.bincount(relation[is_total & hidden], minlength=n_relations) > 0
+    exposed = (shown_total & (hidden_parts == 1)) | (hidden_total & ~shown_total & (hidden_parts == 0))
     if not exposed.any():
         return False
-    in_exposed = relation.isin(exposed[exposed].index)
-    candidates = pd.DataFrame({"relation": relation, "value": values, "order": np.arange(len(frame))})[
-        in_exposed & is_part & ~hidden & (values > 0)
-    ]
-    # The smallest shown non-zero part of each exposed relation becomes the complement.
-    complement = candidates.sort_values(["value", "order"]).drop_duplicates("relation")
-    hidden[complement.index] = True
-    without_candidate = set(exposed[exposed].index) - set(complement["relation"])
-    if without_candidate:
-        hidden[is_total & relation.isin(without_candidate)] = True
-    return True
+    rows = np.flatnonzero(exposed[relation] & is_part & ~hidden & (values > 0))
+    changed = False
+    if len(rows):
+        # The smallest shown non-zero part of each exposed relation becomes the complement.
+        order = np.lexsort((rows, values[rows], relation[rows]))
+        rows = rows[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = relation[rows][1:] != relation[rows][:-1]
+        chosen = rows[first]
+        hidden[chosen] = True
+        changed = True
+        served = np.zeros(n_relations, dtype=bool)
+        served[relation[chosen]] = True
+    else:
+        served = np.zeros(n_relations, dtype=bool)
+    # A relation with a shown total and no shown non-zero part left: hide its total.
+    without_candidate = exposed & shown_total & ~served
+    if without_candidate.any():
+        totals = is_total & ~hidden & without_candidate[relation]
+        if totals.any():
+            hidden[totals] = True
+            changed = True
+    return changed
 
 
 def with_alliance_total(frame: pd.DataFrame, column: str, by: Sequence[str], region: str = "region_id") -> pd.DataFrame:

@@ -1,0 +1,156 @@
+"""Pooled outcome rollup and store-wide complementary suppression, rebuilt inside every import.
+
+`outcome_rollup` holds, per indicator, school year, student group and region locale, the sums
+needed for a pooled rate (numerator bounds and denominator) over the rows that can be pooled,
+and how many rows were suppressed at source or range-coded. Alliance-wide, rural and non-rural
+figures are a handful of rollup rows instead of a scan of millions of outcomes.
+
+`outcome_complements` lists the cells that complementary suppression hides. It is decided once,
+over every region *and* the alliance, rural and non-rural totals together, because a value
+hidden in one view could otherwise be recovered by subtracting views from each other (a rural
+total minus the other rural regions, the alliance minus rural, all students minus one group).
+Cells hidden for their own small size are not stored: the query layer recomputes those with
+the threshold in force.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, bindparam, delete, select, text
+
+from data.schema import outcome_complements, outcome_rollup, outcomes
+from domain.suppression import GROUP_PARTITIONS, Partition, suppress_rates, threshold
+
+ALLIANCE_CELL = "__alliance__"
+RURAL_CELL, NONRURAL_CELL = "locale:rural", "locale:nonrural"
+AGGREGATE_CELLS = (ALLIANCE_CELL, RURAL_CELL, NONRURAL_CELL)
+CELL_KEYS = ["indicator_id", "school_year", "region_id", "student_group"]
+
+# A row can be pooled when it is not suppressed at source and its denominator and rate are known.
+_POOLED = (
+    "(NOT o.numerator_suppressed AND NOT o.denominator_suppressed AND o.denominator IS NOT NULL"
+    " AND (o.numerator IS NOT NULL OR (o.rate_low IS NOT NULL AND o.rate_high IS NOT NULL)))"
+)
+_ROLLUP_SQL = f"""
+INSERT INTO outcome_rollup (indicator_id, school_year, student_group, locale, source_rows, pooled_rows,
+    suppressed_rows, ranged_rows, denominator, numerator_low, numerator_high, threshold)
+SELECT o.indicator_id, o.school_year, o.student_group, r.locale,
+    COUNT(*),
+    SUM(CASE WHEN {_POOLED} THEN 1 ELSE 0 END),
+    SUM(CASE WHEN o.numerator_suppressed OR o.denominator_suppressed THEN 1 ELSE 0 END),
+    SUM(CASE WHEN {_POOLED} AND o.numerator IS NULL AND o.rate_low < o.rate_high THEN 1 ELSE 0 END),
+    COALESCE(SUM(CASE WHEN {_POOLED} THEN o.denominator END), 0),
+    COALESCE(SUM(CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_low * o.denominator / 100.0) END), 0),
+    COALESCE(SUM(CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_high * o.denominator / 100.0) END), 0),
+    :threshold
+FROM outcomes o JOIN regions r ON r.region_id = o.region_id
+GROUP BY o.indicator_id, o.school_year, o.student_group, r.locale
+"""
+
+
+def rebuild_outcome_rollup(conn: Connection, limit: int | None = None) -> None:
+    """Recompute the rollup and the complementary suppression from the whole store (call it
+    inside the import transaction, after the writes)."""
+    limit = limit or threshold()
+    conn.execute(delete(outcome_rollup))
+    conn.execute(delete(outcome_complements))
+    conn.execute(text(_ROLLUP_SQL), {"threshold": limit})
+    cells = read_cells(conn)
+    if cells.empty:
+        return
+    complements = complement_cells(cells, limit)
+    if not complements.empty:
+        rows = complements[CELL_KEYS].astype(str).assign(threshold=limit).to_dict("records")
+        conn.execute(outcome_complements.insert(), rows)
+
+
+def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.DataFrame:
+    """Every region cell (of these indicators and years, when given) with what suppression
+    needs: its poolable denominator, whether it was suppressed at source, and whether its
+    region is rural."""
+    conditions, params = [], {}
+    if indicator_ids is not None:
+        conditions.append("o.indicator_id IN :indicator_ids")
+        params["indicator_ids"] = list(indicator_ids)
+    if school_years is not None:
+        conditions.append("o.school_year IN :school_years")
+        params["school_years"] = list(school_years)
+    sql = f"""
+        SELECT o.indicator_id, o.school_year, o.region_id, o.student_group,
+               CASE WHEN {_POOLED} THEN o.denominator END AS denominator,
+               CASE WHEN o.numerator_suppressed OR o.denominator_suppressed THEN 1 ELSE 0 END AS source_suppressed,
+               CASE WHEN r.locale = 'rural' THEN 1 ELSE 0 END AS rural
+        FROM outcomes o JOIN regions r ON r.region_id = o.region_id
+        {"WHERE " + " AND ".join(conditions) if conditions else ""}
+    """
+    if params:
+        statement = text(sql).bindparams(*[bindparam(name, expanding=True) for name in params])
+        rows = conn.execute(statement, params).fetchall()
+    else:  # the whole table: the driver's own cursor is several times faster for millions of rows
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    frame = pd.DataFrame(rows, columns=[*CELL_KEYS, "denominator", "source_suppressed", "rural"])
+    frame["denominator"] = pd.to_numeric(frame["denominator"], errors="coerce").astype("float64")
+    frame["source_suppressed"] = frame["source_suppressed"].astype(bool)
+    frame["rural"] = frame["rural"].astype(bool)
+    return frame
+
+
+def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Region cells plus alliance, rural and non-rural totals, with the engine's decision
+    (`suppressed`) over every relation between them.
+
+    Relations: within every region and total, the student-group partitions (a group and its
+    complement add up to all students; so do the race groups); for every group, the pooled
+    rural regions add up to the rural total, the non-rural ones to the non-rural total, and
+    those two to the alliance. A cell suppressed at source is not in any pooled total, so it is
+    not a part of the region relations (it still is of its region's group relations).
+    """
+    cells = cells.copy()
+    cells["pooled"] = cells["denominator"].notna() & ~cells["source_suppressed"]
+    pooled = cells[cells["pooled"]]
+    keys = ["indicator_id", "school_year", "student_group"]
+    by_locale = pooled.groupby([*keys, "rural"], observed=True, sort=False)["denominator"].sum().reset_index()
+    by_locale["region_id"] = np.where(by_locale["rural"], RURAL_CELL, NONRURAL_CELL)
+    alliance = pooled.groupby(keys, observed=True, sort=False)["denominator"].sum().reset_index()
+    alliance["region_id"] = ALLIANCE_CELL
+    totals = pd.concat([by_locale.drop(columns="rural"), alliance], ignore_index=True)
+    totals["source_suppressed"], totals["pooled"] = False, True
+    cube = pd.concat([cells.drop(columns="rural"), totals], ignore_index=True)
+    for key in CELL_KEYS:
+        cube[key] = cube[key].astype("category")
+    cube["suppressed"] = cube["source_suppressed"]
+    rural_ids = tuple(cells.loc[cells["rural"], "region_id"].unique())
+    nonrural_ids = tuple(cells.loc[~cells["rural"], "region_id"].unique())
+    partitions = [
+        *GROUP_PARTITIONS,
+        Partition("region_id", RURAL_CELL, rural_ids, only_if="pooled"),
+        Partition("region_id", NONRURAL_CELL, nonrural_ids, only_if="pooled"),
+        Partition("region_id", ALLIANCE_CELL, (RURAL_CELL, NONRURAL_CELL)),
+    ]
+    primary = cube["source_suppressed"] | (cube["denominator"] < limit)
+    out = suppress_rates(cube, numerator="_none", denominator="denominator", rate_columns=(),
+                         keys=CELL_KEYS, partitions=partitions, limit=limit)
+    out["primary"] = primary.to_numpy()
+    for key in CELL_KEYS:
+        out[key] = out[key].astype(str)
+    return out
+
+
+def complement_cells(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The cells hidden only because a value elsewhere could otherwise be recovered."""
+    cube = protected_cube(cells, limit)
+    return cube.loc[cube["suppressed"] & ~cube["primary"], CELL_KEYS].reset_index(drop=True)
+
+
+def stored_threshold(conn: Connection) -> int | None:
+    return conn.execute(select(outcome_rollup.c.threshold).limit(1)).scalar()
+
+
+def has_outcomes(conn: Connection) -> bool:
+    return conn.execute(select(outcomes.c.indicator_id).limit(1)).first() is not None
+

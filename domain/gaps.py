@@ -1,0 +1,189 @@
+"""Equity-gap maths, in one place: pooled rates, gaps to a reference group, and whether a gap
+is closing.
+
+- A pooled rate sums numerators and denominators, then divides; it is never an average of
+  rates. Range-coded source rates (`90-94`) make the pooled numerator a range, so the rate is a
+  range `rate_low`..`rate_high`; it is exact when the two are equal.
+- A gap is the group's rate minus its reference group's rate, in percentage points. With ranges
+  the gap is a range too (`gap_low`..`gap_high`) and marked approximate: never an invented
+  exact value.
+- `behind` is the gap read with `higher_is_better`: for chronic absence a higher rate is worse.
+  `standing` is the gap signed so that negative always means "worse than the reference", which
+  is what the colours show everywhere.
+- Trends: the latest gap is compared with the first year's. The change counts as closing or
+  widening only when its 95% confidence interval (from the group sizes, difference of
+  proportions with the Agresti-Caffo adjustment) excludes zero *and* it is at least
+  `MIN_CHANGE_POINTS` points; anything else is "no clear change". A 0.3-point wobble is not a
+  trend.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959964
+MIN_CHANGE_POINTS = 1.0  # a change smaller than this is never called closing or widening
+
+REFERENCE_MODES = ("complement", "all", "best")  # or any student group id
+ALL = "all"
+CLOSING, WIDENING, NO_CLEAR_CHANGE, NOT_ENOUGH = "closing", "widening", "no clear change", "not enough data"
+
+
+# --- pooled rates ------------------------------------------------------------------------
+
+def pooled_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add `rate_low`, `rate_high` (percent) and `exact` from summed `numerator_low`,
+    `numerator_high` and `denominator`. A zero or unknown denominator gives no rate."""
+    out = frame.copy()
+    den = pd.to_numeric(out["denominator"], errors="coerce").astype("float64")
+    valid = den > 0
+    out["rate_low"] = (pd.to_numeric(out["numerator_low"], errors="coerce") / den * 100).where(valid)
+    out["rate_high"] = (pd.to_numeric(out["numerator_high"], errors="coerce") / den * 100).where(valid)
+    out["exact"] = (out["rate_high"] - out["rate_low"]).abs() < 1e-9
+    return out
+
+
+def pool(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Pool rows (sum numerator bounds and denominators), then compute rates."""
+    summed = frame.groupby(by, as_index=False, sort=False)[["numerator_low", "numerator_high", "denominator"]].sum(min_count=1)
+    return pooled_rates(summed)
+
+
+def standard_error(rate_percent, denominator) -> np.ndarray:
+    """Standard error of a rate in points, with one success and one failure added
+    (Agresti-Caffo), so 0% and 100% still carry uncertainty."""
+    p = np.asarray(rate_percent, dtype="float64") / 100
+    n = np.asarray(denominator, dtype="float64")
+    adjusted = (p * n + 1) / (n + 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100 * np.sqrt(adjusted * (1 - adjusted) / (n + 2))
+
+
+# --- reference groups --------------------------------------------------------------------
+
+def reference_for(group: str, mode: str, complements: dict[str, str | None], best: str | None) -> str | None:
+    """The reference group of `group` under `mode`: its complement (else all students), all
+    students, the best-performing shown group, or one chosen group."""
+    if mode == "complement":
+        return complements.get(group) or ALL
+    if mode == "all":
+        return ALL
+    if mode == "best":
+        return best
+    return mode
+
+
+def _midpoint(frame: pd.DataFrame, low: str = "rate_low", high: str = "rate_high") -> pd.Series:
+    return (frame[low] + frame[high]) / 2
+
+
+def best_group(rates: pd.DataFrame, higher_is_better: bool) -> str | None:
+    """The shown group with the best rate (midpoint of its range), `all` excluded."""
+    shown = rates[(rates["student_group"] != ALL) & rates["rate_low"].notna() & ~rates["suppressed"].astype(bool)]
+    if shown.empty:
+        return None
+    mid = _midpoint(shown)
+    return shown.loc[mid.idxmax() if higher_is_better else mid.idxmin(), "student_group"]
+
+
+def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: dict[str, str | None],
+                 slice_keys: tuple[str, ...] = ("indicator_id", "school_year")) -> pd.DataFrame:
+    """One row per student group (reference groups included, gap empty) for each slice
+    (indicator and year): its rate, its reference, the gap in points (range and midpoint), its
+    95% margin, `approximate`, `behind` and `standing`.
+
+    `rates` has student_group, rate_low, rate_high, denominator and suppressed (plus the slice
+    columns it has); `higher_is_better` is a bool, or a mapping indicator_id -> bool. A
+    suppressed group, or one whose reference is suppressed or missing, gets no gap.
+    """
+    out = rates.reset_index(drop=True).copy()
+    out["suppressed"] = out["suppressed"].astype(bool)
+    keys = [k for k in slice_keys if k in out.columns]
+    if not keys:
+        out["_slice"] = 0
+        keys = ["_slice"]
+    if isinstance(higher_is_better, (bool, np.bool_)):
+        higher = pd.Series(bool(higher_is_better), index=out.index)
+    else:
+        higher = out["indicator_id"].map(lambda i: bool(higher_is_better.get(i, True)))
+    out["higher_is_better"] = higher.astype(bool)
+    if mode != "best":
+        out["reference_group"] = out["student_group"].map(lambda g: reference_for(g, mode, complements, None))
+    else:
+        shown = out[(out["student_group"] != ALL) & out["rate_low"].notna() & ~out["suppressed"]].copy()
+        shown["_score"] = _midpoint(shown) * np.where(shown["higher_is_better"], 1, -1)
+        best = shown.sort_values("_score", ascending=False, kind="stable").drop_duplicates(keys)
+        out = out.merge(best[[*keys, "student_group"]].rename(columns={"student_group": "reference_group"}),
+                        on=keys, how="left")
+    ref = out[[*keys, "student_group", "rate_low", "rate_high", "denominator", "suppressed"]].rename(columns={
+        "student_group": "reference_group", "rate_low": "reference_rate_low", "rate_high": "reference_rate_high",
+        "denominator": "reference_denominator", "suppressed": "reference_suppressed"})
+    out = out.merge(ref, on=[*keys, "reference_group"], how="left")
+    out["reference_suppressed"] = out["reference_suppressed"].astype("boolean").fillna(False).astype(bool)
+    out["is_reference"] = out["reference_group"].isna() | (out["reference_group"] == out["student_group"])
+    usable = ~out["is_reference"] & ~out["suppressed"] & ~out["reference_suppressed"]
+    out["gap_low"] = (out["rate_low"] - out["reference_rate_high"]).where(usable)
+    out["gap_high"] = (out["rate_high"] - out["reference_rate_low"]).where(usable)
+    out["gap"] = (out["gap_low"] + out["gap_high"]) / 2
+    out["approximate"] = ((out["gap_high"] - out["gap_low"]).abs() > 1e-9).fillna(False).astype(bool)
+    out["margin"] = Z95 * np.sqrt(
+        standard_error(_midpoint(out), out["denominator"]) ** 2
+        + standard_error(_midpoint(out, "reference_rate_low", "reference_rate_high"), out["reference_denominator"]) ** 2)
+    out.loc[out["gap"].isna(), "margin"] = np.nan
+    out["standing"] = out["gap"] * np.where(out["higher_is_better"], 1.0, -1.0)
+    out["behind"] = (out["standing"] < 0).fillna(False).astype(bool)
+    return out.drop(columns=[c for c in ("_slice",) if c in out.columns])
+
+
+# --- trends ------------------------------------------------------------------------------
+
+def classify_change(first_low: float, first_high: float, latest_low: float, latest_high: float,
+                    margin_first: float, margin_latest: float, min_change: float = MIN_CHANGE_POINTS) -> tuple[str, float, float]:
+    """Closing, widening or no clear change between two gaps (ranges in points, with their 95%
+    margins). Returns (verdict, change_low, change_high): the change in the gap (latest minus
+    first, in points) as a range that includes its uncertainty."""
+    values = (first_low, first_high, latest_low, latest_high, margin_first, margin_latest)
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+        return NOT_ENOUGH, math.nan, math.nan
+    change_low, change_high = latest_low - first_high, latest_high - first_low
+    margin = math.sqrt(margin_first ** 2 + margin_latest ** 2)
+    first_mid, latest_mid = (first_low + first_high) / 2, (latest_low + latest_high) / 2
+    if change_low - margin > 0 and change_low >= min_change:
+        moved = +1
+    elif change_high + margin < 0 and -change_high >= min_change:
+        moved = -1
+    else:
+        return NO_CLEAR_CHANGE, change_low - margin, change_high + margin
+    # The gap moved clearly; it is closing when it moved towards parity and ended closer to it.
+    toward_zero = (first_mid < 0 and moved > 0) or (first_mid > 0 and moved < 0)
+    verdict = CLOSING if toward_zero and abs(latest_mid) < abs(first_mid) else WIDENING
+    return verdict, change_low - margin, change_high + margin
+
+
+def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
+    """Per student group: first and latest year with a gap, both gaps, the change and the
+    verdict. `by_year` is `compute_gaps` output for several years with a `school_year` column."""
+    rows = []
+    with_gap = by_year[by_year["gap"].notna()].sort_values("school_year")
+    for group, frame in by_year.groupby("student_group", sort=False):
+        usable = with_gap[with_gap["student_group"] == group]
+        ref = frame["reference_group"].dropna().iloc[-1] if frame["reference_group"].notna().any() else None
+        row = {"student_group": group, "reference_group": ref, "first_year": None, "latest_year": None,
+               "first_gap": np.nan, "latest_gap": np.nan, "change": np.nan, "change_low": np.nan,
+               "change_high": np.nan, "verdict": NOT_ENOUGH, "approximate": False,
+               "is_reference": bool(frame["is_reference"].all())}
+        if len(usable) >= 2:
+            first, latest = usable.iloc[0], usable.iloc[-1]
+            verdict, low, high = classify_change(first["gap_low"], first["gap_high"], latest["gap_low"],
+                                                 latest["gap_high"], first["margin"], latest["margin"])
+            row.update(first_year=first["school_year"], latest_year=latest["school_year"],
+                       first_gap=first["gap"], latest_gap=latest["gap"], change=latest["gap"] - first["gap"],
+                       change_low=low, change_high=high, verdict=verdict,
+                       approximate=bool(first["approximate"] or latest["approximate"]))
+        elif len(usable) == 1:
+            latest = usable.iloc[-1]
+            row.update(latest_year=latest["school_year"], latest_gap=latest["gap"], approximate=bool(latest["approximate"]))
+        rows.append(row)
+    return pd.DataFrame(rows)
