@@ -177,6 +177,15 @@ imports = Table(
     Column("warnings", Text, nullable=False),  # JSON list of warning sentences
 )
 
+# A quarter frozen for the board: the overview's figures exactly as presented (already
+# suppressed), as JSON, so that later or corrected imports never change what was shown.
+snapshots = Table(
+    "snapshots", metadata,
+    Column("quarter", String(7), primary_key=True),
+    Column("frozen_at", DateTime(timezone=True), nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
 # Contract tables in the order they must be imported (parents first).
 CONTRACT_TABLES = (
     "groups", "regions", "partners", "programs", "program_sites", "participation",
