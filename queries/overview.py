@@ -1,0 +1,365 @@
+"""The board overview of one quarter: reach against target and the previous quarter, every
+indicator against its target, the biggest changes, trend lines, and frozen snapshots.
+
+Everything here is suppressed before it is returned: participation counts with the one
+suppression engine (primary, and complementary over regions and the alliance total); indicator
+rates come from `queries.gaps.group_rates`, which suppresses them. `overview(engine, quarter)`
+returns a JSON-safe dict of the already-suppressed figures; a snapshot stores exactly that dict.
+
+Reach definitions (as in the demo's targets): a partner counts in a quarter when it joined on
+or before the quarter's last day and had not left before its first day; a program when it
+started on or before the last day and had not ended before the first; seats are the seats of
+the sites of the programs running; participations are the `all students` rows of
+participation.csv (enrolments, not unique students).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, delete, func, insert, select
+
+from data.schema import imports, indicators, participation, partners, program_sites, programs, regions, snapshots, targets
+from domain import kpi
+from domain.suppression import REGION_PARTITION, suppress_counts, suppressed_label, threshold, with_alliance_total
+from queries.common import ALLIANCE, previous_quarter
+
+REACH_MEASURES = ("partners", "programs", "seats", "participants")
+REACH_LABELS = {"partners": "Partners", "programs": "Programs", "seats": "Seats", "participants": "Participations"}
+PARTICIPATION_NOTE = "participations are enrolments, not unique students: one child in two programs counts twice"
+# Where each number comes from, for the packet's sources section.
+SOURCES = {
+    "partners": "partners.csv (joined_on, left_on)",
+    "programs": "programs.csv (start_on, end_on)",
+    "seats": "program_sites.csv (seats of the programs running)",
+    "participants": "participation.csv (student group 'all')",
+    "indicators": "outcomes.csv and indicators.csv (pooled over regions: numerators and denominators summed)",
+    "targets": "targets.csv (alliance-wide, all students)",
+}
+
+
+# --- reach -----------------------------------------------------------------------------------
+
+def _iso(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)[:10]
+
+
+def _active(start: pd.Series, end: pd.Series, quarter: str) -> pd.Series:
+    first, last = kpi.quarter_bounds(quarter)
+    started = start.map(lambda d: not isinstance(d, str) or d <= last)
+    not_ended = end.map(lambda d: not isinstance(d, str) or d >= first)
+    return (started & not_ended).astype(bool)
+
+
+def _reach_inputs(engine: Engine):
+    with engine.connect() as conn:
+        members = pd.DataFrame([tuple(r) for r in conn.execute(select(partners.c.partner_id, partners.c.joined_on, partners.c.left_on))],
+                               columns=["partner_id", "start", "end"])
+        progs = pd.DataFrame([tuple(r) for r in conn.execute(select(programs.c.program_id, programs.c.start_on, programs.c.end_on))],
+                             columns=["program_id", "start", "end"])
+        sites = pd.DataFrame([tuple(r) for r in conn.execute(select(program_sites.c.program_id, program_sites.c.region_id, program_sites.c.seats))],
+                             columns=["program_id", "region_id", "seats"])
+        p = participation.c
+        reach = pd.DataFrame([tuple(r) for r in conn.execute(
+            select(p.quarter, p.region_id, func.sum(p.participants), func.count(),
+                   func.sum(func.cast(p.participants_suppressed, participation.c.participants.type)))
+            .where(p.student_group == "all").group_by(p.quarter, p.region_id))],
+            columns=["quarter", "region_id", "participants", "rows", "source_suppressed_rows"])
+    for frame in (members, progs):
+        frame["start"] = frame["start"].map(_iso)
+        frame["end"] = frame["end"].map(_iso)
+    reach["participants"] = pd.to_numeric(reach["participants"], errors="coerce").astype("float64")
+    reach["source_suppressed_rows"] = pd.to_numeric(reach["source_suppressed_rows"], errors="coerce").fillna(0).astype(int)
+    return members, progs, sites, reach
+
+
+def reach_by_quarter(engine: Engine, up_to: str | None = None) -> pd.DataFrame:
+    """Partners, programs, seats and participations per quarter (every quarter with
+    participation data, up to `up_to`). Participations are suppressed (primary on the total);
+    `participants_partial` counts regional rows suppressed at source and so left out of the sum."""
+    members, progs, sites, reach = _reach_inputs(engine)
+    quarters = sorted(reach["quarter"].unique())
+    if up_to:
+        quarters = [q for q in quarters if q <= up_to]
+    rows = []
+    for quarter in quarters:
+        running = progs[_active(progs["start"], progs["end"], quarter)]["program_id"] if len(progs) else pd.Series(dtype=str)
+        in_quarter = reach[reach["quarter"] == quarter]
+        rows.append({
+            "quarter": quarter,
+            "partners": int(_active(members["start"], members["end"], quarter).sum()) if len(members) else 0,
+            "programs": int(len(running)),
+            "seats": int(sites[sites["program_id"].isin(running)]["seats"].sum()) if len(sites) else 0,
+            "participants": float(in_quarter["participants"].sum(min_count=1)) if len(in_quarter) else np.nan,
+            "participants_partial": int(in_quarter["source_suppressed_rows"].sum()),
+        })
+    frame = pd.DataFrame(rows, columns=["quarter", *REACH_MEASURES, "participants_partial"])
+    if frame.empty:
+        frame["participants_suppressed"] = pd.Series(dtype=bool)
+        return frame
+    return suppress_counts(frame, "participants", keys=["quarter"])
+
+
+def participations_by_region(engine: Engine, quarters: tuple[str, ...]) -> pd.DataFrame:
+    """Participations per region in the given quarters, suppressed with complementary
+    suppression over regions and the alliance total."""
+    *_, reach = _reach_inputs(engine)
+    reach = reach[reach["quarter"].isin(quarters)][["quarter", "region_id", "participants"]]
+    if reach.empty:
+        return pd.DataFrame(columns=["quarter", "region_id", "name", "participants", "participants_suppressed"])
+    full = with_alliance_total(reach, "participants", by=["quarter"])
+    protected = suppress_counts(full, "participants", keys=["quarter", "region_id"], partitions=[REGION_PARTITION])
+    protected = protected[protected["region_id"] != REGION_PARTITION.total]
+    with engine.connect() as conn:
+        names = dict(tuple(r) for r in conn.execute(select(regions.c.region_id, regions.c.name)))
+    protected["name"] = protected["region_id"].map(lambda r: names.get(r, r))
+    return protected.reset_index(drop=True)
+
+
+def reach_targets(engine: Engine) -> pd.DataFrame:
+    """Alliance-wide reach targets (all students) by quarter: measure, period, target."""
+    t = targets.c
+    query = select(t.measure, t.period, t.target).where(and_(
+        t.measure.in_(("participants", "seats", "partners", "programs")), t.student_group == "all", t.region_id == ""))
+    with engine.connect() as conn:
+        return pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=["measure", "period", "target"])
+
+
+# --- indicators ------------------------------------------------------------------------------
+
+def indicator_rates(engine: Engine) -> pd.DataFrame:
+    """Every indicator's pooled, suppressed all-students rate in every school year, with its
+    alliance-wide target for that year (NaN when none)."""
+    from queries.gaps import group_rates
+
+    with engine.connect() as conn:
+        meta = pd.DataFrame([tuple(r) for r in conn.execute(select(
+            indicators.c.indicator_id, indicators.c.name, indicators.c.stage, indicators.c.higher_is_better))],
+            columns=["indicator_id", "name", "stage", "higher_is_better"])
+        t = targets.c
+        goals = pd.DataFrame([tuple(r) for r in conn.execute(select(t.measure, t.period, t.target).where(
+            and_(t.student_group == "all", t.region_id == "")))], columns=["indicator_id", "school_year", "target"])
+    if meta.empty:
+        return pd.DataFrame(columns=["indicator_id", "name", "stage", "higher_is_better", "school_year", "rate_low",
+                                     "rate_high", "denominator", "suppressed", "target"])
+    rates = group_rates(engine, tuple(meta["indicator_id"]), ALLIANCE)
+    rates = rates[rates["student_group"] == "all"][["indicator_id", "school_year", "rate_low", "rate_high", "denominator", "suppressed"]]
+    out = meta.merge(rates, on="indicator_id", how="left").merge(goals, on=["indicator_id", "school_year"], how="left")
+    out["higher_is_better"] = out["higher_is_better"].astype(bool)
+    return out.sort_values(["stage", "name", "school_year"]).reset_index(drop=True)
+
+
+def _rate_value(low, high) -> float | None:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return None
+    return float((low + high) / 2)
+
+
+# --- the overview --------------------------------------------------------------------------
+
+def quarters_with_data(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(participation.c.quarter).distinct().order_by(participation.c.quarter)).scalars())
+
+
+def _num(value):
+    """JSON-safe number: None for NaN."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    return value
+
+
+def overview(engine: Engine, quarter: str | None = None) -> dict:
+    """The board overview of `quarter` (default: the latest with participation data), as a
+    JSON-safe dict of suppressed figures. Empty dict when there is no participation data."""
+    quarters = quarters_with_data(engine)
+    if not quarters:
+        return {}
+    if quarter not in quarters:
+        quarter = quarters[-1]
+    previous = previous_quarter(quarter)
+    limit = threshold()
+
+    # Reach
+    trend = reach_by_quarter(engine, up_to=quarter)
+    goals = reach_targets(engine)
+    current = trend[trend["quarter"] == quarter].iloc[0]
+    before = trend[trend["quarter"] == previous]
+    before = before.iloc[0] if len(before) else None
+    reach = []
+    for measure in REACH_MEASURES:
+        value = current[measure]
+        hidden = bool(measure == "participants" and current["participants_suppressed"])
+        prev_value = None if before is None else before[measure]
+        prev_hidden = bool(before is not None and measure == "participants" and before["participants_suppressed"])
+        goal = goals[(goals["measure"] == measure) & (goals["period"] == quarter)]["target"]
+        target = float(goal.iloc[0]) if len(goal) else None
+        shown = None if hidden else _num(value)
+        reach.append({
+            "measure": measure, "label": REACH_LABELS[measure], "value": shown, "suppressed": hidden,
+            "previous": None if prev_hidden else _num(prev_value), "previous_suppressed": prev_hidden,
+            "target": target, "status": kpi.track_status(shown, shown, target, True),
+            "partial_rows": int(current["participants_partial"]) if measure == "participants" else 0,
+        })
+
+    # Indicators
+    rates = indicator_rates(engine)
+    years_with_data = sorted(rates.loc[rates["rate_low"].notna() | rates["suppressed"].fillna(False).astype(bool), "school_year"].dropna().unique())
+    year = kpi.school_year_for_quarter(quarter, years_with_data)
+    earlier = [y for y in years_with_data if year and y < year]
+    prior_year = earlier[-1] if earlier else None
+    indicator_rows, pairs, indicator_trends = [], [], []
+    for indicator_id, rows in rates.groupby("indicator_id", sort=False):
+        first = rows.iloc[0]
+        now = rows[rows["school_year"] == year]
+        then = rows[rows["school_year"] == prior_year]
+        now = now.iloc[0] if len(now) else None
+        then = then.iloc[0] if len(then) else None
+        low = None if now is None else _num(now["rate_low"])
+        high = None if now is None else _num(now["rate_high"])
+        target = None if now is None else _num(now["target"])
+        if target is None and year:
+            target = None
+        higher = bool(first["higher_is_better"])
+        value, prev_value = _rate_value(low, high), (None if then is None else _rate_value(then["rate_low"], then["rate_high"]))
+        pairs.append((prev_value, value, higher))
+        indicator_rows.append({
+            "indicator_id": indicator_id, "name": first["name"], "stage": first["stage"], "higher_is_better": higher,
+            "school_year": year, "rate_low": low, "rate_high": high, "value": value,
+            "suppressed": bool(now is not None and bool(now["suppressed"])),
+            "previous_year": prior_year, "previous": prev_value, "target": target,
+            "status": kpi.track_status(low, high, target, higher),
+            "moved": kpi.direction(prev_value, value, higher, kpi.STEADY_POINTS),
+        })
+        for _, row in rows[rows["school_year"].notna() & (rows["school_year"] <= (year or ""))].iterrows():
+            indicator_trends.append({"indicator_id": indicator_id, "school_year": row["school_year"],
+                                     "value": _rate_value(row["rate_low"], row["rate_high"]),
+                                     "suppressed": bool(row["suppressed"]), "target": _num(row["target"])})
+    n, m = kpi.moving_right_way(pairs)
+
+    # Changes since the previous quarter
+    changes: list[kpi.Change] = []
+    since = kpi.quarter_label(previous)
+    for item in reach:
+        if item["value"] is not None and item["previous"] is not None:
+            changes.append(kpi.Change(item["label"], item["previous"], item["value"], since, "count",
+                                      True, PARTICIPATION_NOTE if item["measure"] == "participants" else ""))
+    by_region = participations_by_region(engine, (previous, quarter))
+    if len(by_region):
+        wide = by_region.pivot_table(index="name", columns="quarter", values="participants", aggfunc="first")
+        for name, row in wide.iterrows():
+            if previous in row and quarter in row and pd.notna(row[previous]) and pd.notna(row[quarter]) and row[previous] >= limit:
+                changes.append(kpi.Change(f"Participations in {name}", float(row[previous]), float(row[quarter]), since,
+                                          "count", True, "not unique students"))
+    # Indicators change only when the previous quarter falls in an earlier school year.
+    previous_year_of_quarter = kpi.school_year_for_quarter(previous, years_with_data)
+    if year and previous_year_of_quarter and previous_year_of_quarter != year:
+        for item in indicator_rows:
+            before_rows = rates[(rates["indicator_id"] == item["indicator_id"]) & (rates["school_year"] == previous_year_of_quarter)]
+            if item["value"] is not None and len(before_rows):
+                prev_value = _rate_value(before_rows.iloc[0]["rate_low"], before_rows.iloc[0]["rate_high"])
+                if prev_value is not None:
+                    changes.append(kpi.Change(item["name"], prev_value, item["value"],
+                                              kpi.school_year_label(previous_year_of_quarter), "rate", item["higher_is_better"]))
+    top = kpi.biggest_changes(changes, 3)
+
+    with engine.connect() as conn:
+        last_import = conn.execute(select(imports.c.source, imports.c.finished_at).order_by(imports.c.import_id.desc()).limit(1)).first()
+    return {
+        "quarter": quarter,
+        "previous_quarter": previous,
+        "school_year": year,
+        "previous_school_year": prior_year,
+        "school_year_rule": school_year_rule(quarter, year),
+        "threshold": limit,
+        "reach": reach,
+        "reach_trend": json.loads(trend.drop(columns=["participants_partial"]).to_json(orient="records")),
+        "indicators": indicator_rows,
+        "indicator_trends": indicator_trends,
+        "headline": {"n": n, "m": m, "text": kpi.headline(n, m)},
+        "changes": [{"sentence": c.sentence(), "subject": c.subject, "previous": c.previous, "current": c.current,
+                     "unit": c.unit} for c in top],
+        "notes": {
+            "participations": PARTICIPATION_NOTE,
+            "suppression": (f"Counts below {limit}, and rates whose denominator is below {limit}, are shown as "
+                            f"{suppressed_label(limit)}; where one could be worked out by subtraction, a second value "
+                            "is suppressed too."),
+        },
+        "sources": SOURCES,
+        "data_as_of": {"source": last_import[0] if last_import else None,
+                       "imported_at": last_import[1].isoformat() if last_import and last_import[1] else None},
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def school_year_rule(quarter: str, year: str | None) -> str:
+    own = kpi.school_year_of_quarter(quarter)
+    rule = (f"{kpi.quarter_label(quarter)} falls in school year {kpi.school_year_label(own)} (school years run July to June)")
+    if year is None:
+        return rule + "; no school year up to then has outcome data."
+    if year == own:
+        return rule + "; indicators show that year."
+    return rule + f", which has no outcome data yet, so indicators show the latest year with data, {kpi.school_year_label(year)}."
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+def freeze(engine: Engine, quarter: str) -> dict:
+    """Freeze a quarter: store the overview exactly as it is now (replacing an earlier freeze of
+    the same quarter). Returns the stored snapshot."""
+    payload = overview(engine, quarter)
+    if not payload or payload["quarter"] != quarter:
+        raise ValueError(f"There is no participation data for {kpi.quarter_label(quarter)}, so it cannot be frozen.")
+    frozen_at = datetime.now(timezone.utc).replace(microsecond=0)
+    payload["frozen_at"] = frozen_at.isoformat()
+    with engine.begin() as conn:
+        conn.execute(delete(snapshots).where(snapshots.c.quarter == quarter))
+        conn.execute(insert(snapshots).values(quarter=quarter, frozen_at=frozen_at, payload=json.dumps(payload)))
+    return payload
+
+
+def snapshot(engine: Engine, quarter: str) -> dict | None:
+    """The frozen overview of a quarter, or None when it was never frozen."""
+    with engine.connect() as conn:
+        row = conn.execute(select(snapshots.c.payload).where(snapshots.c.quarter == quarter)).first()
+    return json.loads(row[0]) if row else None
+
+
+def frozen_quarters(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(select(snapshots.c.quarter, snapshots.c.frozen_at).order_by(snapshots.c.quarter))]
+    return pd.DataFrame(rows, columns=["quarter", "frozen_at"])
+
+
+def frozen_date(payload: dict) -> str:
+    """`2026-01-15` from a snapshot's frozen_at."""
+    return (payload.get("frozen_at") or "")[:10]
+
+
+# --- benchmark harness -----------------------------------------------------------------------
+
+def _latest(engine: Engine) -> str | None:
+    quarters = quarters_with_data(engine)
+    return quarters[-1] if quarters else None
+
+
+BENCH = [
+    ("overview.overview latest quarter", lambda engine: overview(engine, _latest(engine))),
+    ("overview.reach_by_quarter", lambda engine: reach_by_quarter(engine)),
+    ("overview.indicator_rates", lambda engine: indicator_rates(engine)),
+    ("overview.participations_by_region latest two quarters",
+     lambda engine: participations_by_region(engine, tuple(quarters_with_data(engine)[-2:]))),
+]
