@@ -1,0 +1,282 @@
+"""Pathway funnel figures, captions and tables: pure functions, DataFrame in, figure (or table,
+or sentence) out. The frames come from queries/pathways.py through domain/funnel.py.
+
+Every figure is drawn from the same rounded table that is shown under it and downloaded as
+CSV, so the chart, the table and the file always carry the same numbers. Orange is the chosen
+group, blue its reference; grey hatching is a suppressed count; a stage with no count has no
+bar and says "no data".
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from components.palette import FOCUS, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from domain.funnel import DECIMALS, Leak, students_phrase
+
+NO_DATA = "no data"
+WARNING = "⚠"
+HIGHLIGHT = "rgba(230, 159, 0, 0.18)"  # Okabe-Ito orange, light: the stage where the gap is largest
+SUPPRESSED_STUB = 4.0  # how long (percent of the cohort) a suppressed bar is drawn: a marker, not a value
+
+# Display table columns (also the CSV header).
+STAGE_NO, STAGE, GROUP, STUDENTS = "Stage number", "Stage", "Student group", "Students"
+SHARE, CONVERSION = "Share of the cohort (%)", "Conversion from the stage before (%)"
+COUNT_STATUS, LEFT_OUT, INCLUDED = "Count", "Regions left out (suppressed)", "Regions counted"
+PROBLEM = "Data problem"
+COHORT = "Class of"
+TREND = "Trend across cohorts"
+
+
+def suppressed_text(limit: int) -> str:
+    return f"suppressed (fewer than {limit} students, or hidden to protect another count)"
+
+
+def cohort_label(cohort) -> str:
+    return f"Class of {int(cohort)}"
+
+
+def wrap(text: str, width: int = 24) -> str:
+    return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _number(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.0f}"
+
+
+def _pct(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{DECIMALS}f}%"
+
+
+# --- the funnel --------------------------------------------------------------------------------
+
+def funnel_table(measured: pd.DataFrame, labels: dict[str, str], limit: int) -> pd.DataFrame:
+    """The numbers behind the funnel, one row per stage and group, exactly as drawn."""
+    rows = []
+    for row in measured.itertuples():
+        if row.status == "shown":
+            status = "shown"
+            if row.regions_suppressed:
+                status = (f"shown; {row.regions_suppressed} region{'s' if row.regions_suppressed != 1 else ''}' "
+                          "counts suppressed and not included")
+        elif row.status == "suppressed":
+            status = suppressed_text(limit)
+        else:
+            status = NO_DATA
+        rows.append({
+            STAGE_NO: int(row.stage_order), STAGE: row.stage, GROUP: labels.get(row.student_group, row.student_group),
+            STUDENTS: row.students, SHARE: row.share, CONVERSION: row.conversion, COUNT_STATUS: status,
+            INCLUDED: int(row.regions_reporting), LEFT_OUT: int(row.regions_suppressed),
+            PROBLEM: "counts rise: more students than at the stage before" if row.rising else "",
+        })
+    table = pd.DataFrame(rows, columns=[STAGE_NO, STAGE, GROUP, STUDENTS, SHARE, CONVERSION, COUNT_STATUS,
+                                        INCLUDED, LEFT_OUT, PROBLEM])
+    table[STUDENTS] = pd.to_numeric(table[STUDENTS]).astype("Int64")
+    return table
+
+
+def _stage_label(order: int, name: str, flagged: bool) -> str:
+    return (f"{WARNING} " if flagged else "") + wrap(f"{order}. {name}", 26)
+
+
+def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = None,
+                  tidy: bool = True, limit: int = 10) -> go.Figure:
+    """Share of the cohort reaching each stage (bars, left) and conversion from the stage before
+    (dots, right), for each group in `series` (labels as in the table: chosen group first,
+    reference second), on the same 0-100% scales. The stage where the group's conversion falls
+    furthest below the reference's is shaded."""
+    stages = table.drop_duplicates(STAGE_NO).sort_values(STAGE_NO)
+    flagged = set(table.loc[table[PROBLEM] != "", STAGE_NO])
+    y_of = {int(r[STAGE_NO]): _stage_label(int(r[STAGE_NO]), r[STAGE], int(r[STAGE_NO]) in flagged)
+            for _, r in stages.iterrows()}
+    categories = list(y_of.values())
+    colours = [FOCUS, REFERENCE]
+    figure = make_subplots(
+        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05, column_widths=[0.58, 0.42],
+        subplot_titles=("Share of the cohort reaching the stage", "Conversion from the stage before"),
+    )
+    for i, name in enumerate(series):
+        part = table[table[GROUP] == name].sort_values(STAGE_NO)
+        if part.empty:
+            continue
+        colour = colours[i % len(colours)]
+        status = part[COUNT_STATUS].astype(str)
+        suppressed = status.str.startswith("suppressed").to_numpy()
+        missing = (status == NO_DATA).to_numpy()
+        share = part[SHARE].astype("float64").to_numpy()
+        students = part[STUDENTS].astype("float64").to_numpy()
+        x = np.where(suppressed & np.isnan(share), SUPPRESSED_STUB, share)
+        text = [
+            "suppressed" if s else NO_DATA if m else
+            (f"{_pct(sh)} · {_number(n)}" if not math.isnan(sh) else f"{_number(n)} students")
+            for s, m, sh, n in zip(suppressed, missing, share, students)
+        ]
+        y = [y_of[int(o)] for o in part[STAGE_NO]]
+        custom = np.column_stack([
+            [_number(n) for n in students], [_pct(v) for v in share],
+            [_pct(v) for v in part[CONVERSION].astype("float64")], status.to_numpy(),
+        ])
+        figure.add_trace(go.Bar(
+            x=x, y=y, orientation="h", name=name, legendgroup=name, offsetgroup=str(i),
+            marker=dict(color=[SUPPRESSED if s else colour for s in suppressed],
+                        pattern=dict(shape=[SUPPRESSED_PATTERN if s else "" for s in suppressed],
+                                     fgcolor="#FFFFFF", solidity=0.45)),
+            text=text, textposition="outside", cliponaxis=False, customdata=custom,
+            hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Students: %{{customdata[0]}}<br>"
+                           "Share of the cohort: %{customdata[1]}<br>Count: %{customdata[3]}<extra></extra>"),
+        ), row=1, col=1)
+        conversion = part[CONVERSION].astype("float64").to_numpy()
+        first = part[STAGE_NO].to_numpy() == stages[STAGE_NO].min()
+        conv_text = ["" if f else (_pct(c) if not math.isnan(c) else ("suppressed" if s else "n/a"))
+                     for f, c, s in zip(first, conversion, suppressed)]
+        figure.add_trace(go.Scatter(
+            x=np.where(np.isnan(conversion), None, conversion), y=y, mode="markers+text", name=name,
+            legendgroup=name, showlegend=False,
+            marker=dict(color=colour, size=14, symbol="circle" if i == 0 else "diamond",
+                        line=dict(color="#FFFFFF", width=1)),
+            text=conv_text, textposition="top center" if i == 0 else "bottom center",
+            textfont=dict(color=colour, size=13), cliponaxis=False, customdata=custom,
+            hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[2]}}"
+                           "<extra></extra>"),
+        ), row=1, col=2)
+    if len(series) > 1:
+        _connectors(figure, table, series, y_of)
+    # Legend entry explaining the hatched bars.
+    figure.add_trace(go.Bar(
+        x=[None], y=[None], orientation="h", name=f"Suppressed (fewer than {limit})",
+        marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN, fgcolor="#FFFFFF", solidity=0.45)),
+        hoverinfo="skip", showlegend=True,
+    ), row=1, col=1)
+    if leak is not None and leak.stage_order in y_of:
+        position = categories.index(y_of[leak.stage_order])
+        figure.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=position - 0.5, y1=position + 0.5,
+                         fillcolor=HIGHLIGHT, line=dict(width=0), layer="below")
+        figure.add_annotation(xref="x2 domain", x=1, yref="y", y=position + 0.5, yanchor="top", xanchor="right",
+                              text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
+                              font=dict(size=13, color="#1A1A1A"))
+    height = 140 + 86 * max(len(categories), 1)
+    figure.update_layout(**base_layout(
+        height=height, barmode="group", bargap=0.25, bargroupgap=0.08,
+        margin=dict(l=10, r=30, t=90, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, traceorder="normal"),
+    ))
+    figure.update_yaxes(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True)
+    figure.update_xaxes(range=[0, 128], ticksuffix="%", tickvals=[0, 25, 50, 75, 100], showgrid=True,
+                        gridcolor="#E5E5E5", zeroline=True, zerolinecolor="#999999", row=1, col=1)
+    figure.update_xaxes(range=[0, 105], ticksuffix="%", tickvals=[0, 25, 50, 75, 100], showgrid=True,
+                        gridcolor="#E5E5E5", row=1, col=2)
+    if not tidy:
+        figure.update_layout(title=dict(text=f"{WARNING} Stage counts as reported: the stages do not form a funnel "
+                                             "(see the data problems above)", font=dict(size=15), x=0))
+    return figure
+
+
+def _connectors(figure: go.Figure, table: pd.DataFrame, series: list[str], y_of: dict) -> None:
+    """Thin grey lines joining each stage's two conversion dots, so the gap reads as a length."""
+    a = table[table[GROUP] == series[0]].set_index(STAGE_NO)[CONVERSION].astype("float64")
+    b = table[table[GROUP] == series[1]].set_index(STAGE_NO)[CONVERSION].astype("float64")
+    xs, ys = [], []
+    for order in a.index.intersection(b.index):
+        if not (math.isnan(a[order]) or math.isnan(b[order])):
+            xs += [a[order], b[order], None]
+            ys += [y_of[int(order)]] * 2 + [None]
+    if xs:
+        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#9E9E9E", width=2),
+                                    hoverinfo="skip", showlegend=False), row=1, col=2)
+        figure.data = (figure.data[-1],) + figure.data[:-1]  # behind the dots
+
+
+def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str) -> str:
+    who = " and ".join(students_phrase(s, start=i == 0) if i == 0 else students_phrase(s, start=False)
+                       for i, s in enumerate(series))
+    colours = " (orange)" if len(series) == 1 else " — orange and blue —"
+    first = table[STAGE].iloc[0] if len(table) else "the first stage"
+    return (f"{who}{colours} of the class of {int(cohort)}, {area.lower() if area == 'Alliance-wide' else 'in ' + area}: "
+            f"the bars show what share of everyone at “{first}” reached each stage; the dots show what share "
+            "of those at the stage before went on to the next one.")
+
+
+def left_out_note(table: pd.DataFrame) -> str:
+    """Says exactly which stage counts leave regions out because they are suppressed."""
+    lines = []
+    for (order, stage), part in table[table[LEFT_OUT] > 0].groupby([STAGE_NO, STAGE], sort=True):
+        who = "; ".join(f"{r[GROUP]}: {r[LEFT_OUT]} region{'s' if r[LEFT_OUT] != 1 else ''}"
+                        + ("" if r[INCLUDED] else " (no region's count can be shown)")
+                        for _, r in part.iterrows())
+        lines.append(f"- **{order}. {stage}** — {who}")
+    if not lines:
+        return ""
+    return ("Some regions' counts are suppressed (too few students to show safely) and are **not included** "
+            "in these totals; shares and conversions use only the regions that show both numbers involved.\n"
+            + "\n".join(lines))
+
+
+# --- across cohorts ------------------------------------------------------------------------------
+
+def trend_table(measured: pd.DataFrame, summary: pd.DataFrame, labels: dict[str, str], groups: list[str]) -> pd.DataFrame:
+    """Conversion into each stage, cohort by cohort, for the groups drawn; with the group's trend."""
+    data = measured[measured["previous_stage_order"].notna() & measured["student_group"].isin(groups)]
+    direction = dict(zip(summary["stage_order"], summary["direction"]))
+    gap_direction = dict(zip(summary["stage_order"], summary["gap_direction"]))
+    rows = []
+    for row in data.sort_values(["stage_order", "student_group", "cohort"],
+                                key=lambda s: s.map({g: i for i, g in enumerate(groups)}) if s.name == "student_group" else s
+                                ).itertuples():
+        is_group = row.student_group == groups[0]
+        rows.append({
+            STAGE_NO: int(row.stage_order), STAGE: row.stage, COHORT: int(row.cohort),
+            GROUP: labels.get(row.student_group, row.student_group),
+            CONVERSION: np.nan if row.rising else row.conversion,
+            TREND: direction.get(row.stage_order, "") if is_group else "",
+            "Gap to the reference": gap_direction.get(row.stage_order, "") if is_group and len(groups) > 1 else "",
+            PROBLEM: "counts rise: more students than at the stage before" if row.rising else "",
+        })
+    columns = [STAGE_NO, STAGE, COHORT, GROUP, CONVERSION, TREND, "Gap to the reference", PROBLEM]
+    table = pd.DataFrame(rows, columns=columns)
+    if len(groups) < 2:
+        table = table.drop(columns=["Gap to the reference"])
+    return table
+
+
+def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go.Figure:
+    """One small chart per stage: conversion from the stage before, by cohort, for the group
+    (orange) and its reference (blue), on the same 0-100% scale."""
+    stages = table.drop_duplicates(STAGE_NO).sort_values(STAGE_NO)
+    n = max(len(stages), 1)
+    columns = min(columns, n)
+    rows = math.ceil(n / columns)
+    titles = []
+    for _, s in stages.iterrows():
+        direction = table[(table[STAGE_NO] == s[STAGE_NO]) & (table[TREND] != "")][TREND]
+        word = direction.iloc[0] if len(direction) else ""
+        titles.append(f"{wrap('into ' + str(s[STAGE]), 28)}<br><b>{word}</b>" if word else wrap("into " + str(s[STAGE]), 28))
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles or None, shared_yaxes=True,
+                           horizontal_spacing=0.04, vertical_spacing=0.16 if rows > 1 else 0.1)
+    cohorts = sorted(table[COHORT].unique()) if len(table) else []
+    colours = [FOCUS, REFERENCE]
+    for k, (_, s) in enumerate(stages.iterrows()):
+        r, c = k // columns + 1, k % columns + 1
+        for i, name in enumerate(series):
+            part = table[(table[STAGE_NO] == s[STAGE_NO]) & (table[GROUP] == name)].sort_values(COHORT)
+            if part.empty:
+                continue
+            values = part[CONVERSION].astype("float64")
+            figure.add_trace(go.Scatter(
+                x=part[COHORT].astype(str), y=np.where(values.isna(), None, values), mode="lines+markers",
+                name=name, legendgroup=name, showlegend=k == 0,
+                line=dict(color=colours[i % 2], width=3 if i == 0 else 2, dash="solid" if i == 0 else "dot"),
+                marker=dict(size=8, symbol="circle" if i == 0 else "diamond"),
+                customdata=[[str(s[STAGE])]] * len(part),
+                hovertemplate=f"<b>{name}</b><br>Class of %{{x}}<br>Into %{{customdata[0]}}: %{{y:.{DECIMALS}f}}%<extra></extra>",
+            ), row=r, col=c)
+    figure.update_yaxes(range=[0, 100], ticksuffix="%", tickvals=[0, 50, 100], gridcolor="#E5E5E5")
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=[str(c) for c in cohorts])
+    figure.update_annotations(font_size=13)
+    figure.update_layout(**base_layout(height=110 + 260 * rows, margin=dict(l=10, r=10, t=110, b=30),
+                                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0)))
+    return figure

@@ -1,0 +1,294 @@
+"""Funnel maths for K-16 pathway cohorts, in one place: share of the cohort, conversion from the
+stage before, the stage where a group falls furthest behind its reference group, checks for
+data that cannot be a funnel (counts that rise, stages out of order), and whether each stage's
+conversion is improving from cohort to cohort.
+
+Pure functions on the frames `queries.pathways` returns (already suppressed). Rates are pooled
+(numerator and denominator summed over regions, then divided), in percent, and rounded once,
+here, to `DECIMALS` places, so that every chart, table, CSV and sentence shows the same number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DECIMALS = 1
+# A conversion that moves less than this many percentage points from the first cohort to the
+# last (on a straight-line fit) is "little change".
+CHANGE_POINTS = 2.0
+
+
+def pooled_rate(numerator, denominator):
+    """Percent, NaN where the denominator is missing or zero. Works on scalars and Series."""
+    num = pd.to_numeric(numerator, errors="coerce")
+    den = pd.to_numeric(denominator, errors="coerce")
+    if np.ndim(num) == 0 and np.ndim(den) == 0:
+        if pd.isna(num) or pd.isna(den) or den <= 0:
+            return float("nan")
+        return round(100.0 * float(num) / float(den), DECIMALS)
+    den = pd.Series(den, dtype="float64")
+    num = pd.Series(num, dtype="float64", index=den.index)
+    return (100.0 * num / den.where(den > 0)).round(DECIMALS)
+
+
+def measures(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add, per group and stage: `share` (percent of the cohort, i.e. of the first stage),
+    `conversion` (percent of the stage before who reached this stage), `status` of the count
+    (`shown`, `suppressed` or `missing`) and `rising` (more students here than at the stage
+    before, in the area or in any region: a data problem)."""
+    out = frame.copy()
+    out["share"] = pooled_rate(out["share_numerator"], out["share_denominator"]) if len(out) else pd.Series(dtype="float64")
+    out["conversion"] = (pooled_rate(out["conversion_numerator"], out["conversion_denominator"])
+                         if len(out) else pd.Series(dtype="float64"))
+    suppressed = out["students_suppressed"].fillna(False).astype(bool)
+    out["status"] = np.where(out["students"].notna(), "shown", np.where(suppressed, "suppressed", "missing"))
+    area_rises = (out["conversion_numerator"] > out["conversion_denominator"]).fillna(False)
+    out["rising"] = area_rises.astype(bool) | (out["rising_regions"].fillna(0) > 0)
+    return out
+
+
+# --- the stage where a group falls furthest behind ---------------------------------------------
+
+@dataclass(frozen=True)
+class Leak:
+    stage_order: int
+    from_stage: str
+    to_stage: str
+    group_rate: float  # percent of the group at from_stage who reached to_stage
+    reference_rate: float
+    gap: float  # reference_rate - group_rate, percentage points (> 0)
+
+
+def conversion_gaps(measured: pd.DataFrame, group: str, reference: str) -> pd.DataFrame:
+    """Per stage (after the first): the group's and the reference's conversion and the gap in
+    points (reference minus group; positive = the group falls behind). Stages where either
+    conversion is unknown, or where counts rise (a data problem), have no gap."""
+    columns = ["stage_order", "previous_stage", "stage", "group_rate", "reference_rate", "gap"]
+    g = measured[measured["student_group"] == group].set_index("stage_order")
+    r = measured[measured["student_group"] == reference].set_index("stage_order")
+    if g.empty or r.empty:
+        return pd.DataFrame(columns=columns)
+    both = g.join(r[["conversion", "rising"]], rsuffix="_reference", how="inner")
+    both = both[both["previous_stage_order"].notna()]
+    usable = ~(both["rising"] | both["rising_reference"])
+    gap = (both["conversion_reference"] - both["conversion"]).where(usable).round(DECIMALS)
+    return pd.DataFrame({
+        "stage_order": both.index.astype("int64"), "previous_stage": both["previous_stage"].to_numpy(),
+        "stage": both["stage"].to_numpy(), "group_rate": both["conversion"].to_numpy(),
+        "reference_rate": both["conversion_reference"].to_numpy(), "gap": gap.to_numpy(),
+    }, columns=columns)
+
+
+def biggest_leak(measured: pd.DataFrame, group: str, reference: str) -> Leak | None:
+    """The stage whose conversion falls furthest below the reference's (the earliest on a tie),
+    or None when the group keeps up everywhere or nothing can be compared."""
+    gaps = conversion_gaps(measured, group, reference).dropna(subset=["gap"])
+    gaps = gaps[gaps["gap"] > 0]
+    if gaps.empty:
+        return None
+    row = gaps.sort_values(["gap", "stage_order"], ascending=[False, True]).iloc[0]
+    return Leak(int(row["stage_order"]), str(row["previous_stage"]), str(row["stage"]),
+                float(row["group_rate"]), float(row["reference_rate"]), float(row["gap"]))
+
+
+_PROPER = ("Asian", "Black", "Hispanic", "White", "American Indian", "Native Hawaiian", "English")
+
+
+def students_phrase(label: str, start: bool = True) -> str:
+    """A group label as the subject of a sentence: `Economically disadvantaged` ->
+    `Economically disadvantaged students`; `English learners` and `Students with disabilities`
+    stay as they are. `start=False` gives the form used mid-sentence (`economically
+    disadvantaged students`, but still `Asian students`)."""
+    label = label.strip()
+    lower = label.lower()
+    if lower == "two or more races":
+        phrase = "Students of two or more races"
+    elif lower.endswith(("students", "learners", "disabilities")) or lower.startswith("students"):
+        phrase = label
+    else:
+        phrase = f"{label} students"
+    if start:
+        return phrase[:1].upper() + phrase[1:]
+    return phrase if phrase.startswith(_PROPER) else phrase[:1].lower() + phrase[1:]
+
+
+def percent(value: float) -> str:
+    return f"{value:.{DECIMALS}f}%"
+
+
+def leak_sentence(leak: Leak | None, group_label: str, reference_label: str, compared: bool = True) -> str:
+    """One sentence, with the numbers, naming the stage where the group loses the most ground."""
+    group_students = students_phrase(group_label)
+    reference_students = students_phrase(reference_label, start=False)
+    if leak is None:
+        if not compared:
+            return (f"No stage's conversion can be compared between {students_phrase(group_label, start=False)} and "
+                    f"{reference_students} in this view.")
+        return f"{group_students} continue at least as often as {reference_students} at every stage that can be compared."
+    return (f"{group_students} lose the most ground between {leak.from_stage} and {leak.to_stage}: "
+            f"{percent(leak.group_rate)} continue, against {percent(leak.reference_rate)} of {reference_students} "
+            f"({leak.gap:.{DECIMALS}f} points fewer).")
+
+
+# --- data problems -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataProblem:
+    kind: str  # "rising", "numbering", "names", "repeated"
+    stage_order: int | None
+    message: str
+
+
+def data_problems(measured: pd.DataFrame, stages: pd.DataFrame, group_labels: dict[str, str] | None = None) -> list[DataProblem]:
+    """What stops this cohort's data from being a funnel: stage counts that rise instead of
+    fall, stage numbers that do not run 1, 2, 3 …, a stage with several names, or one name at
+    several stages. `stages` is queries.pathways.stages for the cohort."""
+    labels = group_labels or {}
+    problems: list[DataProblem] = []
+    orders = sorted(int(o) for o in stages["stage_order"].unique()) if len(stages) else []
+    if orders:
+        expected = list(range(1, len(orders) + 1))
+        if orders != expected:
+            missing = sorted(set(range(1, max(orders) + 1)) - set(orders))
+            detail = (f"there is no stage {', '.join(map(str, missing))}" if missing else "")
+            problems.append(DataProblem("numbering", None,
+                                        f"The stages are numbered {_list(orders)} instead of 1 to {len(orders)}"
+                                        + (f": {detail}" if detail else "") + ". Stage 1 should be the whole cohort."))
+        names_per_stage = stages.groupby("stage_order")["stage"].nunique()
+        for order, count in names_per_stage.items():
+            if count > 1:
+                variants = stages[stages["stage_order"] == order]
+                listed = "; ".join(f"“{row.stage}” ({row.regions} region{'s' if row.regions != 1 else ''})"
+                                   for row in variants.itertuples())
+                problems.append(DataProblem("names", int(order),
+                                            f"Stage {order} has {count} different names in different regions: {listed}."))
+        orders_per_name = stages.groupby("stage")["stage_order"].unique()
+        for name, at in orders_per_name.items():
+            if len(at) > 1:
+                problems.append(DataProblem("repeated", int(min(at)),
+                                            f"“{name}” appears as stage {_list(sorted(int(o) for o in at))}."))
+    rising = measured[measured["rising"]] if "rising" in measured else measured.iloc[0:0]
+    for row in rising.itertuples():
+        who = students_phrase(labels.get(row.student_group, row.student_group), start=False)
+        if (pd.notna(row.conversion_numerator) and pd.notna(row.conversion_denominator)
+                and row.conversion_numerator > row.conversion_denominator):
+            where = "in this area as a whole"
+            if row.rising_regions:
+                where += f" and in {row.rising_regions} region{'s' if row.rising_regions != 1 else ''}"
+        else:
+            where = f"in {row.rising_regions} region{'s' if row.rising_regions != 1 else ''}"
+        problems.append(DataProblem(
+            "rising", int(row.stage_order),
+            f"More {who} reached “{row.stage}” than “{row.previous_stage}”, the stage before, {where}. "
+            "Counts along a pathway can only fall, so these stage counts are not drawn as a funnel step.",
+        ))
+    return problems
+
+
+def _list(values) -> str:
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def is_tidy(problems: list[DataProblem]) -> bool:
+    """Whether the stages can be drawn as a funnel at all (numbering and names are sound)."""
+    return not any(p.kind in ("numbering", "names", "repeated") for p in problems)
+
+
+# --- across cohorts ----------------------------------------------------------------------------
+
+def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = None) -> pd.DataFrame:
+    """For each stage (by stage_order, after the first): the group's conversion in the first
+    and last cohort that have one, the change on a straight-line fit over all cohorts, and its
+    direction (`improving`, `worsening`, `little change`, `not enough cohorts`); with a
+    reference group, the same for the gap (reference minus group: `narrowing`, `widening`…).
+
+    `measured` is `measures(queries.pathways.conversion_trend(...))`. Stage names come from the
+    latest cohort; cohorts whose counts rise at that stage are left out of the fit.
+    """
+    columns = ["stage_order", "stage", "previous_stage", "cohorts", "first_cohort", "last_cohort", "first", "last",
+               "change", "direction", "gap_first", "gap_last", "gap_change", "gap_direction"]
+    rows = []
+    data = measured[measured["previous_stage_order"].notna()]
+    for order, at_stage in data.groupby("stage_order", sort=True):
+        latest = at_stage.sort_values("cohort").iloc[-1]
+        g = at_stage[(at_stage["student_group"] == group) & ~at_stage["rising"]].dropna(subset=["conversion"])
+        g = g.sort_values("cohort")
+        fit = _fit(g["cohort"], g["conversion"])
+        row = {
+            "stage_order": int(order), "stage": latest["stage"], "previous_stage": latest["previous_stage"],
+            "cohorts": len(g), "first_cohort": _first(g, "cohort"), "last_cohort": _last(g, "cohort"),
+            "first": _first(g, "conversion"), "last": _last(g, "conversion"), "change": fit,
+            "direction": _direction(fit, len(g), ("improving", "worsening")),
+            "gap_first": np.nan, "gap_last": np.nan, "gap_change": np.nan, "gap_direction": "",
+        }
+        if reference:
+            r = at_stage[(at_stage["student_group"] == reference) & ~at_stage["rising"]].dropna(subset=["conversion"])
+            both = g.merge(r[["cohort", "conversion"]], on="cohort", suffixes=("", "_reference")).sort_values("cohort")
+            gap = (both["conversion_reference"] - both["conversion"]).round(DECIMALS)
+            gap_fit = _fit(both["cohort"], gap)
+            row.update(gap_first=gap.iloc[0] if len(gap) else np.nan, gap_last=gap.iloc[-1] if len(gap) else np.nan,
+                       gap_change=gap_fit, gap_direction=_direction(gap_fit, len(gap), ("widening", "narrowing")))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _fit(x: pd.Series, y: pd.Series) -> float:
+    """Change from the first to the last cohort on a least-squares line (points)."""
+    if len(x) < 2:
+        return float("nan")
+    x, y = x.astype(float).to_numpy(), y.astype(float).to_numpy()
+    slope = np.polyfit(x, y, 1)[0]
+    return round(float(slope * (x[-1] - x[0])), DECIMALS)
+
+
+def _direction(change: float, n: int, words: tuple[str, str]) -> str:
+    if n < 2 or pd.isna(change):
+        return "not enough cohorts"
+    if abs(change) < CHANGE_POINTS:
+        return "little change"
+    return words[0] if change > 0 else words[1]
+
+
+def _first(frame: pd.DataFrame, column: str):
+    return frame[column].iloc[0] if len(frame) else np.nan
+
+
+def _last(frame: pd.DataFrame, column: str):
+    return frame[column].iloc[-1] if len(frame) else np.nan
+
+
+def trend_sentence(trend: pd.DataFrame, group_label: str, reference_label: str | None = None) -> str:
+    """One or two sentences: the stage whose conversion improved most and the one that worsened
+    most for the group; with a reference, whether the biggest gap is narrowing."""
+    who = students_phrase(group_label, start=False)
+    known = trend[trend["direction"].isin(["improving", "worsening", "little change"])]
+    if known.empty:
+        return f"There are not enough cohorts with shown numbers to tell whether conversion is changing for {who}."
+    parts = []
+    best = known.sort_values("change", ascending=False).iloc[0]
+    worst = known.sort_values("change").iloc[0]
+    if best["direction"] == "improving":
+        parts.append(f"For {who}, conversion into {best['stage']} improved the most, from "
+                     f"{percent(best['first'])} (class of {int(best['first_cohort'])}) to {percent(best['last'])} "
+                     f"(class of {int(best['last_cohort'])}).")
+    if worst["direction"] == "worsening":
+        parts.append(f"Conversion into {worst['stage']} worsened, from {percent(worst['first'])} to {percent(worst['last'])}.")
+    if not parts:
+        parts.append(f"For {who}, no stage's conversion changed by {CHANGE_POINTS:.0f} points or more "
+                     "across the cohorts shown.")
+    if reference_label:
+        gaps = trend.dropna(subset=["gap_last"])
+        gaps = gaps[gaps["gap_direction"].isin(["narrowing", "widening", "little change"])]
+        if not gaps.empty:
+            widest = gaps.sort_values("gap_last", ascending=False).iloc[0]
+            if widest["gap_last"] > 0:
+                verb = {"narrowing": "is narrowing", "widening": "is widening",
+                        "little change": "has hardly changed"}[widest["gap_direction"]]
+                parts.append(f"The largest gap to {students_phrase(reference_label, start=False)}, into {widest['stage']}, "
+                             f"{verb}: {widest['gap_first']:.{DECIMALS}f} points for the class of "
+                             f"{int(widest['first_cohort'])}, {widest['gap_last']:.{DECIMALS}f} for the class of "
+                             f"{int(widest['last_cohort'])}.")
+    return " ".join(parts)

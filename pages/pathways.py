@@ -1,0 +1,139 @@
+"""/pathways — K-16 pathway funnels by student group: where students fall away, and who falls
+away more. Reads filters, calls queries through the cache, composes components."""
+import streamlit as st
+
+from components import funnel_charts as charts
+from components.filters import group_labels, scope_label, shared_filters, synced_select
+from components.layout import chart_block
+from components.store import run
+from domain import funnel
+from domain.suppression import threshold
+from domain.vocabulary import BUILT_IN_GROUPS
+from queries import pathways
+
+NO_REFERENCE = "none"
+COMPLEMENT = {g.group_id: g.reference_group_id for g in BUILT_IN_GROUPS if g.reference_group_id}
+
+st.title("Pathways")
+st.markdown(
+    "Where along the path from elementary school to postsecondary do students fall away — and who "
+    "falls away more? Follow one cohort (students expected to graduate high school in the same year) "
+    "stage by stage, and compare a student group with its reference group."
+)
+
+filters = shared_filters(uses=("region",), locale_scopes=True)
+cohorts = run(pathways.cohorts)
+if not cohorts:
+    st.info(
+        "**No pathway data yet.** This page needs `pathway.csv` in the alliance's data package: for each "
+        "cohort, stage, region and student group, how many students reached the stage. See the **Data** "
+        "page for the template.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+labels = group_labels()
+present = run(pathways.groups)
+available = [g for g in present["student_group"] if g in labels] + [g for g in present["student_group"] if g not in labels]
+available = sorted(available, key=lambda g: list(labels).index(g) if g in labels else len(labels))
+
+
+def label_of(group_id: str) -> str:
+    return "No comparison" if group_id == NO_REFERENCE else labels.get(group_id, group_id)
+
+
+def default_reference(group_id: str) -> str:
+    complement = COMPLEMENT.get(group_id)
+    if complement in available:
+        return complement
+    if group_id != "all" and "all" in available:
+        return "all"
+    return NO_REFERENCE
+
+
+cohort = synced_select("cohort", "Cohort", [str(c) for c in cohorts], str(cohorts[-1]), charts.cohort_label,
+                       help="Students expected to graduate from high school in the same year.")
+default_group = next((g for g in ("econ_disadvantaged", "english_learner", "students_with_disabilities")
+                      if g in available), available[0])
+group = synced_select("group", "Student group", available, default_group, label_of)
+if st.session_state.get("_pathways_group") not in (None, group):
+    # A new group brings its own default reference (its complementary group), unless the link
+    # asked for another one.
+    for key in ("_filter_widget_reference", "_filter_reference"):
+        st.session_state[key] = default_reference(group)
+    st.query_params["reference"] = default_reference(group)
+st.session_state["_pathways_group"] = group
+reference = synced_select(
+    "reference", "Compared with", [NO_REFERENCE] + [g for g in available if g != group], default_reference(group),
+    label_of, help="By default the complementary group (e.g. not economically disadvantaged), otherwise all students.",
+)
+
+scope, area = filters.region, scope_label(filters.region)
+compare = reference != NO_REFERENCE
+series_ids = [group, reference] if compare else [group]
+series = [label_of(g) for g in series_ids]
+limit = threshold()
+
+data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
+if data.empty:
+    st.info(f"There are no pathway counts for {label_of(group).lower()} in the class of {cohort} "
+            f"({area.lower() if area == 'Alliance-wide' else area}).", icon=":material/info:")
+    st.stop()
+
+measured = funnel.measures(data)
+problems = funnel.data_problems(measured, run(pathways.stages, cohort=int(cohort)), labels)
+tidy = funnel.is_tidy(problems)
+leak = funnel.biggest_leak(measured, group, reference) if compare else None
+comparable = compare and funnel.conversion_gaps(measured, group, reference)["gap"].notna().any()
+
+st.subheader(f"{charts.cohort_label(cohort)} · {area}")
+if compare:
+    st.markdown(f"#### {funnel.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable)}")
+if problems:
+    st.warning(
+        "**Data problems in this pathway** — these stages are flagged with ⚠ and left out of the comparison:\n"
+        + "\n".join(f"- {p.message}" for p in problems),
+        icon=":material/warning:",
+    )
+
+table = charts.funnel_table(measured, {g: label_of(g) for g in series_ids}, limit)
+suffix = f"{cohort}_{str(scope).replace(':', '-')}_{group}" + (f"_vs_{reference}" if compare else "")
+chart_block(
+    charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit),
+    charts.funnel_caption(table, series, cohort, area),
+    table, key="pathway_funnel", filename=f"pathway_funnel_{suffix}.csv",
+)
+note = charts.left_out_note(table)
+if note:
+    st.markdown(note)
+
+st.subheader("Across cohorts: is each step getting better?")
+if len(cohorts) < 2:
+    st.info("Only one cohort has pathway data, so there is no trend to show yet.", icon=":material/info:")
+else:
+    trend_data = funnel.measures(run(pathways.conversion_trend, scope=scope, groups=tuple(series_ids)))
+    summary = funnel.cohort_trend(trend_data, group, reference if compare else None)
+    trend_table = charts.trend_table(trend_data, summary, {g: label_of(g) for g in series_ids}, series_ids)
+    chart_block(
+        charts.trend_figure(trend_table, series),
+        funnel.trend_sentence(summary, label_of(group), label_of(reference) if compare else None),
+        trend_table, key="pathway_trend", filename=f"pathway_trend_{suffix}.csv",
+    )
+
+with st.expander("How these numbers are made"):
+    st.markdown(
+        f"""
+- **Share of the cohort**: students who reached the stage, as a percent of the students at the first stage.
+- **Conversion**: students who reached the stage, as a percent of those who reached the stage before.
+- Area figures add up the regions' counts, then divide (pooled, never an average of regional percents).
+  Shares and conversions use only the regions that show both numbers involved.
+- **Suppressed** counts (fewer than {limit} students, `*` in the source file, or hidden so that another small
+  count cannot be worked out by subtraction) are never shown and never counted as zero. Totals say how many
+  regions' counts they leave out.
+- **The stage where a group loses the most ground** is the one where its conversion falls furthest below the
+  reference group's. Stages whose counts rise (more students than at the stage before) are data problems and
+  are not compared.
+- **Trend across cohorts**: the change in conversion from the first to the latest cohort on a straight-line
+  fit; less than {funnel.CHANGE_POINTS:.0f} points either way is "little change".
+"""
+    )
