@@ -75,6 +75,38 @@ def cmd_demo(args) -> int:
     return code
 
 
+def cmd_snapshot(args) -> int:
+    from domain.kpi import quarter_label
+    from queries.overview import freeze
+
+    engine = get_engine(args.database)
+    try:
+        payload = freeze(engine, args.quarter)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"froze {quarter_label(args.quarter)} on {payload['frozen_at'][:10]}: {payload['headline']['text']}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from reports.packet import make_packet
+
+    engine = get_engine(args.database)
+    try:
+        packet = make_packet(engine, args.quarter, frozen=not args.live, progress=lambda m: print(f"… {m}"))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(packet.pdf)
+    print(f"wrote {args.out}: {packet.pages} pages, {len(packet.pdf) / 1024:,.0f} KB in {packet.seconds:.1f} s")
+    if packet.left_out:
+        print("left out (could not be drawn): " + ", ".join(packet.left_out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Alliance dashboard: import and manage the data store.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     dem.add_argument("--out", metavar="DIR", help="write the package folder into DIR instead of importing it")
     _add_database(dem)
     dem.set_defaults(func=cmd_demo)
+    snap = commands.add_parser("snapshot", help="freeze a quarter's board overview (e.g. 2025-Q3) so it never changes")
+    snap.add_argument("quarter", help="quarter to freeze, YYYY-Qn")
+    _add_database(snap)
+    snap.set_defaults(func=cmd_snapshot)
+
+    rep = commands.add_parser("report", help="write the board packet PDF of a quarter")
+    rep.add_argument("--quarter", help="YYYY-Qn (default: the latest with data)")
+    rep.add_argument("--out", default="board-packet.pdf", help="PDF file to write (default board-packet.pdf)")
+    rep.add_argument("--live", action="store_true", help="use live figures even if the quarter was frozen")
+    _add_database(rep)
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

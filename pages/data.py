@@ -50,6 +50,25 @@ else:
     st.dataframe(history, hide_index=True, width="stretch")
 st.caption(f"Store: `{display_url(database_url())}`")
 
+st.subheader("Board snapshots")
+from components.store import engine as _store_engine  # noqa: E402
+from queries import overview as _overview  # noqa: E402
+
+st.markdown(
+    "Freeze a quarter before the board meeting: the overview of a frozen quarter keeps showing exactly the "
+    "numbers presented, even after newer or corrected data is imported (`python cli.py snapshot 2025-Q3`)."
+)
+frozen = _overview.frozen_quarters(_store_engine())
+if quarters:
+    left, right = st.columns([2, 3])
+    to_freeze = left.selectbox("Quarter to freeze", list(reversed(quarters)), format_func=quarter_label, key="freeze_quarter")
+    if left.button("Freeze this quarter", key="freeze_button", icon=":material/lock:"):
+        done = _overview.freeze(_store_engine(), to_freeze)
+        st.success(f"{quarter_label(to_freeze)} frozen on {done['frozen_at'][:10]}: {done['headline']['text']}.")
+        frozen = _overview.frozen_quarters(_store_engine())
+    right.write("Frozen quarters: " + (", ".join(
+        f"{quarter_label(r.quarter)} (on {str(r.frozen_at)[:10]})" for r in frozen.itertuples()) or "none yet."))
+
 st.subheader("Import your own data")
 st.markdown(
     "Prepare a **data package**: a folder (or .zip) of CSV files, or one .xlsx workbook with a sheet per "

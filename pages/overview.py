@@ -1,18 +1,112 @@
-"""/ — the overview. Until the board view lands, an honest summary of what is loaded."""
+"""/ — the board overview: are we on track, what changed since last quarter, and a packet to take away."""
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from components.filters import period_span, quarter_label, school_year_label
-from components.store import run
-from queries import meta
+from components import overview_charts as charts
+from components.filters import quarter_label, synced_select
+from components.layout import PLOTLY_CONFIG, chart_block
+from components.store import engine, run
+from domain import kpi
+from queries import overview as q
 
-st.title("Alliance overview")
-counts = dict(run(meta.table_counts).itertuples(index=False))
-years, quarters = run(meta.school_years), run(meta.quarters)
+st.title("Board overview")
+st.caption("Are we on track, what changed since last quarter, and can I take it with me?")
 
-st.markdown(
-    f"The store holds **{counts['regions']:,} regions**, **{counts['partners']:,} partners** and "
-    f"**{counts['programs']:,} programs** at **{counts['program_sites']:,} sites**; participation for "
-    f"quarters {period_span(quarters, quarter_label)} and outcomes for school years "
-    f"{period_span(years, school_year_label)}."
-)
-st.page_link("pages/data.py", label="What is loaded, and how to import your own data", icon=":material/database:")
+quarters = run(q.quarters_with_data)
+if not quarters:
+    st.info("No participation data is loaded yet, so there is no quarter to review. Import a data package with "
+            "`participation.csv` (see the **Data** page).")
+    st.stop()
+
+quarter = synced_select("quarter", "Quarter", list(reversed(quarters)), quarters[-1], quarter_label)
+frozen = q.snapshot(engine(), quarter)  # not cached: a freeze must show at once
+view = "live"
+if frozen:
+    view = synced_select("view", "Figures", ["frozen", "live"], "frozen",
+                         lambda v: "As frozen for the board" if v == "frozen" else "Live (latest data)")
+payload = frozen if (frozen and view == "frozen") else run(q.overview, quarter=quarter)
+limit = payload["threshold"]
+
+if frozen and view == "frozen":
+    st.info(f"**As frozen on {q.frozen_date(frozen)}.** These are exactly the numbers presented for "
+            f"{quarter_label(quarter)}, even if newer or corrected data has been imported since. "
+            "Choose *Live (latest data)* in the sidebar to compare.", icon=":material/lock:")
+elif frozen:
+    st.warning(f"**Live figures.** {quarter_label(quarter)} was frozen on {q.frozen_date(frozen)}; the board saw "
+               "the frozen figures, which may differ from these.", icon=":material/update:")
+
+
+def link(page: str, label: str, **params) -> None:
+    """A link into another view, only if that page is part of the app right now."""
+    try:
+        st.page_link(page, label=label, query_params=params or None, icon=":material/arrow_forward:")
+    except (StreamlitAPIException, KeyError):
+        pass
+
+
+# --- headline ------------------------------------------------------------------------------------
+headline = payload["headline"]
+st.subheader(f"{quarter_label(quarter)}: {headline['text']}" if headline["m"] else quarter_label(quarter))
+st.caption("Indicators count as moving the right way when their all-students rate changed since "
+           f"{kpi.school_year_label(payload['previous_school_year']) if payload.get('previous_school_year') else 'the year before'} "
+           f"in the direction the indicator asks for. {payload['school_year_rule']}")
+
+# --- reach ----------------------------------------------------------------------------------------
+st.markdown("#### Reach")
+columns = st.columns(len(payload["reach"]))
+for column, item in zip(columns, payload["reach"]):
+    with column:
+        label = item["label"] + (" ¹" if item["measure"] == "participants" else "")
+        st.metric(label, charts.reach_value_text(item, limit), charts.reach_delta_text(item, payload["previous_quarter"]),
+                  border=True)
+        st.caption(charts.target_text(item))
+        st.plotly_chart(charts.reach_sparkline(payload, item["measure"]), config={**PLOTLY_CONFIG, "displayModeBar": False},
+                        key=f"spark_{item['measure']}", width="stretch")
+st.caption(f"¹ {q.PARTICIPATION_NOTE[0].upper()}{q.PARTICIPATION_NOTE[1:]}. Partners, programs and seats count those "
+           f"active during {quarter_label(quarter)}.")
+link("pages/coverage.py", "Where programs and seats are: coverage by region", quarter=quarter)
+
+# --- what changed ---------------------------------------------------------------------------------
+st.markdown(f"#### The biggest changes since {quarter_label(payload['previous_quarter'])}")
+if payload["changes"]:
+    st.markdown("\n".join(f"{k}. {c['sentence']}" for k, c in enumerate(payload["changes"], start=1)))
+else:
+    st.write(f"Nothing can be compared with {quarter_label(payload['previous_quarter'])}: it has no data.")
+st.caption("Changes are ranked by their size relative to where they started, among numbers shown in both periods.")
+
+# --- indicators ---------------------------------------------------------------------------------
+st.markdown("#### Indicators against the board's targets")
+chart_block(charts.indicator_figure(payload), charts.indicator_caption(payload), charts.indicator_table(payload),
+            key="overview_indicators", filename=f"indicators-{quarter}.csv")
+with st.expander("Indicator trends, and where to look behind each number"):
+    for item in payload["indicators"]:
+        left, middle, right = st.columns([3, 2, 2])
+        left.markdown(f"**{item['name']}** — {charts.fmt_rate(item)}, {item['status']}")
+        with middle:
+            st.plotly_chart(charts.indicator_sparkline(payload, item["indicator_id"]),
+                            config={**PLOTLY_CONFIG, "displayModeBar": False}, key=f"ispark_{item['indicator_id']}",
+                            width="stretch")
+        with right:
+            link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
+            if item["stage"] in ("postsecondary", "workforce"):
+                link("pages/pathways.py", "The pathway behind it")
+st.caption(f"Rates are pooled over regions (numerators and denominators summed). {payload['notes']['suppression']} "
+           "Download any chart as a PNG from the camera icon at its top right.")
+
+# --- board packet ---------------------------------------------------------------------------------
+st.markdown("#### Take it with you")
+left, right = st.columns(2)
+with left:
+    if st.button("Prepare the board packet (PDF)", key="make_packet", icon=":material/picture_as_pdf:"):
+        from reports.packet import build_packet
+
+        with st.spinner("Drawing the charts and writing the PDF (about 20 seconds)…"):
+            st.session_state["_packet"] = (quarter, view, build_packet(engine(), quarter, frozen=(view == "frozen")))
+    made = st.session_state.get("_packet")
+    if made and made[0] == quarter and made[1] == view:
+        st.download_button("Download the board packet", made[2], file_name=f"board-packet-{quarter}.pdf",
+                           mime="application/pdf", key="packet_pdf", icon=":material/download:")
+with right:
+    st.caption("The packet holds these figures, the charts as images with their captions, suppression notes and "
+               "data sources. Data stewards freeze a quarter on the **Data** page or with "
+               f"`python cli.py snapshot {quarter}`.")

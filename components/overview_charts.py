@@ -1,0 +1,228 @@
+"""Pure figure and table builders for the board overview. They take the overview payload
+(`queries.overview.overview`, or a frozen snapshot of it) and never touch the store, so the
+page and the board packet draw the same numbers."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from components.palette import SERIES, SUPPRESSED, TARGET, base_layout
+from domain import kpi
+
+STATUS_COLOURS = {kpi.ON_TRACK: "#0072B2", kpi.OFF_TRACK: "#D55E00", kpi.UNCLEAR: "#E69F00",
+                  kpi.NO_TARGET: "#7F7F7F", kpi.NO_DATA: SUPPRESSED}
+STATUS_SYMBOLS = {kpi.ON_TRACK: "✓", kpi.OFF_TRACK: "✗", kpi.UNCLEAR: "≈", kpi.NO_TARGET: "–", kpi.NO_DATA: "·"}
+
+
+def fmt_count(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def fmt_rate(item: dict) -> str:
+    if item.get("suppressed"):
+        return "suppressed"
+    low, high = item.get("rate_low"), item.get("rate_high")
+    if low is None or high is None:
+        return "no data"
+    if abs(high - low) > 0.05:
+        return f"{low:.0f}–{high:.0f}%"
+    return f"{low:.1f}%"
+
+
+def reach_value_text(item: dict, limit: int) -> str:
+    if item.get("suppressed"):
+        return f"suppressed (fewer than {limit})"
+    return fmt_count(item.get("value"))
+
+
+def reach_delta_text(item: dict, previous_quarter: str) -> str | None:
+    value, previous = item.get("value"), item.get("previous")
+    if value is None or previous is None:
+        return None
+    delta = value - previous
+    percent = f" ({delta / previous:+.0%})" if previous else ""
+    return f"{delta:+,.0f}{percent} vs {kpi.quarter_label(previous_quarter)}"
+
+
+def target_text(item: dict, unit: str = "count") -> str:
+    target = item.get("target")
+    if target is None:
+        return "no target set"
+    shown = f"{target:,.0f}" if unit == "count" else f"{target:.1f}%"
+    return f"target {shown}: {item['status']}"
+
+
+# --- reach -------------------------------------------------------------------------------------
+
+def reach_trend_frame(payload: dict) -> pd.DataFrame:
+    return pd.DataFrame(payload.get("reach_trend", []))
+
+
+def reach_sparkline(payload: dict, measure: str, height: int = 110) -> go.Figure:
+    """A small trend line of one reach measure over the quarters up to the chosen one."""
+    trend = reach_trend_frame(payload)
+    fig = go.Figure()
+    if not trend.empty and measure in trend:
+        labels = [kpi.quarter_label(q) for q in trend["quarter"]]
+        fig.add_trace(go.Scatter(x=labels, y=trend[measure], mode="lines+markers", line=dict(color=SERIES[0], width=2),
+                                 marker=dict(size=4), name=measure,
+                                 hovertemplate="%{x}: %{y:,.0f}<extra></extra>", connectgaps=False))
+    fig.update_layout(**base_layout(height=height, margin=dict(l=5, r=5, t=5, b=5), showlegend=False))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def reach_figure(payload: dict) -> go.Figure:
+    """Reach by quarter, one small panel per measure, with the quarter's target as a marker."""
+    trend = reach_trend_frame(payload)
+    reach = {item["measure"]: item for item in payload.get("reach", [])}
+    titles = [reach[m]["label"] + (" (not unique students)" if m == "participants" else "") for m in reach]
+    fig = make_subplots(rows=1, cols=len(reach) or 1, subplot_titles=titles, horizontal_spacing=0.07)
+    labels = [kpi.quarter_label(q) for q in trend.get("quarter", [])]
+    for col, measure in enumerate(reach, start=1):
+        if measure in trend:
+            fig.add_trace(go.Scatter(x=labels, y=trend[measure], mode="lines+markers", line=dict(color=SERIES[0], width=2),
+                                     marker=dict(size=5), name=reach[measure]["label"], showlegend=False,
+                                     hovertemplate="%{x}: %{y:,.0f}<extra></extra>"), row=1, col=col)
+        target = reach[measure].get("target")
+        if target is not None:
+            fig.add_trace(go.Scatter(x=[kpi.quarter_label(payload["quarter"])], y=[target], mode="markers",
+                                     marker=dict(symbol="line-ew-open", size=18, color=TARGET, line=dict(width=3)),
+                                     name="Target", showlegend=col == 1,
+                                     hovertemplate="target %{y:,.0f}<extra></extra>"), row=1, col=col)
+    fig.update_xaxes(nticks=4, tickangle=0, tickfont=dict(size=11))
+    fig.update_yaxes(rangemode="tozero", tickformat=",", tickfont=dict(size=11))
+    fig.update_annotations(font_size=13)
+    fig.update_layout(**base_layout(height=300, margin=dict(l=10, r=10, t=70, b=10)))
+    return fig
+
+
+def reach_caption(payload: dict) -> str:
+    parts = []
+    for item in payload.get("reach", []):
+        if item.get("value") is None:
+            continue
+        target = f" against a target of {item['target']:,.0f}" if item.get("target") is not None else ""
+        parts.append(f"{item['value']:,.0f} {item['label'].lower()}{target}")
+    quarter = kpi.quarter_label(payload["quarter"])
+    return (f"Reach in {quarter}: " + ", ".join(parts) + ". Participations are enrolments, not unique students."
+            if parts else f"No reach figures for {quarter}.")
+
+
+def reach_table(payload: dict) -> pd.DataFrame:
+    limit = payload.get("threshold", 10)
+    rows = []
+    for item in payload.get("reach", []):
+        rows.append({
+            "Measure": item["label"] + (" (not unique students)" if item["measure"] == "participants" else ""),
+            kpi.quarter_label(payload["quarter"]): reach_value_text(item, limit),
+            kpi.quarter_label(payload["previous_quarter"]): ("suppressed" if item.get("previous_suppressed")
+                                                             else fmt_count(item.get("previous"))),
+            "Target": fmt_count(item.get("target")),
+            "Status": item["status"],
+        })
+    return pd.DataFrame(rows)
+
+
+# --- indicators --------------------------------------------------------------------------------
+
+def indicator_figure(payload: dict) -> go.Figure:
+    """Every indicator's all-students rate (bar, coloured by status) and its target (black tick)."""
+    items = list(reversed(payload.get("indicators", [])))
+    names = [i["name"] + ("" if i["higher_is_better"] else " (lower is better)") for i in items]
+    values = [i["value"] if i["value"] is not None else 0 for i in items]
+    colours = [STATUS_COLOURS.get(i["status"], SUPPRESSED) for i in items]
+    text = [f"{fmt_rate(i)}  {STATUS_SYMBOLS.get(i['status'], '')} {i['status']}" for i in items]
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker=dict(color=colours), text=text,
+                           textposition="outside", cliponaxis=False, name="Rate",
+                           hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
+    targets = [(i["target"], n) for i, n in zip(items, names) if i.get("target") is not None]
+    if targets:
+        fig.add_trace(go.Scatter(x=[t for t, _ in targets], y=[n for _, n in targets], mode="markers", name="Target",
+                                 marker=dict(symbol="line-ns-open", size=22, color=TARGET, line=dict(width=3)),
+                                 hovertemplate="target %{x:.1f}%<extra></extra>"))
+    year = payload.get("school_year")
+    fig.update_layout(**base_layout(height=90 + 38 * len(items), margin=dict(l=330, r=170, t=60, b=30),
+                                    title=dict(text=f"Indicators, all students, {kpi.school_year_label(year) if year else 'no year'}",
+                                               font=dict(size=16)), bargap=0.35))
+    fig.update_xaxes(range=[0, 100], ticksuffix="%", title=None)
+    fig.update_yaxes(automargin=False, tickfont=dict(size=13))
+    return fig
+
+
+def indicator_caption(payload: dict) -> str:
+    items = payload.get("indicators", [])
+    counts = {s: sum(i["status"] == s for i in items) for s in (kpi.ON_TRACK, kpi.OFF_TRACK, kpi.NO_TARGET)}
+    year = payload.get("school_year")
+    return (f"{counts[kpi.ON_TRACK]} indicator(s) on track, {counts[kpi.OFF_TRACK]} off track and "
+            f"{counts[kpi.NO_TARGET]} without a target in {kpi.school_year_label(year) if year else 'no year'}; "
+            "bars are pooled all-students rates, black ticks the board's targets.")
+
+
+def indicator_table(payload: dict) -> pd.DataFrame:
+    rows = []
+    year, prior = payload.get("school_year"), payload.get("previous_school_year")
+    for item in payload.get("indicators", []):
+        rows.append({
+            "Indicator": item["name"],
+            "Better when": "higher" if item["higher_is_better"] else "lower",
+            kpi.school_year_label(year) if year else "Rate": fmt_rate(item),
+            kpi.school_year_label(prior) if prior else "Previous": ("—" if item.get("previous") is None
+                                                                    else f"{item['previous']:.1f}%"),
+            "Target": "—" if item.get("target") is None else f"{item['target']:.1f}%",
+            "Status": item["status"],
+            "Since last year": {"better": "right way", "worse": "wrong way", "same": "no change"}.get(item.get("moved"), "—"),
+        })
+    return pd.DataFrame(rows)
+
+
+def indicator_sparkline(payload: dict, indicator_id: str, height: int = 90) -> go.Figure:
+    trend = pd.DataFrame([t for t in payload.get("indicator_trends", []) if t["indicator_id"] == indicator_id])
+    fig = go.Figure()
+    if not trend.empty:
+        labels = [kpi.school_year_label(y) for y in trend["school_year"]]
+        fig.add_trace(go.Scatter(x=labels, y=trend["value"], mode="lines+markers", line=dict(color=SERIES[0], width=2),
+                                 marker=dict(size=4), hovertemplate="%{x}: %{y:.1f}%<extra></extra>", name="rate"))
+        if trend["target"].notna().any():
+            fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="target",
+                                     marker=dict(symbol="line-ew-open", size=10, color=TARGET, line=dict(width=2)),
+                                     hovertemplate="target %{y:.1f}%<extra></extra>"))
+    fig.update_layout(**base_layout(height=height, margin=dict(l=5, r=5, t=5, b=5), showlegend=False))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def indicator_trends_figure(payload: dict) -> go.Figure:
+    """Small multiples: each indicator's rate over the school years, with targets."""
+    items = payload.get("indicators", [])
+    cols = 3
+    rows = max(1, -(-len(items) // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[i["name"] for i in items],
+                        vertical_spacing=0.12 if rows > 1 else 0.2, horizontal_spacing=0.08)
+    trends = pd.DataFrame(payload.get("indicator_trends", []))
+    for k, item in enumerate(items):
+        r, c = divmod(k, cols)
+        trend = trends[trends["indicator_id"] == item["indicator_id"]] if len(trends) else trends
+        if trend.empty:
+            continue
+        labels = [kpi.school_year_label(y) for y in trend["school_year"]]
+        fig.add_trace(go.Scatter(x=labels, y=trend["value"], mode="lines+markers", line=dict(color=SERIES[0]),
+                                 showlegend=k == 0, name="Rate (all students)"), row=r + 1, col=c + 1)
+        if trend["target"].notna().any():
+            fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="Target", showlegend=k == 0,
+                                     marker=dict(symbol="line-ew-open", size=12, color=TARGET, line=dict(width=2))),
+                          row=r + 1, col=c + 1)
+    fig.update_annotations(font_size=12)
+    fig.update_xaxes(tickfont=dict(size=9), nticks=3)
+    fig.update_yaxes(ticksuffix="%", tickfont=dict(size=10))
+    fig.update_layout(**base_layout(height=220 * rows + 80, margin=dict(l=10, r=10, t=80, b=10)))
+    return fig
+
+
+def trends_caption(payload: dict) -> str:
+    return (f"Each indicator's pooled all-students rate by school year up to "
+            f"{kpi.school_year_label(payload['school_year']) if payload.get('school_year') else 'the latest year'}, "
+            "with the board's targets as black ticks.")
