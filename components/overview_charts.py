@@ -41,6 +41,8 @@ def reach_delta_text(item: dict, previous_quarter: str) -> str | None:
     if value is None or previous is None:
         return None
     delta = value - previous
+    if delta == 0:
+        return f"no change vs {kpi.quarter_label(previous_quarter)}"
     percent = f" ({delta / previous:+.0%})" if previous else ""
     return f"{delta:+,.0f}{percent} vs {kpi.quarter_label(previous_quarter)}"
 

@@ -4,7 +4,7 @@ from streamlit.errors import StreamlitAPIException
 
 from components import overview_charts as charts
 from components.filters import quarter_label, synced_select
-from components.layout import PLOTLY_CONFIG, chart_block
+from components.layout import chart_block
 from components.store import engine, run
 from domain import kpi
 from queries import overview as q
@@ -54,14 +54,17 @@ st.caption("Indicators count as moving the right way when their all-students rat
 # --- reach ----------------------------------------------------------------------------------------
 st.markdown("#### Reach")
 columns = st.columns(len(payload["reach"]))
+trend = charts.reach_trend_frame(payload)
 for column, item in zip(columns, payload["reach"]):
     with column:
         label = item["label"] + (" ¹" if item["measure"] == "participants" else "")
-        st.metric(label, charts.reach_value_text(item, limit), charts.reach_delta_text(item, payload["previous_quarter"]),
-                  border=True)
+        delta = charts.reach_delta_text(item, payload["previous_quarter"])
+        steady = delta is not None and item["value"] == item["previous"]
+        st.metric(label, charts.reach_value_text(item, limit), delta, border=True,
+                  delta_color="off" if steady else "normal", delta_arrow="off" if steady else "auto",
+                  chart_data=[None if v is None or v != v else v for v in trend.get(item["measure"], [])],
+                  help=f"By quarter up to {quarter_label(quarter)}.")
         st.caption(charts.target_text(item))
-        st.plotly_chart(charts.reach_sparkline(payload, item["measure"]), config={**PLOTLY_CONFIG, "displayModeBar": False},
-                        key=f"spark_{item['measure']}", width="stretch")
 st.caption(f"¹ {q.PARTICIPATION_NOTE[0].upper()}{q.PARTICIPATION_NOTE[1:]}. Partners, programs and seats count those "
            f"active during {quarter_label(quarter)}.")
 link("pages/coverage.py", "Where programs and seats are: coverage by region", quarter=quarter)
@@ -78,18 +81,22 @@ st.caption("Changes are ranked by their size relative to where they started, amo
 st.markdown("#### Indicators against the board's targets")
 chart_block(charts.indicator_figure(payload), charts.indicator_caption(payload), charts.indicator_table(payload),
             key="overview_indicators", filename=f"indicators-{quarter}.csv")
-with st.expander("Indicator trends, and where to look behind each number"):
-    for item in payload["indicators"]:
-        left, middle, right = st.columns([3, 2, 2])
-        left.markdown(f"**{item['name']}** — {charts.fmt_rate(item)}, {item['status']}")
-        with middle:
-            st.plotly_chart(charts.indicator_sparkline(payload, item["indicator_id"]),
-                            config={**PLOTLY_CONFIG, "displayModeBar": False}, key=f"ispark_{item['indicator_id']}",
-                            width="stretch")
-        with right:
-            link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
-            if item["stage"] in ("postsecondary", "workforce"):
-                link("pages/pathways.py", "The pathway behind it")
+st.markdown("##### Each indicator over the school years, and where to look behind it")
+grid = st.columns(3)
+for k, item in enumerate(payload["indicators"]):
+    with grid[k % 3]:
+        values = [t["value"] for t in payload["indicator_trends"] if t["indicator_id"] == item["indicator_id"]]
+        change = None if item.get("previous") is None or item.get("value") is None else item["value"] - item["previous"]
+        since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else ""
+        steady = change is not None and abs(change) < kpi.STEADY_POINTS
+        delta = None if change is None else f"no change since {since}" if steady else f"{change:+.1f} points since {since}"
+        st.metric(item["name"], charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
+                  delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse", chart_data=values,
+                  help=(item["status"].capitalize() + (f" (target {item['target']:.1f}%)" if item.get("target") is not None else "")
+                        + ("; lower is better." if not item["higher_is_better"] else ".")))
+        link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
+        if item["stage"] in ("postsecondary", "workforce", "high"):
+            link("pages/pathways.py", "The pathway behind it")
 st.caption(f"Rates are pooled over regions (numerators and denominators summed). {payload['notes']['suppression']} "
            "Download any chart as a PNG from the camera icon at its top right.")
 
