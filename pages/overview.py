@@ -21,7 +21,9 @@ if not quarters:
 quarter = synced_select("quarter", "Quarter", list(reversed(quarters)), quarters[-1], quarter_label)
 frozen = q.snapshot(engine(), quarter)  # not cached: a freeze must show at once
 view = "live"
-if frozen:
+if not frozen:
+    st.query_params.pop("view", None)
+else:
     view = synced_select("view", "Figures", ["frozen", "live"], "frozen",
                          lambda v: "As frozen for the board" if v == "frozen" else "Live (latest data)")
 payload = frozen if (frozen and view == "frozen") else run(q.overview, quarter=quarter)
@@ -44,6 +46,11 @@ def link(page: str, label: str, **params) -> None:
         pass
 
 
+def numbers(values) -> list[float]:
+    """A trend for st.metric's line: suppressed or missing points as gaps (NaN), never zero."""
+    return [float("nan") if v is None else float(v) for v in values]
+
+
 # --- headline ------------------------------------------------------------------------------------
 headline = payload["headline"]
 st.subheader(f"{quarter_label(quarter)}: {headline['text']}" if headline["m"] else quarter_label(quarter))
@@ -62,7 +69,7 @@ for column, item in zip(columns, payload["reach"]):
         steady = delta is not None and item["value"] == item["previous"]
         st.metric(label, charts.reach_value_text(item, limit), delta, border=True,
                   delta_color="off" if steady else "normal", delta_arrow="off" if steady else "auto",
-                  chart_data=[None if v is None or v != v else v for v in trend.get(item["measure"], [])],
+                  chart_data=numbers(trend.get(item["measure"], [])),
                   help=f"By quarter up to {quarter_label(quarter)}.")
         st.caption(charts.target_text(item))
 st.caption(f"¹ {q.PARTICIPATION_NOTE[0].upper()}{q.PARTICIPATION_NOTE[1:]}. Partners, programs and seats count those "
@@ -85,7 +92,7 @@ st.markdown("##### Each indicator over the school years, and where to look behin
 grid = st.columns(3)
 for k, item in enumerate(payload["indicators"]):
     with grid[k % 3]:
-        values = [t["value"] for t in payload["indicator_trends"] if t["indicator_id"] == item["indicator_id"]]
+        values = numbers(t["value"] for t in payload["indicator_trends"] if t["indicator_id"] == item["indicator_id"])
         change = None if item.get("previous") is None or item.get("value") is None else item["value"] - item["previous"]
         since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else ""
         steady = change is not None and abs(change) < kpi.STEADY_POINTS

@@ -1,0 +1,212 @@
+"""Board overview queries on the demo alliance, frozen snapshots that do not move when data
+changes, and the board packet PDF (function and command line)."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from data.db import get_engine
+from data.importer import import_package
+from data.schema import participation, regions
+from queries import overview as q
+
+REPO = Path(__file__).resolve().parent.parent
+QUARTER = "2025-Q3"
+
+
+def copy_store(source_url: str, folder: Path) -> str:
+    """A private copy of a SQLite store (tests here write to it)."""
+    target = folder / "store.db"
+    with sqlite3.connect(source_url.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def demo_copy(demo_store_url, tmp_path) -> str:
+    return copy_store(demo_store_url, tmp_path)
+
+
+def test_overview_of_the_latest_quarter(demo_store_url):
+    engine = get_engine(demo_store_url)
+    payload = q.overview(engine)
+    assert payload["quarter"] == "2025-Q4" and payload["previous_quarter"] == "2025-Q3"
+    assert payload["school_year"] == "2024-25"  # 2025-26 has no outcomes: the latest year before it
+    assert "2025–26" in payload["school_year_rule"] and "2024–25" in payload["school_year_rule"]
+    reach = {r["measure"]: r for r in payload["reach"]}
+    assert set(reach) == {"partners", "programs", "seats", "participants"}
+    assert reach["participants"]["target"] is not None and reach["programs"]["target"] is None
+    assert reach["programs"]["status"] == "no target"
+    assert len(payload["indicators"]) == 11
+    both = [i for i in payload["indicators"] if i["value"] is not None and i["previous"] is not None]
+    assert payload["headline"]["m"] == len(both) >= 5
+    assert 1 <= len(payload["changes"]) <= 3
+    assert all(c["sentence"].endswith(".") or c["sentence"].endswith(".)") for c in payload["changes"])
+
+
+def test_reach_matches_the_store(demo_store_url):
+    engine = get_engine(demo_store_url)
+    with engine.connect() as conn:
+        rows = pd.DataFrame([tuple(r) for r in conn.execute(select(participation.c.participants).where(
+            (participation.c.quarter == QUARTER) & (participation.c.student_group == "all")))], columns=["p"])
+    payload = q.overview(engine, QUARTER)
+    reach = {r["measure"]: r for r in payload["reach"]}
+    assert reach["participants"]["value"] == rows["p"].sum()
+    trend = pd.DataFrame(payload["reach_trend"])
+    assert trend["quarter"].max() == QUARTER and trend["quarter"].iloc[-2] == "2025-Q2"
+    assert reach["participants"]["previous"] == trend["participants"].iloc[-2]
+
+
+def test_indicators_respect_higher_is_better_and_targets(demo_store_url):
+    payload = q.overview(get_engine(demo_store_url), QUARTER)
+    items = {i["indicator_id"]: i for i in payload["indicators"]}
+    absence = items["chronic_absence"]
+    assert absence["higher_is_better"] is False
+    expected = "on track" if absence["value"] <= absence["target"] else "off track"
+    assert absence["status"] == expected
+    assert items["gr5_science"]["status"] == "no target"
+    moved = sum(i["moved"] == "better" for i in payload["indicators"])
+    assert payload["headline"]["n"] == moved
+
+
+def test_region_participations_are_suppressed(demo_store_url):
+    engine = get_engine(demo_store_url)
+    frame = q.participations_by_region(engine, ("2025-Q2", QUARTER))
+    shown = frame[~frame["participants_suppressed"]]["participants"]
+    assert (shown.isna() | (shown == 0) | (shown >= 10)).all()
+    assert frame.loc[frame["participants_suppressed"], "participants"].isna().all()
+
+
+def _changed_participation_package(engine, folder: Path) -> Path:
+    """A package correcting every 2025-Q3 all-students participation row (+100 each)."""
+    folder.mkdir()
+    with engine.connect() as conn:
+        regs = pd.DataFrame([tuple(r) for r in conn.execute(select(
+            regions.c.region_id, regions.c.name, regions.c.locale, regions.c.k12_enrollment))],
+            columns=["region_id", "name", "locale", "k12_enrollment"])
+        rows = pd.DataFrame([tuple(r) for r in conn.execute(select(
+            participation.c.program_id, participation.c.region_id, participation.c.quarter,
+            participation.c.student_group, participation.c.participants).where(
+            (participation.c.quarter == QUARTER) & (participation.c.student_group == "all")
+            & participation.c.participants.is_not(None)))],
+            columns=["program_id", "region_id", "quarter", "student_group", "participants"])
+    rows["participants"] = rows["participants"].astype(int) + 100
+    regs.to_csv(folder / "regions.csv", index=False)
+    rows.to_csv(folder / "participation.csv", index=False)
+    return folder
+
+
+def test_a_frozen_quarter_does_not_move_when_data_changes(demo_copy, tmp_path):
+    engine = get_engine(demo_copy)
+    frozen = q.freeze(engine, QUARTER)
+    assert frozen["frozen_at"] and q.frozen_quarters(engine)["quarter"].tolist() == [QUARTER]
+    before = {r["measure"]: r["value"] for r in frozen["reach"]}
+
+    result = import_package(_changed_participation_package(engine, tmp_path / "fix"), engine)
+    assert result.ok, result.problems[:5]
+
+    live = {r["measure"]: r["value"] for r in q.overview(engine, QUARTER)["reach"]}
+    assert live["participants"] > before["participants"]  # the live view moved…
+    again = q.snapshot(engine, QUARTER)
+    assert again == frozen  # …the frozen quarter did not, in any number
+    assert {r["measure"]: r["value"] for r in again["reach"]} == before
+    assert q.frozen_date(again) == frozen["frozen_at"][:10]
+
+
+def test_freezing_a_quarter_without_data_is_refused(demo_copy):
+    with pytest.raises(ValueError, match="no participation data"):
+        q.freeze(get_engine(demo_copy), "1999-Q1")
+
+
+def test_cli_snapshot(demo_copy):
+    out = subprocess.run([sys.executable, "cli.py", "snapshot", QUARTER, "--database", demo_copy], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "froze 2025 Q3" in out.stdout and "moving the right way" in out.stdout
+    assert q.snapshot(get_engine(demo_copy), QUARTER) is not None
+
+
+def test_overview_on_an_empty_store(store):
+    from data.db import upgrade
+
+    upgrade(store)
+    assert q.overview(store) == {}
+    assert q.frozen_quarters(store).empty
+
+
+def test_bench_entries_run(demo_store_url):
+    engine = get_engine(demo_store_url)
+    for name, function in q.BENCH:
+        assert function(engine) is not None, name
+
+
+# --- the board packet -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def packet(demo_store_url, tmp_path_factory):
+    """One frozen quarter, and its packet made by the command line (chromium draws every chart)."""
+    folder = tmp_path_factory.mktemp("packet")
+    url = copy_store(demo_store_url, folder)
+    frozen = q.freeze(get_engine(url), QUARTER)
+    out = folder / "packet.pdf"
+    run = subprocess.run([sys.executable, "cli.py", "report", "--quarter", QUARTER, "--out", str(out), "--database", url],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return out, frozen, run.stdout, url
+
+
+def _text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def test_packet_cli_writes_a_pdf_with_every_chart(packet):
+    path, _, stdout, _ = packet
+    assert path.read_bytes()[:5] == b"%PDF-"
+    assert "wrote" in stdout and "left out" not in stdout
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    assert len(reader.pages) >= 5
+    images = sum(len(page.images) for page in reader.pages)
+    assert images >= 6  # reach, indicators, trends, map, funnel, gaps
+
+
+def test_packet_holds_the_overview_figures(packet):
+    path, frozen, _, _ = packet
+    text = _text(path)
+    assert "Board packet: 2025 Q3" in text
+    assert f"As frozen on {frozen['frozen_at'][:10]}" in text
+    assert frozen["headline"]["text"] in text
+    for item in frozen["reach"]:
+        assert f"{item['value']:,.0f}" in text
+    for item in frozen["indicators"]:
+        assert f"{item['rate_low']:.1f}%" in text
+    assert "not unique students" in text
+    assert "suppressed" in text and "Notes and sources" in text
+    assert "Demo data" in text
+    for name in ("Coverage map", "Pathway funnel", "Equity gaps"):
+        assert name in text
+
+
+def test_packet_function_without_images_still_carries_every_number(packet):
+    from reports.packet import make_packet
+
+    _, frozen, _, url = packet
+    made = make_packet(get_engine(url), QUARTER, images=False)
+    assert made.pdf[:5] == b"%PDF-" and made.pages >= 3
+    assert "Reach by quarter" in made.left_out  # said, not silently dropped
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(made.pdf)).pages)
+    assert frozen["changes"][0]["subject"] in text.replace("\n", " ")
+    assert "could not be drawn" in text

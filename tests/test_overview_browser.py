@@ -1,0 +1,31 @@
+"""The board overview in a real browser with the network blocked: it draws, says what it should,
+and the indicator chart holds the numbers the queries return."""
+import pytest
+
+from data.db import get_engine
+from queries import overview as q
+from tests.browser import new_visit
+
+pytestmark = pytest.mark.browser
+
+
+def test_overview_works_offline_and_shows_the_query_numbers(offline_browser, demo_server, demo_store_url):
+    visit = new_visit(offline_browser, demo_server + "/?quarter=2025-Q3", wait_for_plots=1, timeout_ms=90_000)
+    try:
+        assert visit.outside_requests == []
+        assert visit.error_boxes() == []
+        assert visit.unexpected_console_errors() == []
+        body = visit.page.inner_text("body")
+        payload = q.overview(get_engine(demo_store_url), "2025-Q3")
+        assert payload["headline"]["text"] in body
+        assert "not unique students" in body
+        for item in payload["reach"]:
+            assert f"{item['value']:,.0f}" in body
+        assert payload["changes"][0]["subject"] in body
+        bars = next(t for t in visit.figure_data(0) if t["type"] == "bar")
+        drawn = sorted(round(v, 6) for v in bars["x"])
+        expected = sorted(round(i["value"], 6) for i in payload["indicators"] if i["value"] is not None)
+        assert drawn == expected
+        assert "Prepare the board packet" in body
+    finally:
+        visit.page.context.close()

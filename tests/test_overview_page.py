@@ -1,0 +1,87 @@
+"""The board overview page (/) under AppTest on the demo store: runs, the quarter round-trips
+through the URL, and a frozen quarter says so."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.db import get_engine
+from queries import overview as q
+from tests.test_overview import copy_store
+
+APP = "../app.py"
+
+
+@pytest.fixture(scope="module")
+def store_copy(demo_store_url, tmp_path_factory) -> str:
+    return copy_store(demo_store_url, tmp_path_factory.mktemp("overview_page"))
+
+
+def run(monkeypatch, url: str, **params) -> AppTest:
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
+def param(at: AppTest, name: str):
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def body(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning] + \
+        [s.value for s in at.subheader] + [c.value for c in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_the_overview_opens_on_the_latest_quarter(monkeypatch, store_copy):
+    at = run(monkeypatch, store_copy)
+    assert not at.exception
+    latest = q.quarters_with_data(get_engine(store_copy))[-1]
+    assert at.sidebar.selectbox[0].value == latest and param(at, "quarter") == latest
+    assert "measures moving the right way" in body(at)
+    labels = [m.label for m in at.metric]
+    assert {"Partners", "Programs", "Seats"} <= set(labels) and any(l.startswith("Participations") for l in labels)
+    assert "not unique students" in body(at)
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_the_quarter_round_trips_through_the_url(monkeypatch, store_copy):
+    at = run(monkeypatch, store_copy, quarter="2024-Q2")
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value == "2024-Q2" and param(at, "quarter") == "2024-Q2"
+    assert "2024 Q2" in body(at) and "since 2024 Q1" in body(at)
+    at.sidebar.selectbox[0].select("2025-Q1").run()
+    assert not at.exception and param(at, "quarter") == "2025-Q1"
+    unknown = run(monkeypatch, store_copy, quarter="1999-Q9")
+    assert not unknown.exception and param(unknown, "quarter") == q.quarters_with_data(get_engine(store_copy))[-1]
+
+
+def test_a_frozen_quarter_says_so_and_offers_the_live_view(monkeypatch, store_copy):
+    frozen = q.freeze(get_engine(store_copy), "2025-Q2")
+    at = run(monkeypatch, store_copy, quarter="2025-Q2")
+    assert not at.exception
+    assert f"As frozen on {frozen['frozen_at'][:10]}" in body(at)
+    assert param(at, "view") == "frozen"
+    live = run(monkeypatch, store_copy, quarter="2025-Q2", view="live")
+    assert not live.exception
+    assert "Live figures" in body(live) and "As frozen on" not in body(live)
+    other = run(monkeypatch, store_copy, quarter="2025-Q1")
+    assert "As frozen on" not in body(other) and param(other, "view") is None
+
+
+def test_the_data_page_freezes_a_quarter(monkeypatch, store_copy):
+    monkeypatch.setenv("DATABASE_URL", store_copy)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception
+    at.selectbox(key="freeze_quarter").select("2024-Q4")
+    at.button(key="freeze_button").click().run()
+    assert not at.exception
+    assert any("2024 Q4 frozen on" in s.value for s in at.success)
+    assert q.snapshot(get_engine(store_copy), "2024-Q4") is not None
