@@ -39,7 +39,7 @@ def test_first_run_on_an_empty_store_loads_the_demo(monkeypatch, sqlite_url):
 def test_demo_store_overview_and_data_page(monkeypatch, demo_store_url):
     at = run_app(monkeypatch, demo_store_url)
     assert not at.exception
-    assert "Demo data" in texts(at) and "regions" in texts(at)
+    assert "Demo data" in texts(at) and any(t.value == "Board overview" for t in at.title)
     at.switch_page("pages/data.py")
     at.run()
     assert not at.exception
