@@ -156,32 +156,58 @@ def coverage_section(engine: Engine, quarter: str) -> Section:
 # --- pathway funnel and gap charts, from the pages' own queries ----------------------------------
 
 def funnel_section(engine: Engine) -> Section:
+    """The latest cohort's funnel, economically disadvantaged students against the rest, drawn by
+    the pathways page's own builder; a plain all-students funnel if that is not available."""
     try:
         from queries import pathways
         cohorts = pathways.cohorts(engine)
-        if not cohorts:
-            return Section("Pathway funnel", "", missing="No pathway data is loaded, so there is no funnel.")
-        cohort = cohorts[-1]
-        funnel = pathways.funnel(engine, cohort)
-    except Exception as exc:  # the pathway views are landing concurrently
-        log.warning("funnel not available: %s", exc)
+    except Exception as exc:
+        log.warning("pathways not available: %s", exc)
         return Section("Pathway funnel", "", missing="The pathway funnel could not be built from this store.")
-    funnel = funnel[funnel["student_group"] == "all"].sort_values("stage_order")
+    if not cohorts:
+        return Section("Pathway funnel", "", missing="No pathway data is loaded, so there is no funnel.")
+    cohort = cohorts[-1]
     try:
-        from components import funnel_charts  # the pathways page's builder, when present
-        figure = funnel_charts.funnel_figure(funnel)  # type: ignore[attr-defined]
-    except Exception:
-        figure = None
+        return _page_funnel(engine, pathways, cohort)
+    except Exception as exc:  # the pathways page's builders changed or are missing: plain funnel
+        log.warning("pathway page builder not usable, drawing a plain funnel: %s", exc)
+        return _plain_funnel(pathways.funnel(engine, cohort), cohort)
+
+
+def _page_funnel(engine: Engine, pathways, cohort) -> Section:
+    from components import funnel_charts
+    from domain import funnel as funnel_domain
+    from domain.suppression import threshold
+    from queries.meta import group_list
+
+    groups = group_list(engine).drop_duplicates("group_id", keep="last")
+    labels = dict(zip(groups["group_id"], groups["label"]))
+    group, reference = "econ_disadvantaged", "not_econ_disadvantaged"
+    data = pathways.funnel(engine, cohort, groups=(group, reference))
+    if data.empty:
+        return _plain_funnel(pathways.funnel(engine, cohort), cohort)
+    measured = funnel_domain.measures(data)
+    leak = funnel_domain.biggest_leak(measured, group, reference)
+    limit = threshold()
+    series = [labels[group], labels[reference]]
+    table = funnel_charts.funnel_table(measured, {group: labels[group], reference: labels[reference]}, limit)
+    figure = print_margins(funnel_charts.funnel_figure(table, series, leak=leak, limit=limit), left=250)
+    caption = funnel_charts.funnel_caption(table, series, cohort, "Alliance-wide", leak)
+    sentence = funnel_domain.leak_sentence(leak, labels[group], labels[reference])
+    return Section("Pathway funnel", f"{sentence} {caption}", figure, height_px=int(figure.layout.height or 560))
+
+
+def _plain_funnel(funnel: pd.DataFrame, cohort) -> Section:
+    funnel = funnel[funnel["student_group"] == "all"].sort_values("stage_order")
     first = funnel["students"].iloc[0] if len(funnel) else None
     shares = [None if pd.isna(s) or not first else 100 * s / first for s in funnel["students"]]
-    if figure is None:
-        text = ["suppressed" if hidden else f"{s:,.0f} ({p:.0f}%)" if p is not None else "—"
-                for s, p, hidden in zip(funnel["students"], shares, funnel["students_suppressed"].astype(bool))]
-        figure = go.Figure(go.Bar(y=funnel["stage"], x=funnel["students"].fillna(0), orientation="h", text=text,
-                                  textposition="outside", cliponaxis=False, marker_color="#0072B2"))
-        figure.update_layout(**base_layout(height=120 + 45 * len(funnel), margin=dict(l=10, r=120, t=50, b=10),
-                                           title=dict(text=f"Class of {cohort}: students reaching each stage", font=dict(size=16))))
-        figure.update_yaxes(autorange="reversed", automargin=True)
+    text = ["suppressed" if hidden else f"{s:,.0f} ({p:.0f}%)" if p is not None else "—"
+            for s, p, hidden in zip(funnel["students"], shares, funnel["students_suppressed"].astype(bool))]
+    figure = go.Figure(go.Bar(y=funnel["stage"], x=funnel["students"].fillna(0), orientation="h", text=text,
+                              textposition="outside", cliponaxis=False, marker_color="#0072B2"))
+    figure.update_layout(**base_layout(height=120 + 45 * len(funnel), margin=dict(l=290, r=120, t=50, b=10),
+                                       title=dict(text=f"Class of {cohort}: students reaching each stage", font=dict(size=16))))
+    figure.update_yaxes(autorange="reversed", automargin=False)
     last = funnel.iloc[-1] if len(funnel) else None
     caption = (f"The class of {cohort}, all students, alliance-wide: of {first:,.0f} students in the cohort, "
                f"{last['students']:,.0f} ({shares[-1]:.0f}%) reached '{last['stage']}'." if last is not None and first
@@ -190,6 +216,15 @@ def funnel_section(engine: Engine) -> Section:
         lambda v: "suppressed" if pd.isna(v) else f"{v:,.0f}"), "Share of cohort": [
         "—" if s is None else f"{s:.0f}%" for s in shares]})
     return Section("Pathway funnel", caption, figure, table=table, height_px=int(figure.layout.height or 450))
+
+
+def print_margins(figure: go.Figure, left: int = 0, top: int = 0) -> go.Figure:
+    """Static export lays a figure out once, so axis labels that rely on automatic margins get
+    cut: give them room explicitly."""
+    margin = figure.layout.margin
+    figure.update_layout(margin=dict(l=max(left, margin.l or 0), t=max(top, margin.t or 0),
+                                     r=margin.r, b=margin.b))
+    return figure
 
 
 def gap_sections(engine: Engine, year: str | None) -> list[Section]:
@@ -201,7 +236,7 @@ def gap_sections(engine: Engine, year: str | None) -> list[Section]:
             return [Section("Equity gaps", "", missing="No outcome data, so there are no gap charts.")]
         year = year or heat["school_year"].max()
         sections = [Section("Equity gaps: every indicator", gap_charts.heatmap_caption(heat, year),
-                            gap_charts.heatmap_figure(heat, year), height_px=None or 620)]
+                            print_margins(gap_charts.heatmap_figure(heat, year), left=300, top=170), height_px=620)]
         fig = sections[0].figure
         sections[0].height_px = int(fig.layout.height or 620)
         # The headline gap: economically disadvantaged students on the first indicator with a target.
@@ -210,7 +245,7 @@ def gap_sections(engine: Engine, year: str | None) -> list[Section]:
         table = gaps.gap_table(engine, indicator, year=year)
         higher = bool(table["higher_is_better"].iloc[0]) if "higher_is_better" in table and len(table) else True
         targets = gaps.indicator_targets(engine, indicator)
-        figure = gap_charts.gap_figure(table, meta["indicator_name"], higher, year, targets)
+        figure = print_margins(gap_charts.gap_figure(table, meta["indicator_name"], higher, year, targets), left=300)
         sections.append(Section(f"Equity gaps: {meta['indicator_name']}",
                                 gap_charts.gap_caption(table, meta["indicator_name"], higher, year, "complement"),
                                 figure, height_px=int(figure.layout.height or 600)))
