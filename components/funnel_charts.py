@@ -22,7 +22,10 @@ from domain.funnel import DECIMALS, Leak, students_phrase
 NO_DATA = "no data"
 WARNING = "⚠"
 HIGHLIGHT = "rgba(230, 159, 0, 0.18)"  # Okabe-Ito orange, light: the stage where the gap is largest
-SUPPRESSED_STUB = 4.0  # how long (percent of the cohort) a suppressed bar is drawn: a marker, not a value
+SUPPRESSED_STUB = 6.0  # how long (percent of the cohort) a suppressed bar is drawn: a marker, not a value
+# White hatching over grey. "overlay" keeps the grey under the stripes, and is the mode in which
+# the legend swatch is drawn too (Streamlit's plotly.js leaves a "replace" swatch blank).
+_HATCH = dict(fgcolor="#FFFFFF", solidity=0.4, size=7, fillmode="overlay")
 
 # Display table columns (also the CSV header).
 STAGE_NO, STAGE, GROUP, STUDENTS = "Stage number", "Stage", "Student group", "Students"
@@ -98,8 +101,9 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     colours = [FOCUS, REFERENCE]
     figure = make_subplots(
         rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05, column_widths=[0.58, 0.42],
-        subplot_titles=("Share of the cohort reaching the stage", "Conversion from the stage before"),
+        subplot_titles=("Share of the cohort<br>reaching the stage", "Conversion from<br>the stage before"),
     )
+    unknown_first: dict[int, dict] = {}
     for i, name in enumerate(series):
         part = table[table[GROUP] == name].sort_values(STAGE_NO)
         if part.empty:
@@ -110,7 +114,9 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
         missing = (status == NO_DATA).to_numpy()
         share = part[SHARE].astype("float64").to_numpy()
         students = part[STUDENTS].astype("float64").to_numpy()
-        x = np.where(suppressed & np.isnan(share), SUPPRESSED_STUB, share)
+        # A suppressed count gets a short hatched stub; no count at all gets no bar (x=0 keeps its
+        # "no data" label on the chart).
+        x = np.where(suppressed & np.isnan(share), SUPPRESSED_STUB, np.where(missing & np.isnan(share), 0.0, share))
         text = [
             "suppressed" if s else NO_DATA if m else
             (f"{_pct(sh)} · {_number(n)}" if not math.isnan(sh) else f"{_number(n)} students")
@@ -121,55 +127,64 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
             [_number(n) for n in students], [_pct(v) for v in share],
             [_pct(v) for v in part[CONVERSION].astype("float64")], status.to_numpy(),
         ])
+        width = 0.8 / len(series)
         figure.add_trace(go.Bar(
-            x=x, y=y, orientation="h", name=name, legendgroup=name, offsetgroup=str(i),
+            x=x, y=y, orientation="h", name=name, legendgroup=name, width=width, offset=-0.4 + i * width,
             marker=dict(color=[SUPPRESSED if s else colour for s in suppressed],
-                        pattern=dict(shape=[SUPPRESSED_PATTERN if s else "" for s in suppressed],
-                                     fgcolor="#FFFFFF", solidity=0.45)),
+                        pattern=dict(shape=[SUPPRESSED_PATTERN if s else "" for s in suppressed], **_HATCH)),
             text=text, textposition="outside", cliponaxis=False, customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Students: %{{customdata[0]}}<br>"
                            "Share of the cohort: %{customdata[1]}<br>Count: %{customdata[3]}<extra></extra>"),
         ), row=1, col=1)
         conversion = part[CONVERSION].astype("float64").to_numpy()
         first = part[STAGE_NO].to_numpy() == stages[STAGE_NO].min()
-        conv_text = ["" if f else (_pct(c) if not math.isnan(c) else ("suppressed" if s else "n/a"))
+        conv_text = ["" if f else (_pct(c) if not math.isnan(c) else ("suppressed" if s else "not shown"))
                      for f, c, s in zip(first, conversion, suppressed)]
+        unknown = np.isnan(conversion) & ~first
+        if i > 0:  # one grey word per stage is enough when both groups' conversions are unknown
+            known_first = unknown_first.get(i - 1, {})
+            conv_text = ["" if u and known_first.get(o) == t else t for u, o, t in zip(unknown, part[STAGE_NO], conv_text)]
+        unknown_first = {i: {o: t for u, o, t in zip(unknown, part[STAGE_NO], conv_text) if u}}
         figure.add_trace(go.Scatter(
-            x=np.where(np.isnan(conversion), None, conversion), y=y, mode="markers+text", name=name,
+            x=np.where(unknown, 0.0, np.where(np.isnan(conversion), None, conversion)), y=y, mode="markers+text", name=name,
             legendgroup=name, showlegend=False,
-            marker=dict(color=colour, size=14, symbol="circle" if i == 0 else "diamond",
+            marker=dict(color=colour, size=np.where(unknown, 0, 14), opacity=1, symbol="circle" if i == 0 else "diamond",
                         line=dict(color="#FFFFFF", width=1)),
-            text=conv_text, textposition="top center" if i == 0 else "bottom center",
-            textfont=dict(color=colour, size=13), cliponaxis=False, customdata=custom,
+            text=conv_text,
+            textposition=[("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
+                          for u in unknown],
+            textfont=dict(color=[SUPPRESSED if u else colour for u in unknown], size=13), cliponaxis=False,
+            customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[2]}}"
                            "<extra></extra>"),
         ), row=1, col=2)
     if len(series) > 1:
         _connectors(figure, table, series, y_of)
-    # Legend entry explaining the hatched bars.
+    # Legend entry explaining the hatched bars (a zero-length bar: it draws nothing).
     figure.add_trace(go.Bar(
-        x=[None], y=[None], orientation="h", name=f"Suppressed (fewer than {limit})",
-        marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN, fgcolor="#FFFFFF", solidity=0.45)),
+        x=[0], y=categories[:1], orientation="h", name=f"Suppressed (fewer than {limit})", width=0.01, offset=0,
+        marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN, **_HATCH)),
         hoverinfo="skip", showlegend=True,
     ), row=1, col=1)
     if leak is not None and leak.stage_order in y_of:
         position = categories.index(y_of[leak.stage_order])
         figure.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=position - 0.5, y1=position + 0.5,
                          fillcolor=HIGHLIGHT, line=dict(width=0), layer="below")
-        figure.add_annotation(xref="x2 domain", x=1, yref="y", y=position + 0.5, yanchor="top", xanchor="right",
+        figure.add_annotation(xref="x2 domain", x=1, yref="y", y=position + 0.5, yanchor="bottom", xanchor="right",
                               text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
                               font=dict(size=13, color="#1A1A1A"))
     height = 140 + 86 * max(len(categories), 1)
     figure.update_layout(**base_layout(
-        height=height, barmode="group", bargap=0.25, bargroupgap=0.08,
+        height=height, barmode="overlay",
         margin=dict(l=10, r=30, t=90, b=40),
         legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, traceorder="normal"),
     ))
-    figure.update_yaxes(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True)
-    figure.update_xaxes(range=[0, 128], ticksuffix="%", tickvals=[0, 25, 50, 75, 100], showgrid=True,
-                        gridcolor="#E5E5E5", zeroline=True, zerolinecolor="#999999", row=1, col=1)
-    figure.update_xaxes(range=[0, 105], ticksuffix="%", tickvals=[0, 25, 50, 75, 100], showgrid=True,
-                        gridcolor="#E5E5E5", row=1, col=2)
+    figure.update_yaxes(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True,
+                        tickfont=dict(size=14, color="#1A1A1A"))
+    ticks = dict(tickvals=[0, 25, 50, 75, 100], ticktext=["0%", "25%", "50%", "75%", "100%"], showgrid=True,
+                 gridcolor="#E5E5E5")
+    figure.update_xaxes(range=[0, 128], zeroline=True, zerolinecolor="#999999", row=1, col=1, **ticks)
+    figure.update_xaxes(range=[0, 105], row=1, col=2, **ticks)
     if not tidy:
         figure.update_layout(title=dict(text=f"{WARNING} Stage counts as reported: the stages do not form a funnel "
                                              "(see the data problems above)", font=dict(size=15), x=0))
@@ -191,29 +206,43 @@ def _connectors(figure: go.Figure, table: pd.DataFrame, series: list[str], y_of:
         figure.data = (figure.data[-1],) + figure.data[:-1]  # behind the dots
 
 
-def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str) -> str:
-    who = " and ".join(students_phrase(s, start=i == 0) if i == 0 else students_phrase(s, start=False)
-                       for i, s in enumerate(series))
-    colours = " (orange)" if len(series) == 1 else " — orange and blue —"
-    first = table[STAGE].iloc[0] if len(table) else "the first stage"
-    return (f"{who}{colours} of the class of {int(cohort)}, {area.lower() if area == 'Alliance-wide' else 'in ' + area}: "
-            f"the bars show what share of everyone at “{first}” reached each stage; the dots show what share "
-            "of those at the stage before went on to the next one.")
+def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, leak: Leak | None = None) -> str:
+    """One plain-language sentence (two at most) saying what the funnel chart shows."""
+    first = table.sort_values(STAGE_NO)[STAGE].iloc[0] if len(table) else "the first stage"
+    where = "across the alliance" if area == "Alliance-wide" else f"in {area.lower() if area.endswith('regions') else area}"
+    if len(series) > 1:
+        who = (f"{students_phrase(series[0], start=False)} (orange) and {students_phrase(series[1], start=False)} "
+               "(blue)")
+    else:
+        who = students_phrase(series[0], start=False) if series else "students"
+    text = (f"Bars: the share of the class of {int(cohort)} ({who}, {where}) who reached each stage, counting "
+            f"everyone at “{first}” as 100%. Dots: of the students at the stage before, the share who went on.")
+    if leak is not None:
+        text += " The shaded stage is where the gap in going on is largest."
+    return text
 
 
 def left_out_note(table: pd.DataFrame) -> str:
     """Says exactly which stage counts leave regions out because they are suppressed."""
     lines = []
     for (order, stage), part in table[table[LEFT_OUT] > 0].groupby([STAGE_NO, STAGE], sort=True):
-        who = "; ".join(f"{r[GROUP]}: {r[LEFT_OUT]} region{'s' if r[LEFT_OUT] != 1 else ''}"
-                        + ("" if r[INCLUDED] else " (no region's count can be shown)")
-                        for _, r in part.iterrows())
-        lines.append(f"- **{order}. {stage}** — {who}")
+        counts = part[LEFT_OUT].tolist()
+        if len(part) > 1 and len(set(counts)) == 1 and part[INCLUDED].all():
+            who = f"{_regions(counts[0])} for each group"
+        else:
+            who = "; ".join(f"{_regions(r[LEFT_OUT])} for {r[GROUP].lower() if not r[GROUP].startswith(('English', 'Asian', 'Black', 'Hispanic', 'White', 'American', 'Native')) else r[GROUP]}"
+                            + ("" if r[INCLUDED] else " (no region's count can be shown)")
+                            for _, r in part.iterrows())
+        lines.append(f"- **{order}. {stage}**: {who}")
     if not lines:
         return ""
-    return ("Some regions' counts are suppressed (too few students to show safely) and are **not included** "
-            "in these totals; shares and conversions use only the regions that show both numbers involved.\n"
-            + "\n".join(lines))
+    return ("**Not included in these totals:** some regions' counts are suppressed (too few students to show "
+            "safely), so they are left out; shares and conversions use only the regions that show both numbers "
+            "involved.\n" + "\n".join(lines))
+
+
+def _regions(n: int) -> str:
+    return f"{n} region{'s' if n != 1 else ''}' count{'s' if n != 1 else ''}"
 
 
 # --- across cohorts ------------------------------------------------------------------------------
@@ -254,7 +283,7 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
     for _, s in stages.iterrows():
         direction = table[(table[STAGE_NO] == s[STAGE_NO]) & (table[TREND] != "")][TREND]
         word = direction.iloc[0] if len(direction) else ""
-        titles.append(f"{wrap('into ' + str(s[STAGE]), 28)}<br><b>{word}</b>" if word else wrap("into " + str(s[STAGE]), 28))
+        titles.append(f"{wrap('into ' + str(s[STAGE]), 22)}<br><b>{word}</b>" if word else wrap("into " + str(s[STAGE]), 22))
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles or None, shared_yaxes=True,
                            horizontal_spacing=0.04, vertical_spacing=0.16 if rows > 1 else 0.1)
     cohorts = sorted(table[COHORT].unique()) if len(table) else []
@@ -274,9 +303,11 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
                 customdata=[[str(s[STAGE])]] * len(part),
                 hovertemplate=f"<b>{name}</b><br>Class of %{{x}}<br>Into %{{customdata[0]}}: %{{y:.{DECIMALS}f}}%<extra></extra>",
             ), row=r, col=c)
-    figure.update_yaxes(range=[0, 100], ticksuffix="%", tickvals=[0, 50, 100], gridcolor="#E5E5E5")
+    figure.update_yaxes(range=[0, 100], tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor="#E5E5E5")
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=[str(c) for c in cohorts])
     figure.update_annotations(font_size=13)
-    figure.update_layout(**base_layout(height=110 + 260 * rows, margin=dict(l=10, r=10, t=110, b=30),
-                                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0)))
+    height = 150 + 260 * rows
+    plot_height = height - 150 - 30
+    figure.update_layout(**base_layout(height=height, margin=dict(l=10, r=10, t=150, b=30),
+                                       legend=dict(orientation="h", yanchor="bottom", y=1 + 62 / plot_height, x=0)))
     return figure

@@ -59,18 +59,25 @@ class Leak:
     group_rate: float  # percent of the group at from_stage who reached to_stage
     reference_rate: float
     gap: float  # reference_rate - group_rate, percentage points (> 0)
+    group_students: float = float("nan")  # students at from_stage the group's rate is over
+    reference_students: float = float("nan")
+
+
+# Below this many students at the stage before, a gap in conversion may well be chance.
+FEW_STUDENTS = 100
 
 
 def conversion_gaps(measured: pd.DataFrame, group: str, reference: str) -> pd.DataFrame:
     """Per stage (after the first): the group's and the reference's conversion and the gap in
     points (reference minus group; positive = the group falls behind). Stages where either
     conversion is unknown, or where counts rise (a data problem), have no gap."""
-    columns = ["stage_order", "previous_stage", "stage", "group_rate", "reference_rate", "gap"]
+    columns = ["stage_order", "previous_stage", "stage", "group_rate", "reference_rate", "gap",
+               "group_students", "reference_students"]
     g = measured[measured["student_group"] == group].set_index("stage_order")
     r = measured[measured["student_group"] == reference].set_index("stage_order")
     if g.empty or r.empty:
         return pd.DataFrame(columns=columns)
-    both = g.join(r[["conversion", "rising"]], rsuffix="_reference", how="inner")
+    both = g.join(r[["conversion", "rising", "conversion_denominator"]], how="inner", suffixes=("", "_reference"))
     both = both[both["previous_stage_order"].notna()]
     usable = ~(both["rising"] | both["rising_reference"])
     gap = (both["conversion_reference"] - both["conversion"]).where(usable).round(DECIMALS)
@@ -78,6 +85,8 @@ def conversion_gaps(measured: pd.DataFrame, group: str, reference: str) -> pd.Da
         "stage_order": both.index.astype("int64"), "previous_stage": both["previous_stage"].to_numpy(),
         "stage": both["stage"].to_numpy(), "group_rate": both["conversion"].to_numpy(),
         "reference_rate": both["conversion_reference"].to_numpy(), "gap": gap.to_numpy(),
+        "group_students": both["conversion_denominator"].to_numpy(dtype="float64"),
+        "reference_students": both["conversion_denominator_reference"].to_numpy(dtype="float64"),
     }, columns=columns)
 
 
@@ -90,7 +99,8 @@ def biggest_leak(measured: pd.DataFrame, group: str, reference: str) -> Leak | N
         return None
     row = gaps.sort_values(["gap", "stage_order"], ascending=[False, True]).iloc[0]
     return Leak(int(row["stage_order"]), str(row["previous_stage"]), str(row["stage"]),
-                float(row["group_rate"]), float(row["reference_rate"]), float(row["gap"]))
+                float(row["group_rate"]), float(row["reference_rate"]), float(row["gap"]),
+                float(row["group_students"]), float(row["reference_students"]))
 
 
 _PROPER = ("Asian", "Black", "Hispanic", "White", "American Indian", "Native Hawaiian", "English")
@@ -127,9 +137,13 @@ def leak_sentence(leak: Leak | None, group_label: str, reference_label: str, com
             return (f"No stage's conversion can be compared between {students_phrase(group_label, start=False)} and "
                     f"{reference_students} in this view.")
         return f"{group_students} continue at least as often as {reference_students} at every stage that can be compared."
-    return (f"{group_students} lose the most ground between {leak.from_stage} and {leak.to_stage}: "
-            f"{percent(leak.group_rate)} continue, against {percent(leak.reference_rate)} of {reference_students} "
-            f"({leak.gap:.{DECIMALS}f} points fewer).")
+    sentence = (f"{group_students} lose the most ground between “{leak.from_stage}” and “{leak.to_stage}”: "
+                f"{percent(leak.group_rate)} continue, against {percent(leak.reference_rate)} of {reference_students} "
+                f"({leak.gap:.{DECIMALS}f} points fewer).")
+    if min(leak.group_students, leak.reference_students) < FEW_STUDENTS:
+        sentence += (f" Only {leak.group_students:,.0f} and {leak.reference_students:,.0f} students reached "
+                     f"“{leak.from_stage}”, so a gap this size may be chance.")
+    return sentence
 
 
 # --- data problems -----------------------------------------------------------------------------
@@ -172,6 +186,7 @@ def data_problems(measured: pd.DataFrame, stages: pd.DataFrame, group_labels: di
     rising = measured[measured["rising"]] if "rising" in measured else measured.iloc[0:0]
     for row in rising.itertuples():
         who = students_phrase(labels.get(row.student_group, row.student_group), start=False)
+        who = "students" if who == "all students" else who
         if (pd.notna(row.conversion_numerator) and pd.notna(row.conversion_denominator)
                 and row.conversion_numerator > row.conversion_denominator):
             where = "in this area as a whole"

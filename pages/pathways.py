@@ -100,7 +100,7 @@ table = charts.funnel_table(measured, {g: label_of(g) for g in series_ids}, limi
 suffix = f"{cohort}_{str(scope).replace(':', '-')}_{group}" + (f"_vs_{reference}" if compare else "")
 chart_block(
     charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit),
-    charts.funnel_caption(table, series, cohort, area),
+    charts.funnel_caption(table, series, cohort, area, leak),
     table, key="pathway_funnel", filename=f"pathway_funnel_{suffix}.csv",
 )
 note = charts.left_out_note(table)
