@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_overview_works_offline_and_shows_the_query_numbers(offline_browser, demo_server, demo_store_url):
-    visit = new_visit(offline_browser, demo_server + "/?quarter=2025-Q3", wait_for_plots=1, timeout_ms=90_000)
+    visit = new_visit(offline_browser, demo_server + "/?quarter=2025-Q3", wait_for_plots=1, timeout_ms=180_000)
     try:
         assert visit.outside_requests == []
         assert visit.error_boxes() == []
