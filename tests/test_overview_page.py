@@ -85,3 +85,22 @@ def test_the_data_page_freezes_a_quarter(monkeypatch, store_copy):
     assert not at.exception
     assert any("2024 Q4 frozen on" in s.value for s in at.success)
     assert q.snapshot(get_engine(store_copy), "2024-Q4") is not None
+
+
+def test_the_packet_button_offers_a_pdf_download(monkeypatch, store_copy):
+    """The button builds the packet (stubbed here: the real one is tested in test_overview.py)
+    for the quarter and view on screen, then offers it for download."""
+    calls = []
+
+    def fake_build(engine, quarter, frozen=True, **_):
+        calls.append((quarter, frozen))
+        return b"%PDF-1.4 stub"
+
+    monkeypatch.setattr("reports.packet.build_packet", fake_build)
+    at = run(monkeypatch, store_copy, quarter="2024-Q3")
+    assert not at.exception
+    before = len(at.get("download_button"))
+    at.button(key="make_packet").click().run()
+    assert not at.exception
+    assert calls == [("2024-Q3", False)]
+    assert len(at.get("download_button")) == before + 1
