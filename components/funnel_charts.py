@@ -304,7 +304,10 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
                 hovertemplate=f"<b>{name}</b><br>Class of %{{x}}<br>Into %{{customdata[0]}}: %{{y:.{DECIMALS}f}}%<extra></extra>",
             ), row=r, col=c)
     figure.update_yaxes(range=[0, 100], tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor="#E5E5E5")
-    figure.update_xaxes(type="category", categoryorder="array", categoryarray=[str(c) for c in cohorts])
+    labels = [str(c) for c in cohorts]
+    shown_ticks = labels if len(labels) <= 5 else [labels[0], labels[len(labels) // 2], labels[-1]]
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=labels, tickvals=shown_ticks,
+                        tickangle=0)
     figure.update_annotations(font_size=13)
     height = 150 + 260 * rows
     plot_height = height - 150 - 30

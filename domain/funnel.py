@@ -224,7 +224,7 @@ def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = Non
     latest cohort; cohorts whose counts rise at that stage are left out of the fit.
     """
     columns = ["stage_order", "stage", "previous_stage", "cohorts", "first_cohort", "last_cohort", "first", "last",
-               "change", "direction", "gap_first", "gap_last", "gap_change", "gap_direction"]
+               "change", "direction", "gap_first", "gap_last", "gap_change", "gap_direction", "names"]
     rows = []
     data = measured[measured["previous_stage_order"].notna()]
     for order, at_stage in data.groupby("stage_order", sort=True):
@@ -238,6 +238,8 @@ def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = Non
             "first": _first(g, "conversion"), "last": _last(g, "conversion"), "change": fit,
             "direction": _direction(fit, len(g), ("improving", "worsening")),
             "gap_first": np.nan, "gap_last": np.nan, "gap_change": np.nan, "gap_direction": "",
+            # Different names in different cohorts: the trend may compare different things.
+            "names": " / ".join(dict.fromkeys(at_stage.sort_values("cohort")["stage"].astype(str))),
         }
         if reference:
             r = at_stage[(at_stage["student_group"] == reference) & ~at_stage["rising"]].dropna(subset=["conversion"])

@@ -76,8 +76,8 @@ limit = threshold()
 
 data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
 if data.empty:
-    st.info(f"There are no pathway counts for {label_of(group).lower()} in the class of {cohort} "
-            f"({area.lower() if area == 'Alliance-wide' else area}).", icon=":material/info:")
+    st.info(f"There are no pathway counts for {funnel.students_phrase(label_of(group), start=False)} in the class "
+            f"of {cohort} ({area.lower() if area == 'Alliance-wide' else area}).", icon=":material/info:")
     st.stop()
 
 measured = funnel.measures(data)
@@ -113,6 +113,11 @@ if len(cohorts) < 2:
 else:
     trend_data = funnel.measures(run(pathways.conversion_trend, scope=scope, groups=tuple(series_ids)))
     summary = funnel.cohort_trend(trend_data, group, reference if compare else None)
+    renamed = summary[summary["names"].str.contains(" / ", regex=False)]
+    if len(renamed):
+        st.warning("**Stages named differently in different cohorts** — their trends may compare different things:\n"
+                   + "\n".join(f"- Stage {r.stage_order}: {r.names}" for r in renamed.itertuples()),
+                   icon=":material/warning:")
     trend_table = charts.trend_table(trend_data, summary, {g: label_of(g) for g in series_ids}, series_ids)
     chart_block(
         charts.trend_figure(trend_table, series),
