@@ -80,7 +80,7 @@ def reach_figure(payload: dict) -> go.Figure:
     """Reach by quarter, one small panel per measure, with the quarter's target as a marker."""
     trend = reach_trend_frame(payload)
     reach = {item["measure"]: item for item in payload.get("reach", [])}
-    titles = [reach[m]["label"] + (" (not unique students)" if m == "participants" else "") for m in reach]
+    titles = [reach[m]["label"] + ("<br>(not unique students)" if m == "participants" else "") for m in reach]
     fig = make_subplots(rows=1, cols=len(reach) or 1, subplot_titles=titles, horizontal_spacing=0.07)
     labels = [kpi.quarter_label(q) for q in trend.get("quarter", [])]
     for col, measure in enumerate(reach, start=1):
@@ -94,10 +94,11 @@ def reach_figure(payload: dict) -> go.Figure:
                                      marker=dict(symbol="line-ew-open", size=18, color=TARGET, line=dict(width=3)),
                                      name="Target", showlegend=col == 1,
                                      hovertemplate="target %{y:,.0f}<extra></extra>"), row=1, col=col)
-    fig.update_xaxes(nticks=4, tickangle=0, tickfont=dict(size=11))
-    fig.update_yaxes(rangemode="tozero", tickformat=",", tickfont=dict(size=11))
+    fig.update_xaxes(nticks=3, tickangle=0, tickfont=dict(size=11))
+    fig.update_yaxes(rangemode="tozero", tickformat=",", tickfont=dict(size=11), automargin=True)
     fig.update_annotations(font_size=13)
-    fig.update_layout(**base_layout(height=300, margin=dict(l=10, r=10, t=70, b=10)))
+    fig.update_layout(**base_layout(height=320, margin=dict(l=50, r=10, t=50, b=60),
+                                    legend=dict(orientation="h", yanchor="top", y=-0.15, x=0)))
     return fig
 
 
@@ -137,18 +138,22 @@ def indicator_figure(payload: dict) -> go.Figure:
     values = [i["value"] if i["value"] is not None else 0 for i in items]
     colours = [STATUS_COLOURS.get(i["status"], SUPPRESSED) for i in items]
     text = [f"{fmt_rate(i)}  {STATUS_SYMBOLS.get(i['status'], '')} {i['status']}" for i in items]
-    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker=dict(color=colours), text=text,
-                           textposition="outside", cliponaxis=False, name="Rate",
-                           hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker=dict(color=colours), customdata=text,
+                           name="Rate", hovertemplate="%{y}: %{customdata}<extra></extra>", showlegend=False))
+    # Value and status in a column right of the 100% line, clear of the bars and target ticks.
+    for name, label in zip(names, text):
+        fig.add_annotation(x=1.01, xref="paper", y=name, yref="y", text=label, xanchor="left", showarrow=False,
+                           font=dict(size=13))
     targets = [(i["target"], n) for i, n in zip(items, names) if i.get("target") is not None]
     if targets:
         fig.add_trace(go.Scatter(x=[t for t, _ in targets], y=[n for _, n in targets], mode="markers", name="Target",
                                  marker=dict(symbol="line-ns-open", size=22, color=TARGET, line=dict(width=3)),
                                  hovertemplate="target %{x:.1f}%<extra></extra>"))
     year = payload.get("school_year")
-    fig.update_layout(**base_layout(height=90 + 38 * len(items), margin=dict(l=330, r=170, t=60, b=30),
+    fig.update_layout(**base_layout(height=110 + 38 * len(items), margin=dict(l=330, r=200, t=50, b=60),
                                     title=dict(text=f"Indicators, all students, {kpi.school_year_label(year) if year else 'no year'}",
-                                               font=dict(size=16)), bargap=0.35))
+                                               font=dict(size=16)), bargap=0.35,
+                                    legend=dict(orientation="h", yanchor="top", y=-0.08, x=0)))
     fig.update_xaxes(range=[0, 100], ticksuffix="%", title=None)
     fig.update_yaxes(automargin=False, tickfont=dict(size=13))
     return fig

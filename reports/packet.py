@@ -351,7 +351,7 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
     say("building the charts")
     sections = [
         Section("Reach by quarter", charts.reach_caption(payload), charts.reach_figure(payload),
-                table=charts.reach_table(payload), height_px=300),
+                table=charts.reach_table(payload), height_px=320),
         Section("Indicators against the board's targets", charts.indicator_caption(payload),
                 charts.indicator_figure(payload), table=charts.indicator_table(payload)),
         Section("Indicator trends", charts.trends_caption(payload), charts.indicator_trends_figure(payload)),
