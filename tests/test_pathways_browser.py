@@ -1,0 +1,62 @@
+"""/pathways in a real browser with the network blocked: the funnel is drawn, and the stage
+counts and shares it draws are the numbers the query returns."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from data.db import get_engine
+from domain import funnel
+from queries import pathways
+from tests.browser import new_visit
+
+pytestmark = pytest.mark.browser
+
+GROUP, REFERENCE = "econ_disadvantaged", "not_econ_disadvantaged"
+LABELS = {GROUP: "Economically disadvantaged", REFERENCE: "Not economically disadvantaged"}
+
+
+def expected(demo_store_url: str, scope: str):
+    engine = get_engine(demo_store_url)
+    cohort = pathways.cohorts(engine)[-1]
+    return cohort, funnel.measures(pathways.funnel(engine, cohort=cohort, scope=scope, groups=(GROUP, REFERENCE)))
+
+
+def drawn_bars(visit) -> dict[str, dict]:
+    """The funnel's bars as the browser holds them, by group name."""
+    return {trace["name"]: trace for trace in visit.figure_data(0)
+            if trace.get("type") == "bar" and trace.get("name") in LABELS.values()}
+
+
+@pytest.mark.parametrize("scope", ["all", "47061"])  # alliance-wide; Grundy County, small and partly suppressed
+def test_funnel_is_drawn_offline_with_the_query_numbers(offline_browser, demo_server, demo_store_url, scope):
+    cohort, measured = expected(demo_store_url, scope)
+    url = f"{demo_server}/pathways?region={scope}&cohort={cohort}&group={GROUP}&reference={REFERENCE}"
+    visit = new_visit(offline_browser, url, wait_for_plots=2)
+    try:
+        assert visit.outside_requests == []
+        assert visit.error_boxes() == []
+        assert visit.unexpected_console_errors() == []
+        body = visit.page.inner_text("body")
+        assert "lose the most ground" in body or "at every stage that can be compared" in body
+        bars = drawn_bars(visit)
+        assert set(bars) == set(LABELS.values())
+        for group, label in LABELS.items():
+            rows = measured[measured["student_group"] == group].sort_values("stage_order")
+            trace = bars[label]
+            assert len(trace["y"]) == len(rows)
+            for row, custom, text, x in zip(rows.itertuples(), trace["customdata"], trace["text"], trace["x"]):
+                if row.status == "shown":
+                    assert custom[0] == f"{row.students:,.0f}"  # the stage count
+                    assert f"{row.students:,.0f}" in text
+                    if not math.isnan(row.share):
+                        assert x == pytest.approx(row.share) and f"{row.share:.1f}%" in text
+                elif row.status == "suppressed":
+                    assert custom[0] == "" and text == "suppressed"
+                else:
+                    assert text == "no data"
+        if scope != "all":
+            assert any(t == "suppressed" for trace in bars.values() for t in trace["text"])
+    finally:
+        visit.page.context.close()
