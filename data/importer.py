@@ -28,6 +28,9 @@ from data.writer import write_rows
 from domain import vocabulary as vocab
 
 MAX_PROBLEMS_PER_COLUMN = 50
+MAX_COUNT = 2_147_483_647  # the store's INTEGER columns (PostgreSQL integer is 32-bit)
+MAX_ID_LENGTH = 64  # data.schema.ID
+MAX_SITE_NAME_LENGTH = 200  # program_sites.site_name
 
 
 # --- what each file holds -----------------------------------------------------------------
@@ -144,6 +147,7 @@ class _Problems:
         self.capped: dict[tuple[str, str | None], int] = {}
 
     def add_mask(self, table: RawTable, column: str | None, mask: pd.Series, values: pd.Series, expected: str):
+        mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         hits = mask[mask].index
@@ -188,14 +192,22 @@ def validate(path: str | Path, engine: Engine | None = None) -> tuple[ValidPacka
             typed[name] = frame
             result.row_counts[name] = len(frame)
 
-    if not problems.items:
-        known = _known_ids(engine)
-        _check_outcomes(raw, typed, problems)
-        _check_references(raw, typed, known, problems)
-        _check_pathway(raw, typed, problems)
-        _check_targets(raw, typed, known, problems)
-        _attach_geometry(raw, typed, known, problems)
-        _warn_about_coverage(typed, result.warnings)
+    # Checks across rows and files run even when some cells are bad, so that a steward sees
+    # every problem at once. A bad cell is NA in `typed` and is not reported twice; a table that
+    # could not be read at all is not used to judge references to it.
+    unusable = set(raw.unreadable) | (set(raw.tables) - set(typed))
+    if "regions" in typed and typed["regions"].empty:
+        problems.add(Problem(raw.tables["regions"].file, 2, None, "a header and no rows",
+                             "at least one region: regions.csv is the one required table"))
+    if "regions" not in typed or typed["regions"].empty:
+        unusable.add("regions")  # reported above or by the reader; every region_id would follow
+    known = _known_ids(engine)
+    _check_outcomes(raw, typed, problems)
+    _check_references(raw, typed, known, problems, unusable)
+    _check_pathway(raw, typed, problems)
+    _check_targets(raw, typed, known, problems, unusable)
+    _attach_geometry(raw, typed, known, problems, unusable)
+    _warn_about_coverage(typed, result.warnings)
 
     result.problems = problems.all()
     result.seconds = time.perf_counter() - started
@@ -239,12 +251,14 @@ def _parse_table(table: RawTable, spec: TableSpec, problems: _Problems, warnings
             elif col.kind == "rate":
                 out["rate_suppressed"] = parsed.suppressed
                 out["rate_high"] = parsed.upper
+        if col.kind in ("count", "suppressible_count", "year"):
+            problems.add_mask(table, col.name, values > MAX_COUNT, raw, f"a whole number from 0 to {MAX_COUNT:,}")
+        limit = MAX_ID_LENGTH if col.kind == "id" else MAX_SITE_NAME_LENGTH if col.name == "site_name" else None
+        if limit is not None:
+            problems.add_mask(table, col.name, values.str.len() > limit, values, f"at most {limit} characters")
         if col.required:
-            blank = values.isna()
-            if col.kind == "suppressible_count":
-                blank &= ~out[f"{col.name}_suppressed"]
-            else:
-                blank &= parsers.clean_text(raw).isna()
+            # Blank text only: a value that was written but is bad (or suppressed) is not blank.
+            blank = parsers.clean_text(raw).isna()
             problems.add_mask(table, col.name, blank, raw, "a value (this column is required)")
         out[col.name] = values
 
@@ -343,33 +357,37 @@ def _ids(typed, name, column, known_name, known) -> set[str]:
     return ids
 
 
-def _check_references(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems) -> None:
+def _check_references(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems,
+                      unusable: set[str] = frozenset()) -> None:
     regions = _ids(typed, "regions", "region_id", "regions", known)
     partners = _ids(typed, "partners", "partner_id", "partners", known)
     programs = _ids(typed, "programs", "program_id", "programs", known)
     indicators = _ids(typed, "indicators", "indicator_id", "indicators", known)
     groups = set(vocab.BUILT_IN_GROUP_IDS) | _ids(typed, "groups", "group_id", "student_groups", known)
 
+    valid_ids = {"regions": regions, "partners": partners, "programs": programs, "indicators": indicators, "groups": groups}
     rules = [
-        ("partners", "region_id", regions, "a region_id listed in regions.csv"),
-        ("programs", "partner_id", partners, "a partner_id listed in partners.csv"),
-        ("program_sites", "program_id", programs, "a program_id listed in programs.csv"),
-        ("program_sites", "region_id", regions, "a region_id listed in regions.csv"),
-        ("participation", "program_id", programs, "a program_id listed in programs.csv"),
-        ("participation", "region_id", regions, "a region_id listed in regions.csv"),
-        ("participation", "student_group", groups, "a student group id from the contract or groups.csv"),
-        ("outcomes", "indicator_id", indicators, "an indicator_id listed in indicators.csv"),
-        ("outcomes", "region_id", regions, "a region_id listed in regions.csv"),
-        ("outcomes", "student_group", groups, "a student group id from the contract or groups.csv"),
-        ("pathway", "region_id", regions, "a region_id listed in regions.csv"),
-        ("pathway", "student_group", groups, "a student group id from the contract or groups.csv"),
-        ("targets", "student_group", groups, "a student group id from the contract or groups.csv"),
-        ("targets", "region_id", regions, "a region_id listed in regions.csv, or blank for alliance-wide"),
-        ("groups", "reference_group_id", groups, "a student group id from the contract or groups.csv, or blank"),
+        ("partners", "region_id", "regions", "a region_id listed in regions.csv"),
+        ("programs", "partner_id", "partners", "a partner_id listed in partners.csv"),
+        ("program_sites", "program_id", "programs", "a program_id listed in programs.csv"),
+        ("program_sites", "region_id", "regions", "a region_id listed in regions.csv"),
+        ("participation", "program_id", "programs", "a program_id listed in programs.csv"),
+        ("participation", "region_id", "regions", "a region_id listed in regions.csv"),
+        ("participation", "student_group", "groups", "a student group id from the contract or groups.csv"),
+        ("outcomes", "indicator_id", "indicators", "an indicator_id listed in indicators.csv"),
+        ("outcomes", "region_id", "regions", "a region_id listed in regions.csv"),
+        ("outcomes", "student_group", "groups", "a student group id from the contract or groups.csv"),
+        ("pathway", "region_id", "regions", "a region_id listed in regions.csv"),
+        ("pathway", "student_group", "groups", "a student group id from the contract or groups.csv"),
+        ("targets", "student_group", "groups", "a student group id from the contract or groups.csv"),
+        ("targets", "region_id", "regions", "a region_id listed in regions.csv, or blank for alliance-wide"),
+        ("groups", "reference_group_id", "groups", "a student group id from the contract or groups.csv, or blank"),
     ]
-    for name, column, valid, expected in rules:
-        if name not in typed:
+    for name, column, source, expected in rules:
+        # ids from a table that could not be read would make every reference look unknown
+        if name not in typed or column not in typed[name] or source in unusable:
             continue
+        valid = valid_ids[source]
         values = typed[name][column]
         unknown = values.notna() & ~values.isin(list(valid))
         problems.add_mask(raw.tables[name], column, unknown, values, expected)
@@ -381,7 +399,9 @@ def _check_references(raw: RawPackage, typed: dict[str, pd.DataFrame], known: di
     for name, start, end in (("partners", "joined_on", "left_on"), ("programs", "start_on", "end_on")):
         if name in typed:
             frame = typed[name]
-            reversed_dates = frame[start].notna() & frame[end].notna() & (frame[end] < frame[start])
+            if start not in frame or end not in frame:
+                continue
+            reversed_dates = frame[start].notna() & frame[end].notna() & (frame[end] < frame[start]).fillna(False)
             problems.add_mask(raw.tables[name], end, reversed_dates, frame[end], f"a date on or after {start}")
 
 
@@ -389,8 +409,12 @@ def _check_outcomes(raw: RawPackage, typed: dict[str, pd.DataFrame], problems: _
     if "outcomes" not in typed:
         return
     frame, table = typed["outcomes"], raw.tables["outcomes"]
-    has_numerator = frame["numerator"].notna() | frame["numerator_suppressed"] if "numerator" in frame else pd.Series(False, index=frame.index)
-    has_rate = frame["rate"].notna() | frame["rate_suppressed"] if "rate" in frame else pd.Series(False, index=frame.index)
+    def written(column):
+        if column not in table.frame:
+            return pd.Series(False, index=frame.index)
+        return parsers.clean_text(table.frame[column]).notna()
+
+    has_numerator, has_rate = written("numerator"), written("rate")
     problems.add_mask(table, "numerator", ~has_numerator & ~has_rate, frame.get("numerator", pd.Series(index=frame.index)),
                       "a numerator or a rate (write * if it is suppressed)")
     if "numerator" in frame:
@@ -404,18 +428,21 @@ def _check_pathway(raw: RawPackage, typed: dict[str, pd.DataFrame], problems: _P
         return
     frame, table = typed["pathway"], raw.tables["pathway"]
     names = frame.groupby(["cohort", "stage_order"])["stage"].transform("first")
-    problems.add_mask(table, "stage", frame["stage"] != names, frame["stage"],
+    differs = frame["stage"].notna() & names.notna() & (frame["stage"] != names).fillna(False)
+    problems.add_mask(table, "stage", differs, frame["stage"],
                       "the same stage name as the cohort's other rows with this stage_order")
 
 
-def _check_targets(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems) -> None:
+def _check_targets(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems,
+                   unusable: set[str] = frozenset()) -> None:
     if "targets" not in typed:
         return
     frame, table = typed["targets"], raw.tables["targets"]
     indicators = _ids(typed, "indicators", "indicator_id", "indicators", known)
     reach = frame["measure"].isin(list(vocab.REACH_MEASURES))
     indicator = frame["measure"].isin(list(indicators))
-    problems.add_mask(table, "measure", ~reach & ~indicator, frame["measure"],
+    judged = frame["measure"].notna() & ("indicators" not in unusable)
+    problems.add_mask(table, "measure", judged & ~reach & ~indicator, frame["measure"],
                       "an indicator_id from indicators.csv, or participants, seats or partners")
     quarter = parsers.parse_quarter(frame["period"])
     year = parsers.parse_school_year(frame["period"])
@@ -427,7 +454,8 @@ def _check_targets(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict,
     problems.add_mask(table, "target", (reach & (frame["target"] < 0)).fillna(False), frame["target"], "a count target of 0 or more")
 
 
-def _attach_geometry(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems) -> None:
+def _attach_geometry(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems,
+                     unusable: set[str] = frozenset()) -> None:
     """Every region gets a geometry: a built-in county, or a feature of regions.geojson."""
     custom: dict = {}
     if raw.geometry_file is not None:
@@ -437,10 +465,16 @@ def _attach_geometry(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dic
             problems.add(Problem(**problem))
     if "regions" in typed:
         frame, table = typed["regions"], raw.tables["regions"]
-        county_ids = [r for r in frame["region_id"] if r not in custom and geography.is_county_fips(r)]
+        county_ids = [r for r in frame["region_id"].dropna() if r not in custom and geography.is_county_fips(r)]
         counties = geography.load_counties(county_ids)
         geometry, source, lon, lat = [], [], [], []
         for region_id in frame["region_id"]:
+            if pd.isna(region_id):  # blank: reported as a required value
+                geometry.append(None)
+                source.append(None)
+                lon.append(None)
+                lat.append(None)
+                continue
             if region_id in custom:
                 geom = custom[region_id]
                 geometry.append(geography.geometry_to_geojson_text(geom))
@@ -459,32 +493,36 @@ def _attach_geometry(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dic
             lat.append(centroid[1])
         frame["geometry"], frame["geometry_source"] = geometry, source
         frame["centroid_lon"], frame["centroid_lat"] = lon, lat
-        problems.add_mask(table, "region_id", frame["geometry"].isna(), frame["region_id"],
+        problems.add_mask(table, "region_id", frame["geometry"].isna() & frame["region_id"].notna(), frame["region_id"],
                           "a 5-digit US county FIPS code, or a feature with this region_id in regions.geojson")
         unused = sorted(set(custom) - set(frame["region_id"]))
         if unused and raw.geometry_file is not None:
             problems.add(Problem(raw.geometry_file[0], None, "region_id", ", ".join(unused[:10]), "only region_ids listed in regions.csv"))
-    _check_site_points(raw, typed, known, problems)
+    _check_site_points(raw, typed, known, problems, unusable)
 
 
-def _check_site_points(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems) -> None:
-    if "program_sites" not in typed:
+def _check_site_points(raw: RawPackage, typed: dict[str, pd.DataFrame], known: dict, problems: _Problems,
+                       unusable: set[str] = frozenset()) -> None:
+    if "program_sites" not in typed or "regions" in unusable:
         return
     frame, table = typed["program_sites"], raw.tables["program_sites"]
     if "latitude" not in frame or "longitude" not in frame:
         return
     half = frame["latitude"].isna() != frame["longitude"].isna()
     problems.add_mask(table, "latitude", half, frame["latitude"], "both latitude and longitude, or neither")
-    located = frame["latitude"].notna() & frame["longitude"].notna() & frame["latitude"].between(-90, 90) & frame["longitude"].between(-180, 180)
+    geometries = {k: v for k, v in known["region_geometry"].items() if isinstance(v, str)}
+    if "regions" in typed:
+        geometries.update((k, v) for k, v in zip(typed["regions"]["region_id"], typed["regions"]["geometry"])
+                          if isinstance(k, str) and isinstance(v, str))
+    # A site whose region is unknown or has no boundary is reported for that, not as "outside".
+    located = (frame["latitude"].notna() & frame["longitude"].notna() & frame["latitude"].between(-90, 90)
+               & frame["longitude"].between(-180, 180) & frame["region_id"].isin(list(geometries))).fillna(False)
     if not located.any():
         return
-    geometries = dict(known["region_geometry"])
-    if "regions" in typed:
-        geometries.update(zip(typed["regions"]["region_id"], typed["regions"]["geometry"]))
     sites = frame[located]
     inside = geography.points_in_regions(
         sites["longitude"].to_numpy(float), sites["latitude"].to_numpy(float), sites["region_id"].to_numpy(object),
-        {k: json.loads(v) for k, v in geometries.items() if v is not None},
+        {k: json.loads(geometries[k]) for k in set(sites["region_id"])},
     )
     outside = pd.Series(False, index=frame.index)
     outside[sites.index] = ~inside

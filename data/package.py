@@ -6,8 +6,11 @@ reading problems (bad encoding, ragged rows, missing header) instead of raising.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import math
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,7 @@ class RawPackage:
     geometry_file: tuple[str, bytes] | None
     problems: list[Problem]
     unknown_files: list[str]
+    unreadable: set[str] = field(default_factory=set)  # tables present but not readable
 
 
 def read_package(path: str | Path) -> RawPackage:
@@ -73,7 +77,7 @@ def _zip_members(data: bytes) -> dict[str, bytes]:
 
 
 def _from_files(source: str, files: dict[str, bytes]) -> RawPackage:
-    tables, problems, unknown = {}, [], []
+    tables, problems, unknown, unreadable = {}, [], [], set()
     geometry = None
     lowered = {name.lower(): name for name in files}
     for name in TABLE_NAMES:
@@ -84,6 +88,8 @@ def _from_files(source: str, files: dict[str, bytes]) -> RawPackage:
         problems += table_problems
         if table is not None:
             tables[name] = table
+        else:
+            unreadable.add(name)
     for candidate in GEOMETRY_NAMES:
         if candidate in lowered:
             geometry = (lowered[candidate], files[lowered[candidate]])
@@ -92,7 +98,7 @@ def _from_files(source: str, files: dict[str, bytes]) -> RawPackage:
     unknown = [files_name for low, files_name in lowered.items() if low not in known and not low.startswith(".")]
     if "regions" not in tables and not any(p.file.lower() == "regions.csv" for p in problems):
         problems.append(Problem("regions.csv", None, None, None, "a regions.csv file: it is the one required table"))
-    return RawPackage(source, tables, geometry, problems, unknown)
+    return RawPackage(source, tables, geometry, problems, unknown, unreadable)
 
 
 def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[Problem]]:
@@ -101,9 +107,7 @@ def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        found = data[exc.start: exc.start + 8]
-        return None, [Problem(file, line, None, repr(found), "UTF-8 text (save the file as 'CSV UTF-8')")]
+        return None, [_encoding_problem(file, data, exc)]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [Problem(file, line, None, "a NUL byte", "CSV text, not a binary file")]
@@ -112,49 +116,159 @@ def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return None, [Problem(file, 1, None, "an empty file", "a header row naming the columns")]
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-            skipinitialspace=False, skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL,
-        )
-    except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+), saw (\d+)", str(exc))
-        expected = re.search(r"Expected (\d+) fields", str(exc))
-        if match and expected:
-            return None, [Problem(file, int(match.group(1)), None, f"{match.group(2)} fields", f"{expected.group(1)} fields, like the header")]
-        return None, [Problem(file, None, None, str(exc).splitlines()[0], "well-formed CSV")]
+    # Blank lines above the header: the header is the first line with something on it.
+    body = text.lstrip("\n")
+    header_row = len(text) - len(body) + 1
+    # The header is read as a row like the others (header=None), so that pandas neither takes a
+    # first column for the index when rows end with a trailing comma, nor pads or cuts rows
+    # silently: a row longer than the header comes back as a warning naming its record number.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            grid = pd.read_csv(
+                io.StringIO(body), header=None, dtype=str, keep_default_na=False, na_filter=False,
+                skipinitialspace=False, skip_blank_lines=False, index_col=False, on_bad_lines="warn",
+                quoting=csv.QUOTE_MINIMAL,
+            )
+        except pd.errors.ParserError as exc:
+            message = str(exc)
+            quote = re.search(r"EOF inside string starting at row (\d+)", message)
+            if quote:
+                return None, [Problem(file, int(quote.group(1)) + header_row, None, "a quote (\") that is never closed",
+                                      "each quoted cell to end with a closing quote")]
+            return None, [Problem(file, None, None, message.splitlines()[0], "well-formed CSV")]
+    if any("Skipping line" in str(w.message) for w in caught):
+        return _read_ragged_csv(name, file, body, header_row)
+    header = [str(c) for c in grid.iloc[0]]
+    frame = grid.iloc[1:]
+    frame.columns = header
+    frame.index = frame.index + header_row - 2  # grid row i is spreadsheet row i + header_row
     return _table(name, file, frame)
+
+
+def _read_ragged_csv(name: str, file: str, text: str, header_row: int) -> tuple[RawTable | None, list[Problem]]:
+    """The slow, exact reading of a file with rows longer than its header.
+
+    Extra cells that are all blank (trailing commas) are dropped; a row with anything in its
+    extra cells is reported, every one of them, with its row number.
+    """
+    try:
+        records = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's limit
+        return None, [Problem(file, None, None, str(exc), "well-formed CSV")]
+    header, width = records[0], len(records[0])
+    rows, index, problems = [], [], []
+    for number, record in enumerate(records[1:], start=header_row + 1):
+        if len(record) > width:
+            if any(cell.strip() for cell in record[width:]):
+                extra = ", ".join(repr(c) for c in record[width:] if c.strip())
+                problems.append(Problem(file, number, None, f"a row of {len(record)} cells (extra: {extra})"[:200],
+                                        f"{width} cells, like the header"))
+                continue
+            record = record[:width]
+        rows.append(record + [""] * (width - len(record)))
+        index.append(number - 2)
+    if problems:
+        return None, problems
+    frame = pd.DataFrame(rows, columns=header, index=index, dtype=str)
+    return _table(name, file, frame)
+
+
+def _encoding_problem(file: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Where the first byte that is not UTF-8 sits: row, column (when the header says) and cell."""
+    before = data[: exc.start]
+    line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    row = before.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+    line_end = len(data)
+    for newline in (b"\n", b"\r"):
+        found = data.find(newline, exc.start)
+        if found != -1:
+            line_end = min(line_end, found)
+    line = data[line_start:line_end].decode("utf-8", errors="replace")
+    column, value = None, line
+    try:
+        cells = next(csv.reader([line]))
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r\ufeff")]))
+        for position, cell in enumerate(cells):
+            if "\ufffd" in cell:
+                value = cell
+                if row > 1 and position < len(header):
+                    column = header[position].strip().lower()
+                break
+    except (csv.Error, StopIteration):
+        pass
+    byte = data[exc.start]
+    return Problem(file, row, column, value[:80],
+                   f"UTF-8 text, and byte 0x{byte:02X} is not UTF-8 here (save the file as 'CSV UTF-8')")
 
 
 def _from_workbook(path: Path) -> RawPackage:
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, na_filter=False)
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False, na_filter=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         return RawPackage(str(path), {}, None, [Problem(path.name, None, None, type(exc).__name__, "a readable .xlsx workbook")], [])
-    tables, problems, unknown = {}, [], []
+    tables, problems, unknown, unreadable = {}, [], [], set()
     for sheet, frame in sheets.items():
         name = sheet.strip().lower().removesuffix(".csv")
         if name not in TABLE_NAMES:
             unknown.append(f"sheet {sheet}")
             continue
+        frame = frame.map(_cell_text) if not frame.empty else frame.astype(str)
         table, table_problems = _table(name, f"{path.name}, sheet {sheet}", frame)
         problems += table_problems
         if table is not None:
             tables[name] = table
+        else:
+            unreadable.add(name)
     if "regions" not in tables:
         problems.append(Problem(path.name, None, None, None, "a sheet named regions: it is the one required table"))
-    return RawPackage(str(path), tables, None, problems, unknown)
+    return RawPackage(str(path), tables, None, problems, unknown, unreadable)
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as the text a CSV export would hold.
+
+    Date cells become `YYYY-MM-DD` (not `2019-08-01 00:00:00`), whole-number cells lose
+    Excel's `.0`, and TRUE/FALSE cells become `true`/`false`.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _table(name: str, file: str, frame: pd.DataFrame) -> tuple[RawTable | None, list[Problem]]:
     columns = [str(c).strip().lower() for c in frame.columns]
+    frame = frame.astype(str)
+    frame.columns = range(len(columns))
+    # A column without a name and without any value is a spreadsheet leftover (a trailing comma
+    # on every line); one without a name but with values is kept as an unknown column.
+    unnamed = [i for i, c in enumerate(columns) if c == "" or c.startswith("unnamed: ")]
+    for i in unnamed:
+        if (frame[i].str.strip() == "").all():
+            columns[i] = None
+        else:
+            columns[i] = f"(column {i + 1}, no name)"
+    keep = [i for i, c in enumerate(columns) if c is not None]
+    if len(keep) < len(columns):
+        frame = frame[keep]
+        columns = [columns[i] for i in keep]
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     if duplicates:
         return None, [Problem(file, 1, c, c, "each column named once") for c in duplicates]
     frame.columns = columns
-    frame = frame.astype(str)
     # Drop rows that are entirely blank (spreadsheet leftovers), keeping row numbers.
-    blank = (frame == "").all(axis=1)
-    if blank.any():
-        frame = frame[~blank]
+    if len(columns):
+        candidates = frame.iloc[:, 0].str.strip() == ""
+        if candidates.any():
+            blank = candidates.copy()
+            blank[candidates] = (frame[candidates].apply(lambda c: c.str.strip()) == "").all(axis=1)
+            frame = frame[~blank]
     return RawTable(name, file, frame), []

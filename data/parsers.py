@@ -18,16 +18,18 @@ import pandas as pd
 
 # Suppression marks seen in real report-card files. `<10`, `n<10` and friends carry the
 # threshold, which varies by state, so any number is accepted after the `<`.
-_SUPPRESSED_COUNT = re.compile(r"^(\*|ps|--|n?\s*<\s*\d+)$", re.IGNORECASE)
-_SUPPRESSED_RATE = re.compile(r"^(\*|ps|--|n\s*<\s*\d+)$", re.IGNORECASE)
-_INTEGER = re.compile(r"^\+?\d+(\.0+)?$")
+_SUPPRESSED_COUNT = re.compile(r"^(\*|ps|--|n?\s*<\s*\d+)$", re.IGNORECASE | re.ASCII)
+_SUPPRESSED_RATE = re.compile(r"^(\*|ps|--|n\s*<\s*\d+)$", re.IGNORECASE | re.ASCII)
+# ASCII digits only (a Unicode \d would let Arabic-Indic digits through to a crash), and at most
+# 18 significant digits so that every accepted count fits int64 exactly.
+_INTEGER = re.compile(r"^\+?0*(\d{1,18})(?:\.0+)?$", re.ASCII)
 _NUMBER = r"\d+(?:\.\d+)?"
-_RATE_EXACT = re.compile(rf"^({_NUMBER})\s*%?$")
-_RATE_RANGE = re.compile(rf"^({_NUMBER})\s*%?\s*[-–]\s*({_NUMBER})\s*%?$")
-_RATE_BOUND = re.compile(rf"^(GE|GT|LE|LT|>=|>|<=|<)\s*({_NUMBER})\s*%?$", re.IGNORECASE)
-_QUARTER = re.compile(r"^(\d{4})\s*[-\s]?\s*Q([1-4])$", re.IGNORECASE)
-_SCHOOL_YEAR = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{2}|\d{4})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RATE_EXACT = re.compile(rf"^({_NUMBER})\s*%?$", re.ASCII)
+_RATE_RANGE = re.compile(rf"^({_NUMBER})\s*%?\s*[-–]\s*({_NUMBER})\s*%?$", re.ASCII)
+_RATE_BOUND = re.compile(rf"^(GE|GT|LE|LT|>=|>|<=|<)\s*({_NUMBER})\s*%?$", re.IGNORECASE | re.ASCII)
+_QUARTER = re.compile(r"^(\d{4})\s*[-\s]?\s*Q([1-4])$", re.IGNORECASE | re.ASCII)
+_SCHOOL_YEAR = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{2}|\d{4})$", re.ASCII)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 LOCALES = ("city", "suburb", "town", "rural")
 # NCES locale codes: 11-13 city, 21-23 suburb, 31-33 town, 41-43 rural.
@@ -65,7 +67,7 @@ def parse_count(raw: pd.Series) -> Parsed:
     integer = present & text.str.match(_INTEGER).fillna(False).astype(bool)
     values = pd.Series(pd.NA, index=raw.index, dtype="Int64")
     if integer.any():
-        values[integer] = pd.to_numeric(text[integer]).astype("int64")
+        values[integer] = pd.to_numeric(text[integer].str.extract(_INTEGER)[0]).astype("int64")
     bad = present & ~suppressed & ~integer
     return Parsed(values=values, bad=bad, suppressed=suppressed)
 
@@ -115,7 +117,7 @@ def parse_number(raw: pd.Series) -> Parsed:
     """Plain decimal numbers (percentages, targets, coordinates)."""
     text = clean_text(raw)
     values = pd.to_numeric(text.str.rstrip("%"), errors="coerce").astype("float64")
-    bad = text.notna() & values.isna()
+    bad = text.notna() & ~np.isfinite(values)  # blank, "nan" and "inf" are not numbers
     return Parsed(values=values, bad=bad)
 
 
