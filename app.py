@@ -6,7 +6,7 @@ navigation. Pages live in `pages/` and stay thin: they read filters and compose 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import store
+from components import present, store
 from components.layout import demo_banner
 
 # A local favicon: a :material/...: page icon makes the browser fetch it from Google's servers.
@@ -17,12 +17,18 @@ PAGES = [
     st.Page("pages/gaps.py", title="Equity gaps", icon=":material/balance:", url_path="gaps"),
     st.Page("pages/pathways.py", title="Pathways", icon=":material/conversion_path:", url_path="pathways"),
     st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+    st.Page("pages/stories.py", title="Stories", icon=":material/slideshow:", url_path="stories"),
 ]
 
 page = st.navigation(PAGES)
+presenting = present.start(PAGES)  # ?present=1: projector style, no sidebar, one chart per screen
 store.gate()
 try:
+    if presenting:
+        present.story_header_and_bar(page)
     demo_banner(store.run(store.is_demo))
     page.run()
+    if not presenting:
+        present.sidebar_tools(page)
 except SQLAlchemyError as exc:  # e.g. the server went away mid-session
     store.show_store_error(exc)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import present
+
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def demo_banner(is_demo: bool) -> None:
-    if is_demo:
+    if is_demo and present.is_presenting():
+        with st.container(key="present_demo"):
+            st.caption("**Demo data**: a synthetic alliance, not real students.")
+    elif is_demo:
         st.info(
             "**Demo data.** You are looking at the *Ridge & Valley STEM Alliance*, a synthetic "
             "alliance on real county geography. None of these numbers describe real students. "
@@ -19,7 +24,15 @@ def demo_banner(is_demo: bool) -> None:
 
 
 def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: str | None = None) -> None:
-    """A chart, its one-sentence caption, and its numbers (table + CSV) behind it."""
+    """A chart, its one-sentence caption, and its numbers (table + CSV) behind it. When presenting:
+    the caption as a large headline over a screen-tall chart, and no table or download."""
+    present.note_chart(key, caption)
+    if present.is_presenting():
+        if present.shows_chart(key):
+            with st.container(key=f"present_chart_{key}"):
+                present.headline(caption)
+                st.plotly_chart(present.projector_figure(figure), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
+        return
     st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
     st.caption(caption)
     with st.expander("Numbers behind this chart"):

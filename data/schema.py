@@ -186,6 +186,24 @@ snapshots = Table(
     Column("payload", Text, nullable=False),
 )
 
+# Stories: a presenter's ordered views (a page, its filters as URL query parameters, and a
+# headline sentence), played one step per screen in presentation mode.
+stories = Table(
+    "stories", metadata,
+    Column("story_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+story_steps = Table(
+    "story_steps", metadata,
+    Column("story_id", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),  # 1, 2, 3 … with no holes
+    Column("page", String(64), nullable=False),  # the page's url_path, e.g. "gaps"
+    Column("params", Text, nullable=False),  # JSON object of query parameters, e.g. {"region": "47065"}
+    Column("headline", Text, nullable=False),
+)
+
 # Contract tables in the order they must be imported (parents first).
 CONTRACT_TABLES = (
     "groups", "regions", "partners", "programs", "program_sites", "participation",
