@@ -107,6 +107,41 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_story(args) -> int:
+    from pathlib import Path
+
+    from data import stories
+    from queries.stories import story_id_by_name, story_list
+
+    engine = get_engine(args.database)
+    upgrade(engine)
+    if args.action == "list":
+        for row in story_list(engine).itertuples(index=False):
+            print(f"{row.name} ({row.steps} steps)")
+        return 0
+    if args.action == "export":
+        story_id = story_id_by_name(engine, args.name)
+        if story_id is None:
+            print(f"error: no story called {args.name!r} (see `python cli.py story list`)", file=sys.stderr)
+            return 1
+        text = stories.export_story(engine, story_id)
+        if args.file in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            Path(args.file).write_text(text, encoding="utf-8")
+            print(f"exported {args.name!r} to {args.file}")
+        return 0
+    try:
+        story_id = stories.import_story(engine, Path(args.file).read_bytes(), name=args.name)
+    except (stories.StoryError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    from queries.stories import load_story
+
+    print(f"imported {args.file} as story {load_story(engine, story_id).name!r}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Alliance dashboard: import and manage the data store.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
     dem.add_argument("--out", metavar="DIR", help="write the package folder into DIR instead of importing it")
     _add_database(dem)
     dem.set_defaults(func=cmd_demo)
+
+    sto = commands.add_parser("story", help="list, export or import presentation stories (JSON files)")
+    sto_actions = sto.add_subparsers(dest="action", required=True)
+    sto_list = sto_actions.add_parser("list", help="list saved stories")
+    _add_database(sto_list)
+    sto_export = sto_actions.add_parser("export", help="write a story to a JSON file")
+    sto_export.add_argument("name", help="the story's name")
+    sto_export.add_argument("file", nargs="?", help="file to write (default: print it)")
+    _add_database(sto_export)
+    sto_import = sto_actions.add_parser("import", help="save a story file as a new story")
+    sto_import.add_argument("file")
+    sto_import.add_argument("--name", help="save it under this name instead of the file's")
+    _add_database(sto_import)
+    sto.set_defaults(func=cmd_story)
     snap = commands.add_parser("snapshot", help="freeze a quarter's board overview (e.g. 2025-Q3) so it never changes")
     snap.add_argument("quarter", help="quarter to freeze, YYYY-Qn")
     _add_database(snap)

@@ -110,3 +110,22 @@ def test_step_params_open_the_step_in_presentation_mode():
 def test_qr_code_is_an_svg_made_offline():
     svg = qr_svg("http://192.168.1.20:8501/gaps?region=47065")
     assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg and "http" not in svg.split("xmlns")[0]
+
+
+def test_cli_exports_and_imports_a_story(sqlite_url, tmp_path, capsys):
+    from cli import main
+
+    engine = __import__("data.db", fromlist=["get_engine"]).get_engine(sqlite_url)
+    upgrade(engine)
+    story_id = edit.create_story(engine, "Fall")
+    edit.add_step(engine, story_id, "gaps", {"region": "all"}, "The gap")
+    target = tmp_path / "fall.json"
+    assert main(["story", "export", "Fall", str(target), "--database", sqlite_url]) == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["steps"][0]["headline"] == "The gap"
+    assert main(["story", "import", str(target), "--name", "Spring", "--database", sqlite_url]) == 0
+    assert load_story(engine, story_id_by_name(engine, "Spring")).steps[0].params == {"region": "all"}
+    (tmp_path / "bad.json").write_text('{"name": "x", "steps": [{"page": ""}]}', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["story", "import", str(tmp_path / "bad.json"), "--database", sqlite_url]) == 1
+    assert "steps → 1 → page" in capsys.readouterr().err
+    assert main(["story", "export", "Nope", "--database", sqlite_url]) == 1
