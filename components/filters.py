@@ -56,12 +56,12 @@ class Filters:
         return scope_label(self.region)
 
 
-def scope_label(scope: str | None) -> str:
+def scope_label(scope: str | None, names: dict[str, str] | None = None) -> str:
     if scope in (None, ALLIANCE):
         return "Alliance-wide"
     if scope in LOCALE_SCOPE_LABELS:
         return LOCALE_SCOPE_LABELS[scope]
-    names = _region_names()
+    names = _region_names() if names is None else names
     return names.get(scope, scope)
 
 
@@ -97,7 +97,9 @@ def shared_filters(uses: Sequence[str] = ("region", "year", "quarter", "group"),
     if "region" in uses:
         names = _region_names()
         options = [ALLIANCE] + (list(LOCALE_SCOPE_LABELS) if locale_scopes else []) + list(names)
-        chosen["region"] = synced_select("region", "Area", options, ALLIANCE, scope_label)
+        # Label options from the names already read: a lookup per option through the cache
+        # costs a copy of the region list each time (half a minute for 2,000 regions).
+        chosen["region"] = synced_select("region", "Area", options, ALLIANCE, lambda scope: scope_label(scope, names))
     if "year" in uses:
         years = run(meta.school_years)
         chosen["year"] = synced_select("year", "School year", years, years[-1] if years else None, school_year_label)
