@@ -158,14 +158,20 @@ PROJECTOR_CSS = f"""
 [data-testid="stMainBlockContainer"] {{ max-width: 100%; padding: 1rem 2.5rem 6rem 2.5rem; }}
 [data-testid="stMain"] [data-testid="stElementContainer"]:not([class*="st-key-present_"] *):has({_HIDE_IN_MAIN}) {{
     display: none !important; }}
+[data-testid="stMain"] [data-testid="stElementContainer"]:not([class*="st-key-present_"] *):has([data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stDownloadButton"]) {{
+    display: none !important; }}
+[data-testid="stMain"] :is([data-testid="stExpander"], [data-testid="stForm"], [data-testid="stDataFrame"], [data-testid="stTable"],
+    [data-testid="stDownloadButton"], [data-testid="stFileUploader"], [data-testid="stPopover"]):not([class*="st-key-present_"] *) {{
+    display: none !important; }}
 [data-testid="stMain"] [data-testid="stHeading"]:has(h1) {{ display: none !important; }}
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 {{ font-size: 1.9rem !important; color: #000000; }}
 [data-testid="stMain"] [data-testid="stMetricValue"] {{ font-size: 3rem; color: #000000; }}
 [data-testid="stMain"] [data-testid="stMetricLabel"] p {{ font-size: 1.4rem; color: #000000; }}
 [data-testid="stMain"] [data-testid="stAlert"] p {{ font-size: 1.1rem; }}
-.present-headline {{ font-size: 1.6rem; line-height: 1.25; font-weight: 700; color: #000000; margin: 0.2rem 0 0.4rem 0; }}
+.present-headline {{ font-size: 1.45rem; line-height: 1.25; font-weight: 700; color: #000000; margin: 0.2rem 0 0.4rem 0; }}
 .present-story-headline {{ font-size: 2.3rem; line-height: 1.2; font-weight: 800; color: #000000; margin: 0; }}
 [class*="st-key-present_chart_"] {{ min-height: calc(100vh - 7rem); }}
+.st-key-present_story_list button p {{ font-size: 1.6rem; font-weight: 700; }}
 .st-key-present_bar {{ position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; background: #FFFFFF;
     border-top: 3px solid #000000; padding: 0.5rem 2.5rem; }}
 .st-key-present_bar p {{ font-size: 1.3rem; color: #000000; margin: 0; }}

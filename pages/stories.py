@@ -20,6 +20,7 @@ counts = dict(zip(listing["story_id"].astype(int), listing["steps"].astype(int))
 if present.is_presenting():
     # Presentation mode: choose a story to play; nothing here can change data.
     with st.container(key="present_story_list"):
+        st.html('<p class="present-story-headline">Choose a story to present</p>')
         if not names:
             st.markdown("No stories saved yet.")
         for story_id, name in names.items():
