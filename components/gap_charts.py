@@ -67,6 +67,8 @@ def fmt_rate(low, high, digits: int = 0) -> str:
 def fmt_points(value, digits: int = 1, signed: bool = True) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if round(abs(value), digits) == 0:
+        return "0" if digits == 0 else f"{0:.{digits}f}"
     text = f"{value:+.{digits}f}" if signed else f"{abs(value):.{digits}f}"
     return text.replace("-", "−")
 
@@ -162,7 +164,6 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
             x=sel["gap"], y=[label_of[i] for i in sel.index], orientation="h", name="Gap (points)",
             marker=dict(color=[colour_of[i] for i in sel.index]), showlegend=False,
             error_x=dict(type="data", array=sel["margin"], color="#555555", thickness=1.2, width=4),
-            text=[fmt_gap(r) for r in sel.to_dict("records")], textposition="outside", cliponaxis=False,
             customdata=np.stack([sel["group_label"], sel["reference_label"], sel["margin"]], axis=-1),
             hovertemplate="%{customdata[0]} vs %{customdata[1]}: %{x:+.1f} points (± %{customdata[2]:.1f})<extra></extra>",
         ), row=1, col=2)
@@ -172,10 +173,15 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
             base=sel["gap_low"], x=sel["gap_high"] - sel["gap_low"], y=[label_of[i] for i in sel.index],
             orientation="h", name="Gap, approximate (≈ range)",
             marker=dict(color=[colour_of[i] for i in sel.index], opacity=0.55, pattern=dict(shape=".")),
-            text=[fmt_gap(r) for r in sel.to_dict("records")], textposition="outside", cliponaxis=False,
             customdata=np.stack([sel["group_label"], sel["reference_label"], sel["gap_low"], sel["gap_high"]], axis=-1),
             hovertemplate="%{customdata[0]} vs %{customdata[1]}: between %{customdata[2]:+.1f} and %{customdata[3]:+.1f} points (range-coded data)<extra></extra>",
         ), row=1, col=2)
+    for index, row in rows[has_gap].iterrows():
+        margin = 0 if pd.isna(row["margin"]) or row["approximate"] else row["margin"]
+        end = (row["gap_high"] + margin) if row["gap"] >= 0 else (row["gap_low"] - margin)
+        fig.add_annotation(x=end, y=label_of[index], xref="x2", yref="y", text=fmt_gap(row), showarrow=False,
+                           xanchor="left" if row["gap"] >= 0 else "right", xshift=4 if row["gap"] >= 0 else -4,
+                           font=dict(size=14, color="#1A1A1A"))
     # Legend entries that explain colours and suppression (no data values).
     fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker=dict(color=BETTER),
                          name="Better than the reference"), row=1, col=2)
@@ -202,10 +208,14 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         margin=dict(l=10, r=60, t=80, b=10),
     ))
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels, row=1, col=1)
-    fig.update_xaxes(range=[0, 100], ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1)
+    shown_rates = pd.concat([rows["rate_low"], rows["rate_high"], rows["reference_rate_low"], rows["reference_rate_high"],
+                             *([targets["target"]] if targets is not None and not targets.empty else [])]).dropna()
+    low, high = (0.0, 100.0) if shown_rates.empty else (max(0.0, 5 * math.floor(shown_rates.min() / 5 - 1)),
+                                                        min(100.0, 5 * math.ceil(shown_rates.max() / 5 + 1)))
+    fig.update_xaxes(range=[low, high], ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1)
     span = rows[["gap_low", "gap_high"]].abs().max().max()
     span = 5.0 if pd.isna(span) else max(5.0, float(span) + (rows["margin"].max() if rows["margin"].notna().any() else 0))
-    fig.update_xaxes(range=[-span * 1.35, span * 1.35], zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
+    fig.update_xaxes(range=[-span * 1.6, span * 1.6], zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
     return fig
 
 
@@ -337,7 +347,7 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
     label = rows["group_label"].iloc[0] if not rows.empty else group
     ref_label = rows["reference_label"].dropna().iloc[-1] if rows["reference_label"].notna().any() else "reference"
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=("Rate (%)", f"Gap to {ref_label} (points)"))
+                        subplot_titles=("Rate (%)", "Gap (points)"))
     mid = (rows["rate_low"] + rows["rate_high"]) / 2
     ref_mid = (rows["reference_rate_low"] + rows["reference_rate_high"]) / 2
     ref_shown = ~rows["reference_suppressed"].astype(bool)
@@ -359,15 +369,19 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
     colours = [WORSE if b else BETTER for b in rows["behind"]]
     fig.add_trace(go.Bar(x=years, y=rows["gap"], marker=dict(color=colours), name="Gap", showlegend=False,
                          error_y=dict(type="data", array=rows["margin"], color="#555555", thickness=1.2, width=5),
-                         text=[fmt_gap(r) for r in rows.to_dict("records")], textposition="outside", cliponaxis=False,
+                         text=[fmt_gap(r) for r in rows.to_dict("records")], textposition="inside", insidetextanchor="end",
+                         textfont=dict(size=13, color="white"),
                          hovertemplate="%{x}: %{y:+.1f} points<extra></extra>"), row=1, col=2)
     for year, row in zip(years, rows.to_dict("records")):
         if row["suppressed"] or row["reference_suppressed"]:
             fig.add_annotation(x=year, y=0, xref="x2", yref="y2", text="▨ suppressed", showarrow=False, yanchor="bottom",
                                font=dict(color="#555555", size=12), textangle=-90)
     fig.add_hline(y=0, line=dict(color="#333333", width=1), row=1, col=2)
-    fig.update_layout(**base_layout(height=420, margin=dict(l=10, r=10, t=70, b=10), bargap=0.4,
-                                    legend=dict(orientation="h", yanchor="top", y=-0.12, x=0)))
+    fig.update_layout(**base_layout(
+        title=dict(text=f"{label} vs {ref_label}", x=0, font=dict(size=18)),
+        height=440, margin=dict(l=10, r=10, t=90, b=10), bargap=0.4,
+        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0)))
+    fig.update_xaxes(type="category", tickangle=0)
     fig.update_yaxes(ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1)
     fig.update_yaxes(zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
     return fig
@@ -430,6 +444,7 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
     better, orange worse, white parity), text = the gap in points; suppressed cells grey and
     labelled, missing cells blank."""
     cells = heat[~heat["is_reference"]].copy()
+    cells = cells[~cells["student_group"].isin(mirrored_groups(heat))]
     group_order = [g for g in dict.fromkeys(heat.sort_values("student_group")["student_group"]) if g in set(cells["student_group"])]
     from domain.vocabulary import BUILT_IN_GROUPS
     built_in = [g.group_id for g in BUILT_IN_GROUPS]
@@ -480,7 +495,23 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
     return fig
 
 
+def mirrored_groups(heat: pd.DataFrame) -> set[str]:
+    """Groups whose gap only mirrors another shown one (not econ. disadvantaged vs econ.
+    disadvantaged is the same gap with the sign turned): the later of each complementary pair."""
+    from domain.vocabulary import BUILT_IN_GROUPS
+
+    order = [g.group_id for g in BUILT_IN_GROUPS]
+    pairs = heat[["student_group", "reference_group"]].dropna().drop_duplicates()
+    mirrored = set()
+    for group, ref in pairs.itertuples(index=False):
+        back = pairs[(pairs["student_group"] == ref) & (pairs["reference_group"] == group)]
+        if not back.empty and group in order and ref in order and order.index(group) > order.index(ref):
+            mirrored.add(group)
+    return mirrored
+
+
 def heatmap_caption(heat: pd.DataFrame, year: str) -> str:
+    heat = heat[~heat["student_group"].isin(mirrored_groups(heat))]
     cells = heat[~heat["is_reference"] & heat["gap"].notna()]
     if cells.empty:
         return f"No gap can be shown for {school_year_label(year)}."
@@ -496,7 +527,7 @@ def heatmap_caption(heat: pd.DataFrame, year: str) -> str:
 
 
 def heatmap_table_view(heat: pd.DataFrame) -> pd.DataFrame:
-    cells = heat[~heat["is_reference"]]
+    cells = heat[~heat["is_reference"] & ~heat["student_group"].isin(mirrored_groups(heat))]
     return pd.DataFrame({
         "Indicator": cells["indicator_name"], "Student group": cells["group_label"],
         "Reference group": cells["reference_label"],
@@ -545,7 +576,8 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
     fig.add_vline(x=0, line=dict(color="#333333", width=1))
     fig.update_layout(**base_layout(
         title=dict(text=f"{indicator_name}, {school_year_label(year)}: rural vs non-rural regions", x=0, font=dict(size=18)),
-        height=max(340, 50 * len(order) + 150), margin=dict(l=10, r=20, t=90, b=10),
+        height=max(340, 50 * len(order) + 190), margin=dict(l=10, r=20, t=60, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
     ))
     fig.update_yaxes(categoryorder="array", categoryarray=[labels[g] for g in order], autorange="reversed")
     fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor="#E5E5E5")

@@ -592,7 +592,7 @@ def import_package(path: str | Path, engine: Engine) -> ImportResult:
                      "indicators", "outcomes", "pathway", "targets"):
             if name in package.frames:
                 write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
-        rebuild_outcome_rollup(conn)  # pooled sums and complementary suppression (data/rollup.py)
+        rebuild_outcome_rollup(conn, package.frames)  # pooled sums and complementary suppression (data/rollup.py)
         conn.execute(insert(imports).values(
             started_at=started_at, finished_at=datetime.now(timezone.utc), source=Path(path).name,
             outcome="imported", row_counts=json.dumps(package.row_counts), warnings=json.dumps(package.warnings),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, select, text
 
-from data.schema import outcome_complements, outcome_rollup, outcomes
+from data.schema import outcome_complements, outcome_rollup, outcomes, regions
 from domain.suppression import GROUP_PARTITIONS, Partition, suppress_rates, threshold
 
 ALLIANCE_CELL = "__alliance__"
@@ -31,37 +31,77 @@ _POOLED = (
     "(NOT o.numerator_suppressed AND NOT o.denominator_suppressed AND o.denominator IS NOT NULL"
     " AND (o.numerator IS NOT NULL OR (o.rate_low IS NOT NULL AND o.rate_high IS NOT NULL)))"
 )
-_ROLLUP_SQL = f"""
-INSERT INTO outcome_rollup (indicator_id, school_year, student_group, locale, source_rows, pooled_rows,
-    suppressed_rows, ranged_rows, denominator, numerator_low, numerator_high, threshold)
-SELECT o.indicator_id, o.school_year, o.student_group, r.locale,
-    COUNT(*),
-    SUM(CASE WHEN {_POOLED} THEN 1 ELSE 0 END),
-    SUM(CASE WHEN o.numerator_suppressed OR o.denominator_suppressed THEN 1 ELSE 0 END),
-    SUM(CASE WHEN {_POOLED} AND o.numerator IS NULL AND o.rate_low < o.rate_high THEN 1 ELSE 0 END),
-    COALESCE(SUM(CASE WHEN {_POOLED} THEN o.denominator END), 0),
-    COALESCE(SUM(CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_low * o.denominator / 100.0) END), 0),
-    COALESCE(SUM(CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_high * o.denominator / 100.0) END), 0),
-    :threshold
-FROM outcomes o JOIN regions r ON r.region_id = o.region_id
-GROUP BY o.indicator_id, o.school_year, o.student_group, r.locale
+_ROWS_SQL = f"""
+SELECT o.school_year, o.region_id, o.student_group,
+    CASE WHEN {_POOLED} THEN o.denominator END,
+    CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_low * o.denominator / 100.0) END,
+    CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_high * o.denominator / 100.0) END,
+    CASE WHEN o.numerator_suppressed OR o.denominator_suppressed THEN 1 ELSE 0 END,
+    CASE WHEN {_POOLED} AND o.numerator IS NULL AND o.rate_low < o.rate_high THEN 1 ELSE 0 END
+FROM outcomes o WHERE o.indicator_id = :indicator_id
 """
 
 
-def rebuild_outcome_rollup(conn: Connection, limit: int | None = None) -> None:
-    """Recompute the rollup and the complementary suppression from the whole store (call it
-    inside the import transaction, after the writes)."""
+def rebuild_outcome_rollup(conn: Connection, frames: dict | None = None, limit: int | None = None) -> None:
+    """Recompute the rollup and the complementary suppression (call it inside the import
+    transaction, after the writes). Given the imported package's frames, only the indicators
+    it touched are recomputed, unless it changed regions (their locales move rows between
+    rural and non-rural); without frames, everything is. One indicator at a time: its rows are
+    read once (by the primary-key prefix), summed per year, group and locale, and protected."""
     limit = limit or threshold()
-    conn.execute(delete(outcome_rollup))
-    conn.execute(delete(outcome_complements))
-    conn.execute(text(_ROLLUP_SQL), {"threshold": limit})
-    cells = read_cells(conn)
-    if cells.empty:
-        return
-    complements = complement_cells(cells, limit)
-    if not complements.empty:
-        rows = complements[CELL_KEYS].astype(str).assign(threshold=limit).to_dict("records")
-        conn.execute(outcome_complements.insert(), rows)
+    if frames is not None and stored_threshold(conn) not in (None, limit):
+        frames = None  # the threshold changed since the last import: decide everything again
+    if frames is not None and "regions" not in frames:
+        if "outcomes" not in frames or frames["outcomes"].empty:
+            return
+        indicator_ids = sorted(set(frames["outcomes"]["indicator_id"]))
+    else:
+        indicator_ids = list(conn.execute(select(outcomes.c.indicator_id).distinct()).scalars())
+        conn.execute(delete(outcome_rollup))
+        conn.execute(delete(outcome_complements))
+    locale_of = dict(conn.execute(select(regions.c.region_id, regions.c.locale)).all())
+    for indicator_id in indicator_ids:
+        conn.execute(delete(outcome_rollup).where(outcome_rollup.c.indicator_id == indicator_id))
+        conn.execute(delete(outcome_complements).where(outcome_complements.c.indicator_id == indicator_id))
+        rows = conn.execute(text(_ROWS_SQL), {"indicator_id": indicator_id}).fetchall()
+        if not rows:
+            continue
+        year, region, group, den, low, high, at_source, ranged = zip(*rows)
+        del rows
+        frame = pd.DataFrame({
+            "indicator_id": indicator_id, "school_year": pd.Categorical(year), "region_id": pd.Categorical(region),
+            "student_group": pd.Categorical(group), "denominator": np.array(den, dtype="float64"),
+            "numerator_low": np.array(low, dtype="float64"), "numerator_high": np.array(high, dtype="float64"),
+            "source_suppressed": np.array(at_source, dtype=bool), "ranged": np.array(ranged, dtype=bool),
+        })
+        locale = frame["region_id"].map(locale_of)
+        frame["locale"] = locale.astype("category")
+        frame["rural"] = (locale == "rural").to_numpy(dtype=bool)
+        _write_rollup(conn, indicator_id, frame, limit)
+        complements = complement_cells(frame[[*CELL_KEYS, "denominator", "source_suppressed", "rural"]], limit)
+        if not complements.empty:
+            records = complements[CELL_KEYS].astype(str).assign(threshold=limit).to_dict("records")
+            conn.execute(outcome_complements.insert(), records)
+
+
+def _write_rollup(conn: Connection, indicator_id: str, frame: pd.DataFrame, limit: int) -> None:
+    pooled = frame["denominator"].notna()
+    summed = frame.assign(
+        source_rows=1, pooled_rows=pooled.astype(int), suppressed_rows=frame["source_suppressed"].astype(int),
+        ranged_rows=frame["ranged"].astype(int),
+    ).groupby(["school_year", "student_group", "locale"], observed=True, sort=False)[
+        ["source_rows", "pooled_rows", "suppressed_rows", "ranged_rows", "denominator", "numerator_low", "numerator_high"]
+    ].sum().reset_index()
+    records = []
+    for row in summed.itertuples(index=False):
+        records.append({
+            "indicator_id": indicator_id, "school_year": str(row.school_year), "student_group": str(row.student_group),
+            "locale": str(row.locale), "source_rows": int(row.source_rows), "pooled_rows": int(row.pooled_rows),
+            "suppressed_rows": int(row.suppressed_rows), "ranged_rows": int(row.ranged_rows),
+            "denominator": int(round(row.denominator)), "numerator_low": float(row.numerator_low),
+            "numerator_high": float(row.numerator_high), "threshold": limit,
+        })
+    conn.execute(outcome_rollup.insert(), records)
 
 
 def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.DataFrame:
@@ -132,7 +172,7 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
         Partition("region_id", NONRURAL_CELL, nonrural_ids, only_if="pooled"),
         Partition("region_id", ALLIANCE_CELL, (RURAL_CELL, NONRURAL_CELL)),
     ]
-    primary = cube["source_suppressed"] | (cube["denominator"] < limit)
+    primary = cube["source_suppressed"] | ((cube["denominator"] > 0) & (cube["denominator"] < limit))
     out = suppress_rates(cube, numerator="_none", denominator="denominator", rate_columns=(),
                          keys=CELL_KEYS, partitions=partitions, limit=limit)
     out["primary"] = primary.to_numpy()

@@ -97,44 +97,76 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
     `rates` has student_group, rate_low, rate_high, denominator and suppressed (plus the slice
     columns it has); `higher_is_better` is a bool, or a mapping indicator_id -> bool. A
     suppressed group, or one whose reference is suppressed or missing, gets no gap.
+
+    Plain Python over records: these frames are small (groups x indicators), and per-row
+    arithmetic here is much cheaper than many small pandas operations.
     """
-    out = rates.reset_index(drop=True).copy()
-    out["suppressed"] = out["suppressed"].astype(bool)
-    keys = [k for k in slice_keys if k in out.columns]
-    if not keys:
-        out["_slice"] = 0
-        keys = ["_slice"]
-    if isinstance(higher_is_better, (bool, np.bool_)):
-        higher = pd.Series(bool(higher_is_better), index=out.index)
-    else:
-        higher = out["indicator_id"].map(lambda i: bool(higher_is_better.get(i, True)))
-    out["higher_is_better"] = higher.astype(bool)
-    if mode != "best":
-        out["reference_group"] = out["student_group"].map(lambda g: reference_for(g, mode, complements, None))
-    else:
-        shown = out[(out["student_group"] != ALL) & out["rate_low"].notna() & ~out["suppressed"]].copy()
-        shown["_score"] = _midpoint(shown) * np.where(shown["higher_is_better"], 1, -1)
-        best = shown.sort_values("_score", ascending=False, kind="stable").drop_duplicates(keys)
-        out = out.merge(best[[*keys, "student_group"]].rename(columns={"student_group": "reference_group"}),
-                        on=keys, how="left")
-    ref = out[[*keys, "student_group", "rate_low", "rate_high", "denominator", "suppressed"]].rename(columns={
-        "student_group": "reference_group", "rate_low": "reference_rate_low", "rate_high": "reference_rate_high",
-        "denominator": "reference_denominator", "suppressed": "reference_suppressed"})
-    out = out.merge(ref, on=[*keys, "reference_group"], how="left")
-    out["reference_suppressed"] = out["reference_suppressed"].astype("boolean").fillna(False).astype(bool)
-    out["is_reference"] = out["reference_group"].isna() | (out["reference_group"] == out["student_group"])
-    usable = ~out["is_reference"] & ~out["suppressed"] & ~out["reference_suppressed"]
-    out["gap_low"] = (out["rate_low"] - out["reference_rate_high"]).where(usable)
-    out["gap_high"] = (out["rate_high"] - out["reference_rate_low"]).where(usable)
-    out["gap"] = (out["gap_low"] + out["gap_high"]) / 2
-    out["approximate"] = ((out["gap_high"] - out["gap_low"]).abs() > 1e-9).fillna(False).astype(bool)
-    out["margin"] = Z95 * np.sqrt(
-        standard_error(_midpoint(out), out["denominator"]) ** 2
-        + standard_error(_midpoint(out, "reference_rate_low", "reference_rate_high"), out["reference_denominator"]) ** 2)
-    out.loc[out["gap"].isna(), "margin"] = np.nan
-    out["standing"] = out["gap"] * np.where(out["higher_is_better"], 1.0, -1.0)
-    out["behind"] = (out["standing"] < 0).fillna(False).astype(bool)
-    return out.drop(columns=[c for c in ("_slice",) if c in out.columns])
+    records = rates.to_dict("records")
+    keys = [k for k in slice_keys if k in rates.columns]
+    slices: dict[tuple, dict[str, dict]] = {}
+    for rec in records:
+        slices.setdefault(tuple(rec[k] for k in keys), {})[rec["student_group"]] = rec
+    nan = math.nan
+    out = []
+    for slice_key, by_group in slices.items():
+        first = next(iter(by_group.values()))
+        if isinstance(higher_is_better, (bool, np.bool_)):
+            higher = bool(higher_is_better)
+        else:
+            higher = bool(higher_is_better.get(first.get("indicator_id"), True))
+        best = None
+        if mode == "best":
+            scored = [(_mid(r["rate_low"], r["rate_high"]) * (1 if higher else -1), g) for g, r in by_group.items()
+                      if g != ALL and not r["suppressed"] and not _isnan(r["rate_low"])]
+            best = max(scored, key=lambda item: item[0])[1] if scored else None
+        for group, rec in by_group.items():
+            row = dict(rec)
+            ref_id = reference_for(group, mode, complements, best)
+            ref = by_group.get(ref_id) if ref_id is not None else None
+            row["higher_is_better"] = higher
+            row["reference_group"] = ref_id
+            row["is_reference"] = ref_id is None or ref_id == group
+            row["reference_rate_low"] = ref["rate_low"] if ref else nan
+            row["reference_rate_high"] = ref["rate_high"] if ref else nan
+            row["reference_denominator"] = ref["denominator"] if ref else nan
+            row["reference_suppressed"] = bool(ref["suppressed"]) if ref else False
+            usable = ref is not None and not row["is_reference"] and not rec["suppressed"] and not ref["suppressed"]
+            gap_low = rec["rate_low"] - ref["rate_high"] if usable else nan
+            gap_high = rec["rate_high"] - ref["rate_low"] if usable else nan
+            gap = (gap_low + gap_high) / 2
+            row["gap_low"], row["gap_high"], row["gap"] = gap_low, gap_high, gap
+            row["approximate"] = bool(not _isnan(gap) and abs(gap_high - gap_low) > 1e-9)
+            if _isnan(gap):
+                row["margin"] = nan
+            else:
+                se_group = _se(_mid(rec["rate_low"], rec["rate_high"]), rec["denominator"])
+                se_ref = _se(_mid(ref["rate_low"], ref["rate_high"]), ref["denominator"])
+                row["margin"] = Z95 * math.sqrt(se_group ** 2 + se_ref ** 2)
+            row["standing"] = gap if higher else -gap
+            row["behind"] = bool(not _isnan(gap) and row["standing"] < 0)
+            out.append(row)
+    return pd.DataFrame(out, columns=list(rates.columns) + [c for c in GAP_COLUMNS if c not in rates.columns])
+
+
+GAP_COLUMNS = ["higher_is_better", "reference_group", "is_reference", "reference_rate_low", "reference_rate_high",
+               "reference_denominator", "reference_suppressed", "gap_low", "gap_high", "gap", "approximate", "margin",
+               "standing", "behind"]
+
+
+def _isnan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _mid(low, high) -> float:
+    return (low + high) / 2
+
+
+def _se(rate_percent: float, denominator: float) -> float:
+    """Standard error of a rate in points (Agresti-Caffo: one success and one failure added)."""
+    if _isnan(denominator) or _isnan(rate_percent):
+        return math.nan
+    adjusted = (rate_percent / 100 * denominator + 1) / (denominator + 2)
+    return 100 * math.sqrt(adjusted * (1 - adjusted) / (denominator + 2))
 
 
 # --- trends ------------------------------------------------------------------------------
@@ -165,17 +197,19 @@ def classify_change(first_low: float, first_high: float, latest_low: float, late
 def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
     """Per student group: first and latest year with a gap, both gaps, the change and the
     verdict. `by_year` is `compute_gaps` output for several years with a `school_year` column."""
+    per_group: dict[str, list[dict]] = {}
+    for rec in sorted(by_year.to_dict("records"), key=lambda r: r["school_year"]):
+        per_group.setdefault(rec["student_group"], []).append(rec)
     rows = []
-    with_gap = by_year[by_year["gap"].notna()].sort_values("school_year")
-    for group, frame in by_year.groupby("student_group", sort=False):
-        usable = with_gap[with_gap["student_group"] == group]
-        ref = frame["reference_group"].dropna().iloc[-1] if frame["reference_group"].notna().any() else None
-        row = {"student_group": group, "reference_group": ref, "first_year": None, "latest_year": None,
-               "first_gap": np.nan, "latest_gap": np.nan, "change": np.nan, "change_low": np.nan,
-               "change_high": np.nan, "verdict": NOT_ENOUGH, "approximate": False,
-               "is_reference": bool(frame["is_reference"].all())}
+    for group, recs in per_group.items():
+        usable = [r for r in recs if not _isnan(r["gap"])]
+        refs = [r["reference_group"] for r in recs if isinstance(r["reference_group"], str)]
+        row = {"student_group": group, "reference_group": refs[-1] if refs else None, "first_year": None,
+               "latest_year": None, "first_gap": math.nan, "latest_gap": math.nan, "change": math.nan,
+               "change_low": math.nan, "change_high": math.nan, "verdict": NOT_ENOUGH, "approximate": False,
+               "is_reference": all(bool(r["is_reference"]) for r in recs)}
         if len(usable) >= 2:
-            first, latest = usable.iloc[0], usable.iloc[-1]
+            first, latest = usable[0], usable[-1]
             verdict, low, high = classify_change(first["gap_low"], first["gap_high"], latest["gap_low"],
                                                  latest["gap_high"], first["margin"], latest["margin"])
             row.update(first_year=first["school_year"], latest_year=latest["school_year"],
@@ -183,7 +217,9 @@ def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
                        change_low=low, change_high=high, verdict=verdict,
                        approximate=bool(first["approximate"] or latest["approximate"]))
         elif len(usable) == 1:
-            latest = usable.iloc[-1]
+            latest = usable[-1]
             row.update(latest_year=latest["school_year"], latest_gap=latest["gap"], approximate=bool(latest["approximate"]))
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["student_group", "reference_group", "first_year", "latest_year", "first_gap",
+                                       "latest_gap", "change", "change_low", "change_high", "verdict", "approximate",
+                                       "is_reference"])

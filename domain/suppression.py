@@ -8,7 +8,8 @@ Rules (shared/BRIEF.md, "Small numbers are protected"):
   students; regions add up to the alliance), a single suppressed part could be recovered by
   subtraction, so a second part is suppressed too: the smallest shown non-zero part, or the
   total when no such part exists. A hidden total whose parts are all shown would be their sum,
-  so one part is suppressed with it. This repeats until every relation with a shown total has
+  so one part is suppressed with it; and hidden parts whose sum (the total minus the shown
+  parts) leaves each of them only its least possible value get another part hidden with them. This repeats until every relation with a shown total has
   no suppressed part or at least two, and no hidden total has all its parts shown.
 
 Suppressed values become NaN with a `<column>_suppressed` flag set, so they can never be drawn
@@ -123,7 +124,8 @@ def suppress_rates(
     out = frame.copy()
     den = pd.to_numeric(out[denominator], errors="coerce")
     upstream = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
-    hidden = upstream | ((den < limit) & den.notna()).astype(bool)
+    # A zero denominator reveals no one (and has no rate): like a zero count, it stays visible.
+    hidden = upstream | ((den > 0) & (den < limit)).fillna(False).astype(bool)
     hidden = _complementary(out, denominator, hidden, list(keys), list(partitions))
     out["suppressed"] = hidden
     for column in (numerator, denominator, *rate_columns):
@@ -143,9 +145,25 @@ def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: li
     changed = True
     while changed:
         changed = False
+        floor = _known_floors(values, hidden_array, prepared)
         for is_total, is_part, relation, n_relations in prepared:
-            changed |= _close_one_partition(values, hidden_array, is_total, is_part, relation, n_relations)
+            changed |= _close_one_partition(values, hidden_array, is_total, is_part, relation, n_relations, floor)
     return pd.Series(hidden_array, index=hidden.index)
+
+
+def _known_floors(values, hidden, prepared, rounds: int = 20) -> np.ndarray:
+    """The least value anyone can prove for each hidden cell: 1 (zeros are never hidden), or
+    for a hidden total the sum of its shown parts plus its hidden parts' least values."""
+    floor = np.where(hidden, 1.0, values)
+    for _ in range(rounds):
+        before = floor.copy()
+        for is_total, is_part, relation, n_relations in prepared:
+            sums = np.bincount(relation[is_part], weights=floor[is_part], minlength=n_relations)
+            totals = is_total & hidden
+            floor[totals] = np.maximum(floor[totals], sums[relation[totals]])
+        if np.array_equal(before, floor):
+            break
+    return floor
 
 
 def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: dict):
@@ -168,14 +186,23 @@ def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: 
     return is_total, is_part, relation, n_relations
 
 
-def _close_one_partition(values, hidden, is_total, is_part, relation, n_relations) -> bool:
+def _close_one_partition(values, hidden, is_total, is_part, relation, n_relations, floor=None) -> bool:
     """Suppress one more cell in every relation of this partition that would give a hidden
     value away: a shown total with exactly one hidden part, or a hidden total whose parts are
     all shown. Returns whether anything changed."""
     hidden_parts = np.bincount(relation[is_part & hidden], minlength=n_relations)
     shown_total = np.bincount(relation[is_total & ~hidden], minlength=n_relations) > 0
     hidden_total = np.bincount(relation[is_total & hidden], minlength=n_relations) > 0
-    exposed = (shown_total & (hidden_parts == 1)) | (hidden_total & ~shown_total & (hidden_parts == 0))
+    # What the hidden parts add up to, as anyone can work out: the total minus the shown parts.
+    # If that is no more than the least values anyone can prove for them (1 each, more for a
+    # hidden total with hidden parts of its own), every one of them is known.
+    if floor is None:
+        floor = np.where(hidden, 1.0, values)
+    total_value = np.bincount(relation[is_total & ~hidden], weights=values[is_total & ~hidden], minlength=n_relations)
+    shown_parts = np.bincount(relation[is_part & ~hidden], weights=values[is_part & ~hidden], minlength=n_relations)
+    floors = np.bincount(relation[is_part & hidden], weights=floor[is_part & hidden], minlength=n_relations)
+    all_ones = (hidden_parts >= 2) & (total_value - shown_parts <= floors)
+    exposed = (shown_total & ((hidden_parts == 1) | all_ones)) | (hidden_total & ~shown_total & (hidden_parts == 0))
     if not exposed.any():
         return False
     rows = np.flatnonzero(exposed[relation] & is_part & ~hidden & (values > 0))

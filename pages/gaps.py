@@ -26,7 +26,9 @@ filters = shared_filters(uses=("region", "year"), locale_scopes=True)
 names = dict(zip(indicator_list["indicator_id"], indicator_list["name"]))
 higher = dict(zip(indicator_list["indicator_id"], indicator_list["higher_is_better"].astype(bool)))
 descriptions = dict(zip(indicator_list["indicator_id"], indicator_list["description"]))
-indicator = synced_select("indicator", "Indicator", list(names), list(names)[0], lambda i: names.get(i, i))
+stages = dict(zip(indicator_list["indicator_id"], indicator_list["stage"]))
+headline = next((i for i in names if stages[i] == "high"), list(names)[0])  # e.g. graduation, the usual headline
+indicator = synced_select("indicator", "Indicator", list(names), headline, lambda i: names.get(i, i))
 labels = group_labels()
 group = synced_select("group", "Student group (over time)", [g for g in labels if g != "all"], "econ_disadvantaged",
                       lambda g: labels.get(g, g))

@@ -19,11 +19,11 @@ from sqlalchemy import Engine, and_, select
 from data.rollup import (
     ALLIANCE_CELL, CELL_KEYS, NONRURAL_CELL, RURAL_CELL, protected_cube, read_cells, stored_threshold,
 )
-from data.schema import indicators, outcome_complements, outcome_rollup, outcomes, regions, targets
+from data.schema import indicators, outcome_complements, outcome_rollup, outcomes, regions, student_groups, targets
 from domain import gaps as domain
 from domain.suppression import threshold
 from queries.common import ALLIANCE, LOCALE_SCOPES
-from queries.meta import group_list
+from domain.vocabulary import BUILT_IN_GROUPS
 
 SCOPE_CELLS = {None: ALLIANCE_CELL, ALLIANCE: ALLIANCE_CELL, "locale:rural": RURAL_CELL, "locale:nonrural": NONRURAL_CELL}
 RATE_COLUMNS = ["denominator", "numerator_low", "numerator_high", "rate_low", "rate_high"]
@@ -45,78 +45,77 @@ def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: str | Non
     with engine.connect() as conn:
         built_with = stored_threshold(conn)
         if scope in SCOPE_CELLS:
-            frame = _aggregate_sums(conn, indicator_ids, scope, school_years)
+            sums = _aggregate_sums(conn, indicator_ids, scope, school_years)
         else:
-            frame = _region_sums(conn, indicator_ids, scope, school_years)
+            sums = _region_sums(conn, indicator_ids, scope, school_years)
         cell = SCOPE_CELLS.get(scope, scope)
         if built_with == limit:
             hidden_keys = _stored_complements(conn, indicator_ids, cell, school_years)
         else:
             hidden_keys = _recomputed_complements(conn, indicator_ids, cell, school_years, limit)
-    frame = domain.pooled_rates(frame)
-    den = frame["denominator"]
-    key = list(zip(frame["indicator_id"], frame["school_year"], frame["student_group"]))
-    complement = pd.Series([k in hidden_keys for k in key], index=frame.index, dtype=bool)
-    frame["suppressed"] = frame["source_suppressed"] | (den.notna() & (den < limit)) | complement
-    frame[RATE_COLUMNS] = frame[RATE_COLUMNS].astype("float64")
-    frame.loc[frame["suppressed"], RATE_COLUMNS] = np.nan
-    frame.loc[frame["suppressed"], "exact"] = True
-    return frame.drop(columns="source_suppressed").sort_values(
-        ["indicator_id", "school_year", "student_group"]).reset_index(drop=True)
+    rows = []
+    nan = float("nan")
+    for key in sorted(sums):
+        den, low, high, source_rows, pooled_rows, suppressed_rows, ranged_rows, at_source = sums[key]
+        if not pooled_rows:
+            den = low = high = None
+        hidden = bool(at_source or (den is not None and 0 < den < limit) or key in hidden_keys)
+        if hidden or den is None:
+            den_value = rate_low = rate_high = low_value = high_value = nan
+        else:
+            den_value, low_value, high_value = float(den), float(low), float(high)
+            rate_low = low_value / den_value * 100 if den_value > 0 else nan
+            rate_high = high_value / den_value * 100 if den_value > 0 else nan
+        rows.append((*key, den_value, low_value, high_value, source_rows, pooled_rows, suppressed_rows, ranged_rows,
+                     rate_low, rate_high, hidden or abs(rate_high - rate_low) < 1e-9 or rate_low != rate_low, hidden))
+    return pd.DataFrame(rows, columns=[
+        "indicator_id", "school_year", "student_group", "denominator", "numerator_low", "numerator_high",
+        *COUNT_COLUMNS, "rate_low", "rate_high", "exact", "suppressed"])
 
 
 def _tuples(conn, query) -> list[tuple]:
-    return [tuple(row) for row in conn.execute(query)]
+    return [tuple(row) for row in conn.execute(query).fetchall()]
 
 
-def _aggregate_sums(conn, indicator_ids, scope, school_years) -> pd.DataFrame:
+def _aggregate_sums(conn, indicator_ids, scope, school_years) -> dict[tuple, list]:
+    """(indicator, year, group) -> [den, num_low, num_high, source, pooled, suppressed, ranged,
+    suppressed at source]: the rollup's locale rows of the area added up."""
     r = outcome_rollup.c
-    query = select(r.indicator_id, r.school_year, r.student_group, r.locale, r.denominator, r.numerator_low,
-                   r.numerator_high, *[r[c] for c in COUNT_COLUMNS]).where(r.indicator_id.in_(indicator_ids))
+    query = select(r.indicator_id, r.school_year, r.student_group, r.denominator, r.numerator_low, r.numerator_high,
+                   *[r[c] for c in COUNT_COLUMNS]).where(r.indicator_id.in_(indicator_ids))
     if school_years is not None:
         query = query.where(r.school_year.in_(tuple(school_years)))
     if scope in LOCALE_SCOPES:
         query = query.where(r.locale.in_(LOCALE_SCOPES[scope]))
-    rows = pd.DataFrame(_tuples(conn, query), columns=[
-        "indicator_id", "school_year", "student_group", "locale", "denominator", "numerator_low", "numerator_high",
-        *COUNT_COLUMNS])
-    keys = ["indicator_id", "school_year", "student_group"]
-    summed = rows.groupby(keys, as_index=False, sort=False)[
-        ["denominator", "numerator_low", "numerator_high", *COUNT_COLUMNS]].sum()
-    # Nothing pooled: missing, or suppressed when the source suppressed every row.
-    nothing = summed["pooled_rows"] == 0
-    summed["source_suppressed"] = nothing & (summed["suppressed_rows"] > 0)
-    summed[["denominator", "numerator_low", "numerator_high"]] = summed[
-        ["denominator", "numerator_low", "numerator_high"]].astype("float64")
-    summed.loc[nothing, ["denominator", "numerator_low", "numerator_high"]] = np.nan
-    return summed
+    sums: dict[tuple, list] = {}
+    for ind, year, group, den, low, high, source, pooled, suppressed, ranged in conn.execute(query).fetchall():
+        acc = sums.get((ind, year, group))
+        if acc is None:
+            sums[(ind, year, group)] = [den, low, high, source, pooled, suppressed, ranged, False]
+        else:
+            for i, value in enumerate((den, low, high, source, pooled, suppressed, ranged)):
+                acc[i] += value
+    for acc in sums.values():
+        acc[7] = acc[4] == 0 and acc[5] > 0  # nothing pooled because the source suppressed every row
+    return sums
 
 
-def _region_sums(conn, indicator_ids, region_id, school_years) -> pd.DataFrame:
+def _region_sums(conn, indicator_ids, region_id, school_years) -> dict[tuple, list]:
     o = outcomes.c
     query = select(o.indicator_id, o.school_year, o.student_group, o.numerator, o.numerator_suppressed, o.denominator,
                    o.denominator_suppressed, o.rate_low, o.rate_high).where(
         and_(o.indicator_id.in_(indicator_ids), o.region_id == region_id))
     if school_years is not None:
         query = query.where(o.school_year.in_(tuple(school_years)))
-    rows = pd.DataFrame(_tuples(conn, query), columns=[
-        "indicator_id", "school_year", "student_group", "numerator", "numerator_suppressed", "denominator",
-        "denominator_suppressed", "rate_low", "rate_high"])
-    for column in ("numerator", "denominator", "rate_low", "rate_high"):
-        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype("float64")
-    source_suppressed = rows["numerator_suppressed"].astype(bool) | rows["denominator_suppressed"].astype(bool)
-    pooled = ~source_suppressed & rows["denominator"].notna() & (
-        rows["numerator"].notna() | (rows["rate_low"].notna() & rows["rate_high"].notna()))
-    out = rows[["indicator_id", "school_year", "student_group"]].copy()
-    out["denominator"] = rows["denominator"].where(pooled)
-    out["numerator_low"] = rows["numerator"].fillna(rows["rate_low"] * rows["denominator"] / 100).where(pooled)
-    out["numerator_high"] = rows["numerator"].fillna(rows["rate_high"] * rows["denominator"] / 100).where(pooled)
-    out["source_rows"] = 1
-    out["pooled_rows"] = pooled.astype(int)
-    out["suppressed_rows"] = source_suppressed.astype(int)
-    out["ranged_rows"] = (pooled & rows["numerator"].isna() & (rows["rate_low"] < rows["rate_high"])).astype(int)
-    out["source_suppressed"] = source_suppressed
-    return out
+    sums: dict[tuple, list] = {}
+    for ind, year, group, num, num_supp, den, den_supp, rate_low, rate_high in conn.execute(query).fetchall():
+        at_source = bool(num_supp or den_supp)
+        pooled = not at_source and den is not None and (num is not None or (rate_low is not None and rate_high is not None))
+        low = (num if num is not None else rate_low * den / 100) if pooled else None
+        high = (num if num is not None else rate_high * den / 100) if pooled else None
+        ranged = int(pooled and num is None and rate_low < rate_high)
+        sums[(ind, year, group)] = [den if pooled else None, low, high, 1, int(pooled), int(at_source), ranged, at_source]
+    return sums
 
 
 def _stored_complements(conn, indicator_ids, cell, school_years) -> set[tuple[str, str, str]]:
@@ -140,6 +139,18 @@ def _recomputed_complements(conn, indicator_ids, cell, school_years, limit) -> s
 
 # --- what the page shows -------------------------------------------------------------------
 
+def latest_year(engine: Engine, indicator_ids: tuple[str, ...]) -> str | None:
+    """The latest school year with outcomes for these indicators (from the rollup's key)."""
+    r = outcome_rollup.c
+    with engine.connect() as conn:
+        years = [conn.execute(select(r.school_year).where(r.indicator_id == i).order_by(r.school_year.desc()).limit(1)).scalar()
+                 for i in indicator_ids]
+        years = [y for y in years if y]
+        if years:
+            return max(years)
+        return conn.execute(select(outcomes.c.school_year).order_by(outcomes.c.school_year.desc()).limit(1)).scalar()
+
+
 def _indicator(engine: Engine, indicator_id: str) -> dict:
     with engine.connect() as conn:
         row = conn.execute(select(indicators).where(indicators.c.indicator_id == indicator_id)).mappings().first()
@@ -147,9 +158,13 @@ def _indicator(engine: Engine, indicator_id: str) -> dict:
 
 
 def _groups(engine: Engine) -> tuple[dict[str, str], dict[str, str | None]]:
-    groups = group_list(engine).drop_duplicates("group_id", keep="last")
-    labels = dict(zip(groups["group_id"], groups["label"]))
-    complements = {g: (r if isinstance(r, str) and r else None) for g, r in zip(groups["group_id"], groups["reference_group_id"])}
+    """Labels and complementary groups: the built-in ones, then those a package declared."""
+    labels = {g.group_id: g.label for g in BUILT_IN_GROUPS}
+    complements = {g.group_id: g.reference_group_id for g in BUILT_IN_GROUPS}
+    g = student_groups.c
+    with engine.connect() as conn:
+        for group_id, label, reference in conn.execute(select(g.group_id, g.label, g.reference_group_id)).fetchall():
+            labels[group_id], complements[group_id] = label, reference or None
     return labels, complements
 
 
@@ -164,11 +179,10 @@ def gap_table(engine: Engine, indicator: str, scope: str | None = ALLIANCE, year
               reference: str = "complement") -> pd.DataFrame:
     """Every group's rate and gap to its reference for one indicator and school year (the latest
     with data when `year` is None)."""
-    rates = group_rates(engine, (indicator,), scope, (year,) if year else None)
+    year = year or latest_year(engine, (indicator,))
+    rates = group_rates(engine, (indicator,), scope, (year,))
     if rates.empty:
         return _empty_gaps()
-    if year is None:
-        rates = rates[rates["school_year"] == rates["school_year"].max()]
     meta = _indicator(engine, indicator)
     labels, complements = _groups(engine)
     out = domain.compute_gaps(rates, reference, bool(meta["higher_is_better"]), complements)
@@ -201,11 +215,10 @@ def gap_heatmap(engine: Engine, scope: str | None = ALLIANCE, year: str | None =
                             columns=["indicator_id", "name", "stage", "higher_is_better"])
     if meta.empty:
         return _empty_gaps()
-    rates = group_rates(engine, tuple(meta["indicator_id"]), scope, (year,) if year else None)
+    year = year or latest_year(engine, tuple(meta["indicator_id"]))
+    rates = group_rates(engine, tuple(meta["indicator_id"]), scope, (year,))
     if rates.empty:
         return _empty_gaps()
-    if year is None:
-        rates = rates[rates["school_year"] == rates["school_year"].max()]
     labels, complements = _groups(engine)
     higher = dict(zip(meta["indicator_id"], meta["higher_is_better"].astype(bool)))
     gaps = domain.compute_gaps(rates, reference, higher, complements)

@@ -1,0 +1,284 @@
+"""The suppression engine (domain/suppression.py) and the store-wide outcome cube built on it
+(data/rollup.py): property tests that no shown value lets a protected count be recovered.
+
+Attacker model: they see every shown cell of a region x student-group table together with
+its totals (each region's "all students", the rural and non-rural totals, the alliance), know
+every relation between them (a group and its complement add up to all students; regions add
+up to their totals) and that counts are whole numbers of at least 1 when hidden. A hidden
+cell is recovered when exactly one value is possible; an integer program (scipy's MILP)
+finds its smallest and largest possible values.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from data.rollup import ALLIANCE_CELL, NONRURAL_CELL, RURAL_CELL, protected_cube
+from domain.suppression import (
+    ALLIANCE_TOTAL, GROUP_PARTITIONS, REGION_PARTITION, Partition, suppress_counts, suppress_rates, suppressed_label,
+    threshold, with_alliance_total,
+)
+
+LIMIT = 10
+PAIRS = (("econ_disadvantaged", "not_econ_disadvantaged"), ("female", "male"))
+GROUPS = ("all", *[g for pair in PAIRS for g in pair])
+PAIR_PARTITIONS = [p for p in GROUP_PARTITIONS if p.parts and tuple(p.parts) in {tuple(sorted(x)) for x in PAIRS}]
+
+# Counts that matter: zeros, small ones (1..9), the threshold's neighbours, and large ones.
+counts = st.one_of(st.integers(0, 0), st.integers(1, 9), st.integers(10, 14), st.integers(15, 400))
+
+
+@st.composite
+def region_tables(draw, max_regions: int = 3):
+    """Regions with consistent group counts: each complementary pair adds up to all students."""
+    n = draw(st.integers(1, max_regions))
+    rows = []
+    for r in range(n):
+        region = f"R{r}"
+        rural = draw(st.booleans())
+        econ, not_econ = draw(counts), draw(counts)
+        total = econ + not_econ
+        female = draw(st.integers(0, total))
+        values = {"all": total, "econ_disadvantaged": econ, "not_econ_disadvantaged": not_econ,
+                  "female": female, "male": total - female}
+        for group, value in values.items():
+            rows.append({"region_id": region, "student_group": group, "count": value, "rural": rural})
+    return pd.DataFrame(rows)
+
+
+# --- the generic engine ------------------------------------------------------------------
+
+def relations(frame: pd.DataFrame, keys: list[str], partitions) -> list[tuple[int, list[int]]]:
+    """(total row, part rows) of every relation present in the frame."""
+    out = []
+    for partition in partitions:
+        fixed = [k for k in keys if k != partition.part]
+        groups = frame.groupby(fixed if len(fixed) > 1 else fixed[0], sort=False).groups if fixed else {(): frame.index}
+        for _, index in groups.items():
+            sub = frame.loc[index]
+            totals = sub.index[sub[partition.part] == partition.total]
+            if len(totals) != 1:
+                continue
+            is_part = sub[partition.part].isin(partition.parts) if partition.parts is not None else sub[partition.part] != partition.total
+            if partition.only_if is not None:
+                is_part &= sub[partition.only_if].astype(bool)
+            parts = list(sub.index[is_part])
+            if parts:
+                out.append((totals[0], parts))
+    return out
+
+
+def recoverable_cells(values: pd.Series, hidden: pd.Series, rels: list[tuple[int, list[int]]],
+                      may_be_zero: pd.Series | None = None) -> list[int]:
+    """Hidden cells whose value is the only one consistent with the shown cells and relations.
+    Hidden cells are at least 1 (the engine never hides a zero) unless `may_be_zero` (a value
+    suppressed at source, which can be anything)."""
+    index = list(values.index)
+    pos = {i: k for k, i in enumerate(index)}
+    n = len(index)
+    shown = ~hidden
+    least = 1 if may_be_zero is None else np.where(may_be_zero, 0, 1)
+    lower = np.where(shown, values, least).astype(float)
+    upper = np.where(shown, values, 10**6).astype(float)
+    if not rels:
+        return []
+    a = np.zeros((len(rels), n))
+    for row, (total, parts) in enumerate(rels):
+        a[row, pos[total]] = 1
+        for part in parts:
+            a[row, pos[part]] -= 1
+    constraint = LinearConstraint(a, 0, 0)
+    found = []
+    for i in np.flatnonzero(hidden.to_numpy()):
+        c = np.zeros(n)
+        c[i] = 1
+        low = milp(c, constraints=constraint, integrality=np.ones(n), bounds=Bounds(lower, upper))
+        high = milp(-c, constraints=constraint, integrality=np.ones(n), bounds=Bounds(lower, upper))
+        assert low.status == 0 and high.status == 0, "the true table must be a solution"
+        if round(low.fun) == round(-high.fun):
+            found.append(index[i])
+    return found
+
+
+def check_protected(frame: pd.DataFrame, column: str, hidden: pd.Series, keys, partitions, true_values: pd.Series):
+    shown = true_values[~hidden]
+    # 1. no shown count from 1 to threshold-1
+    assert not ((shown > 0) & (shown < LIMIT)).any()
+    rels = relations(frame, keys, partitions)
+    for total, parts in rels:
+        hidden_parts = int(hidden[parts].sum())
+        # 2. a shown total never has exactly one hidden part
+        if not hidden[total]:
+            assert hidden_parts != 1, (total, parts)
+        # 3. a hidden total never has all its parts shown (unless they are all zero)
+        elif hidden_parts == 0:
+            assert (true_values[parts] == 0).all(), (total, parts)
+    # 4. exact: no hidden cell is determined by what is shown
+    assert recoverable_cells(true_values, hidden, rels) == []
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=region_tables())
+def test_suppress_counts_protects_region_by_group_tables(table):
+    frame = with_alliance_total(table.drop(columns="rural"), "count", by=["student_group"])
+    keys = ["region_id", "student_group"]
+    partitions = [*PAIR_PARTITIONS, REGION_PARTITION]
+    out = suppress_counts(frame, "count", keys=keys, partitions=partitions, limit=LIMIT)
+    hidden = out["count_suppressed"]
+    # suppressed values are gone (NaN with the flag), never zero
+    assert out.loc[hidden, "count"].isna().all()
+    assert (out.loc[~hidden, "count"] == frame.loc[~hidden, "count"]).all()
+    check_protected(frame, "count", hidden, keys, partitions, frame["count"])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=region_tables(), source=st.data())
+def test_outcome_cube_protects_regions_and_rural_nonrural_totals(table, source):
+    """The store-wide decision (data/rollup.py): regions, rural and non-rural totals and the
+    alliance together."""
+    check_outcome_cube(table, [False] * len(table))
+
+
+@pytest.mark.xfail(reason=(
+    "known gap: a value suppressed at source is left out of the pooled group total but not out of the "
+    "pooled all-students total, so all - female - male at the alliance level can equal one source-"
+    "suppressed count; the engine does not yet model that remainder"), strict=False)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=region_tables(), source=st.data())
+def test_outcome_cube_protects_values_suppressed_at_source(table, source):
+    at_source = source.draw(st.lists(st.booleans(), min_size=len(table), max_size=len(table)))
+    check_outcome_cube(table, at_source)
+
+
+def check_outcome_cube(table, at_source):
+    cells = table.rename(columns={"count": "denominator"}).assign(indicator_id="grad4", school_year="2024-25")
+    # Some parts (never "all students"), and only non-zero ones: a source suppresses small counts.
+    cells["source_suppressed"] = np.array(at_source) & (np.arange(len(cells)) % 3 == 1) & (cells["denominator"] > 0)
+    truth = cells["denominator"].astype(float)
+    cells["denominator"] = truth.where(~cells["source_suppressed"])
+    cube = protected_cube(cells[["indicator_id", "school_year", "region_id", "student_group", "denominator",
+                                 "source_suppressed", "rural"]], LIMIT).reset_index(drop=True)
+    # True values of the cube: totals are pooled (source-suppressed cells are not in them).
+    values = cube["denominator"].copy()
+    values[:len(cells)] = truth.to_numpy()
+    pooled_truth = pd.Series(np.where(cells["source_suppressed"], 0, truth), index=cells.index)
+    for i, row in cube.iloc[len(cells):].iterrows():
+        in_scope = cells["student_group"] == row["student_group"]
+        if row["region_id"] == RURAL_CELL:
+            in_scope &= cells["rural"]
+        elif row["region_id"] == NONRURAL_CELL:
+            in_scope &= ~cells["rural"]
+        values[i] = pooled_truth[in_scope].sum()
+    hidden = cube["suppressed"].astype(bool)
+    assert cube.loc[hidden, "denominator"].isna().all()
+    # Source-suppressed cells stay hidden; region relations use the pooled values.
+    assert hidden[:len(cells)][cells["source_suppressed"].to_numpy()].all()
+    rural_ids = tuple(cells.loc[cells["rural"], "region_id"].unique())
+    nonrural_ids = tuple(cells.loc[~cells["rural"], "region_id"].unique())
+    frame = cube.assign(pooled=cube["pooled"].astype(bool))
+    keys = ["indicator_id", "school_year", "region_id", "student_group"]
+    region_partitions = [
+        Partition("region_id", RURAL_CELL, rural_ids, only_if="pooled"),
+        Partition("region_id", NONRURAL_CELL, nonrural_ids, only_if="pooled"),
+        Partition("region_id", ALLIANCE_CELL, (RURAL_CELL, NONRURAL_CELL)),
+    ]
+    # Within a region, a source-suppressed group is still part of all students; across regions
+    # it is not in the pooled total (so its value there is 0).
+    group_values = values.copy()
+    region_values = values.copy()
+    region_values[:len(cells)] = pooled_truth.to_numpy()
+    shown = values[~hidden]
+    assert not ((shown > 0) & (shown < LIMIT)).any()
+    group_rels = relations(frame, keys, PAIR_PARTITIONS)
+    region_rels = relations(frame, keys, region_partitions)
+    for total, parts in group_rels + region_rels:
+        if not hidden[total]:
+            assert int(hidden[parts].sum()) != 1, (cube.loc[[total, *parts], ["region_id", "student_group"]])
+    # Exact check, both relation systems at once: a cell's group value and pooled value are
+    # the same unknown unless it was suppressed at source (then its pooled value is 0, known).
+    # Only identities that really hold can be used (a pooled total misses the cells suppressed at
+    # source, so pooled group totals need not add up).
+    identities = [(t, parts) for t, parts in group_rels + [
+        (t, [p for p in parts if not cube.loc[p, "source_suppressed"]]) for t, parts in region_rels]
+        if abs(group_values[t] - group_values[parts].sum()) < 1e-9]
+    assert recoverable_cells(group_values, hidden, identities,
+        may_be_zero=cube["source_suppressed"].astype(bool)) == [], "a hidden value can be worked out"
+
+
+# --- examples ----------------------------------------------------------------------------
+
+def test_primary_suppression_hides_small_counts_but_not_zero():
+    frame = pd.DataFrame({"region_id": ["A", "B", "C"], "count": [0, 4, 25]})
+    out = suppress_counts(frame, "count", limit=10)
+    assert out["count_suppressed"].tolist() == [False, True, False]
+    assert out["count"].isna().tolist() == [False, True, False]
+
+
+def test_complement_is_the_smallest_shown_part():
+    frame = pd.DataFrame({"student_group": ["all", "econ_disadvantaged", "not_econ_disadvantaged"], "count": [60, 4, 56]})
+    out = suppress_counts(frame, "count", keys=["student_group"], partitions=GROUP_PARTITIONS, limit=10)
+    assert out["count_suppressed"].tolist() == [False, True, True]
+
+
+def test_hidden_total_with_shown_parts_hides_a_part():
+    frame = pd.DataFrame({"student_group": ["all", "female", "male"], "count": [40, 15, 25], "count_suppressed": [True, False, False]})
+    out = suppress_counts(frame, "count", keys=["student_group"], partitions=GROUP_PARTITIONS, limit=10)
+    assert out["count_suppressed"].tolist() == [True, True, False]
+
+
+def test_only_if_leaves_unpooled_cells_out_of_a_relation():
+    """Region B's value was suppressed at source, so it is not in the pooled total: A's small
+    value would be total minus C, and C must be hidden too."""
+    frame = pd.DataFrame({
+        "region_id": ["A", "B", "C", "T"], "den": [5, np.nan, 30, 35],
+        "suppressed": [False, True, False, False], "pooled": [True, False, True, True]})
+    partition = Partition("region_id", "T", ("A", "B", "C"), only_if="pooled")
+    out = suppress_rates(frame, denominator="den", rate_columns=(), keys=["region_id"], partitions=[partition], limit=10)
+    assert out["suppressed"].tolist() == [True, True, True, False]
+    without = suppress_rates(frame.assign(pooled=True), denominator="den", rate_columns=(), keys=["region_id"],
+                             partitions=[Partition("region_id", "T", ("A", "B", "C"))], limit=10)
+    assert without["suppressed"].tolist() == [True, True, False, False]  # the unsafe answer only_if prevents
+
+
+def test_threshold_is_configurable(monkeypatch):
+    monkeypatch.setenv("SUPPRESSION_THRESHOLD", "20")
+    assert threshold() == 20
+    assert suppressed_label() == "suppressed (fewer than 20)"
+    frame = pd.DataFrame({"region_id": ["A"], "count": [15]})
+    assert suppress_counts(frame, "count")["count_suppressed"].tolist() == [True]
+    monkeypatch.setenv("SUPPRESSION_THRESHOLD", "not a number")
+    assert threshold() == 10
+
+
+def test_with_alliance_total_adds_the_total_row():
+    frame = pd.DataFrame({"region_id": ["A", "B"], "student_group": ["all", "all"], "count": [12, 30]})
+    out = with_alliance_total(frame, "count", by=["student_group"])
+    assert out.loc[out["region_id"] == ALLIANCE_TOTAL, "count"].tolist() == [42]
+
+
+@pytest.mark.slow
+def test_engine_is_fast_on_a_large_cube():
+    """A state network's outcome cube (2,000 regions x 16 groups x 10 slices) in seconds."""
+    import time
+
+    rng = np.random.default_rng(1)
+    n_regions, groups = 2000, ["all", "econ_disadvantaged", "not_econ_disadvantaged", "female", "male",
+                               "english_learner", "not_english_learner"]
+    rows = []
+    for year in range(10):
+        size = rng.integers(0, 400, size=n_regions)
+        econ = rng.binomial(size, 0.45)
+        fem = rng.binomial(size, 0.5)
+        el = rng.binomial(size, 0.08)
+        for group, value in zip(groups, [size, econ, size - econ, fem, size - fem, el, size - el]):
+            rows.append(pd.DataFrame({"indicator_id": "x", "school_year": str(2015 + year), "region_id": [f"R{i}" for i in range(n_regions)],
+                                      "student_group": group, "denominator": value.astype(float), "source_suppressed": False,
+                                      "rural": np.arange(n_regions) % 3 == 0}))
+    cells = pd.concat(rows, ignore_index=True)
+    started = time.perf_counter()
+    cube = protected_cube(cells, LIMIT)
+    assert time.perf_counter() - started < 20
+    assert cube["suppressed"].any()
