@@ -58,6 +58,16 @@ if names:
             if remove.button("✕", key=f"del_{step.position}", help="Remove this step"):
                 edit.delete_step(engine(), chosen, step.position)
                 st.rerun()
+    if story.steps:
+        with st.expander("Edit headlines"):
+            with st.form(f"headlines_{chosen}", border=False):
+                edited = [st.text_input(f"Step {s.position}", value=s.headline, key=f"headline_{chosen}_{s.position}")
+                          for s in story.steps]
+                if st.form_submit_button("Save headlines"):
+                    for step, text in zip(story.steps, edited):
+                        if text.strip() != step.headline:
+                            edit.set_headline(engine(), chosen, step.position, text)
+                    st.rerun()
     with st.expander("Rename or delete this story"):
         new_name = st.text_input("Name", value=story.name, key=f"rename_{chosen}")
         left, right = st.columns(2)

@@ -139,3 +139,19 @@ def test_add_this_view_to_a_new_story_from_the_sidebar(monkeypatch, demo_store_u
         assert step.params == {"year": "2023-24", "region": "all"}
     finally:
         edit.delete_story(engine, story_id)
+
+
+def test_headlines_can_be_edited_on_the_stories_page(monkeypatch, demo_store_url):
+    engine = get_engine(demo_store_url)
+    story_id = edit.create_story(engine, "Headline story")
+    try:
+        edit.add_step(engine, story_id, "gaps", {}, "Old headline")
+        at = open_page(monkeypatch, demo_store_url, "pages/stories.py")
+        at.selectbox(key="story_pick").set_value(story_id).run()
+        at.text_input(key=f"headline_{story_id}_1").input("New headline")
+        next(b for b in at.button if b.label == "Save headlines").click()
+        at.run()
+        assert not at.exception, at.exception
+        assert load_story(engine, story_id).steps[0].headline == "New headline"
+    finally:
+        edit.delete_story(engine, story_id)
