@@ -75,12 +75,21 @@ def funnel_table(measured: pd.DataFrame, labels: dict[str, str], limit: int) -> 
             STAGE_NO: int(row.stage_order), STAGE: row.stage, GROUP: labels.get(row.student_group, row.student_group),
             STUDENTS: row.students, SHARE: row.share, CONVERSION: row.conversion, COUNT_STATUS: status,
             INCLUDED: int(row.regions_reporting), LEFT_OUT: int(row.regions_suppressed),
-            PROBLEM: "counts rise: more students than at the stage before" if row.rising else "",
+            PROBLEM: _problem(row),
         })
     table = pd.DataFrame(rows, columns=[STAGE_NO, STAGE, GROUP, STUDENTS, SHARE, CONVERSION, COUNT_STATUS,
                                         INCLUDED, LEFT_OUT, PROBLEM])
     table[STUDENTS] = pd.to_numeric(table[STUDENTS]).astype("Int64")
     return table
+
+
+def _problem(row) -> str:
+    if row.rising:
+        return "counts rise: more students than at the stage before"
+    if row.rising_regions:
+        return (f"counts rise in {row.rising_regions} region{'s' if row.rising_regions != 1 else ''}, "
+                "left out of the conversion")
+    return ""
 
 
 def _stage_label(order: int, name: str, flagged: bool) -> str:
@@ -94,7 +103,7 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     reference second), on the same 0-100% scales. The stage where the group's conversion falls
     furthest below the reference's is shaded."""
     stages = table.drop_duplicates(STAGE_NO).sort_values(STAGE_NO)
-    flagged = set(table.loc[table[PROBLEM] != "", STAGE_NO])
+    flagged = set(table.loc[table[PROBLEM].str.startswith("counts rise:"), STAGE_NO])
     y_of = {int(r[STAGE_NO]): _stage_label(int(r[STAGE_NO]), r[STAGE], int(r[STAGE_NO]) in flagged)
             for _, r in stages.iterrows()}
     categories = list(y_of.values())
@@ -245,6 +254,16 @@ def _regions(n: int) -> str:
     return f"{n} region{'s' if n != 1 else ''}' count{'s' if n != 1 else ''}"
 
 
+def rising_table(rising: pd.DataFrame, region_names: pd.Series, label) -> pd.DataFrame:
+    """The regions whose count rises from the stage before, for the data steward to check."""
+    return pd.DataFrame({
+        "Region": rising["region_id"].map(region_names).fillna(rising["region_id"]),
+        "Student group": rising["student_group"].map(label), "Stage": rising["stage"],
+        "Students": rising["students"].astype("int64"), "Stage before": rising["previous_stage"],
+        "Students at the stage before": rising["previous_students"].astype("int64"),
+    })
+
+
 # --- across cohorts ------------------------------------------------------------------------------
 
 def trend_table(measured: pd.DataFrame, summary: pd.DataFrame, labels: dict[str, str], groups: list[str]) -> pd.DataFrame:
@@ -263,7 +282,7 @@ def trend_table(measured: pd.DataFrame, summary: pd.DataFrame, labels: dict[str,
             CONVERSION: np.nan if row.rising else row.conversion,
             TREND: direction.get(row.stage_order, "") if is_group else "",
             "Gap to the reference": gap_direction.get(row.stage_order, "") if is_group and len(groups) > 1 else "",
-            PROBLEM: "counts rise: more students than at the stage before" if row.rising else "",
+            PROBLEM: _problem(row),
         })
     columns = [STAGE_NO, STAGE, COHORT, GROUP, CONVERSION, TREND, "Gap to the reference", PROBLEM]
     table = pd.DataFrame(rows, columns=columns)

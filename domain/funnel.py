@@ -36,16 +36,19 @@ def pooled_rate(numerator, denominator):
 def measures(frame: pd.DataFrame) -> pd.DataFrame:
     """Add, per group and stage: `share` (percent of the cohort, i.e. of the first stage),
     `conversion` (percent of the stage before who reached this stage), `status` of the count
-    (`shown`, `suppressed` or `missing`) and `rising` (more students here than at the stage
-    before, in the area or in any region: a data problem)."""
+    (`shown`, `suppressed` or `missing`) and `rising`: the step cannot be a funnel step because
+    counts rise from the stage before everywhere it can be compared (regions where they rise are
+    a data problem, listed in `rising_regions` and left out of the conversion)."""
     out = frame.copy()
     out["share"] = pooled_rate(out["share_numerator"], out["share_denominator"]) if len(out) else pd.Series(dtype="float64")
     out["conversion"] = (pooled_rate(out["conversion_numerator"], out["conversion_denominator"])
                          if len(out) else pd.Series(dtype="float64"))
     suppressed = out["students_suppressed"].fillna(False).astype(bool)
     out["status"] = np.where(out["students"].notna(), "shown", np.where(suppressed, "suppressed", "missing"))
-    area_rises = (out["conversion_numerator"] > out["conversion_denominator"]).fillna(False)
-    out["rising"] = area_rises.astype(bool) | (out["rising_regions"].fillna(0) > 0)
+    area_rises = (out["conversion_numerator"] > out["conversion_denominator"]).fillna(False).astype(bool)
+    only_rising = (out["rising_regions"].fillna(0) > 0) & (out["conversion_regions"].fillna(0) == 0)
+    out["rising"] = area_rises | only_rising
+    out.loc[out["rising"], "conversion"] = np.nan
     return out
 
 
@@ -153,6 +156,7 @@ class DataProblem:
     kind: str  # "rising", "numbering", "names", "repeated"
     stage_order: int | None
     message: str
+    partial: bool = False  # only some regions: they are left out, the step is still drawn
 
 
 def data_problems(measured: pd.DataFrame, stages: pd.DataFrame, group_labels: dict[str, str] | None = None) -> list[DataProblem]:
@@ -183,22 +187,19 @@ def data_problems(measured: pd.DataFrame, stages: pd.DataFrame, group_labels: di
             if len(at) > 1:
                 problems.append(DataProblem("repeated", int(min(at)),
                                             f"“{name}” appears as stage {_list(sorted(int(o) for o in at))}."))
-    rising = measured[measured["rising"]] if "rising" in measured else measured.iloc[0:0]
-    for row in rising.itertuples():
+    flagged = measured[measured["rising"] | (measured["rising_regions"].fillna(0) > 0)]
+    for row in flagged.itertuples():
         who = students_phrase(labels.get(row.student_group, row.student_group), start=False)
         who = "students" if who == "all students" else who
-        if (pd.notna(row.conversion_numerator) and pd.notna(row.conversion_denominator)
-                and row.conversion_numerator > row.conversion_denominator):
-            where = "in this area as a whole"
-            if row.rising_regions:
-                where += f" and in {row.rising_regions} region{'s' if row.rising_regions != 1 else ''}"
+        regions = f"{row.rising_regions} region{'s' if row.rising_regions != 1 else ''}"
+        if row.rising:
+            where = f"in {regions}" if row.rising_regions else "in this area"
+            message = (f"More {who} reached “{row.stage}” than “{row.previous_stage}”, the stage before, {where}. "
+                       "Counts along a pathway can only fall, so this step is not drawn as a funnel step.")
         else:
-            where = f"in {row.rising_regions} region{'s' if row.rising_regions != 1 else ''}"
-        problems.append(DataProblem(
-            "rising", int(row.stage_order),
-            f"More {who} reached “{row.stage}” than “{row.previous_stage}”, the stage before, {where}. "
-            "Counts along a pathway can only fall, so these stage counts are not drawn as a funnel step.",
-        ))
+            message = (f"In {regions}, more {who} reached “{row.stage}” than “{row.previous_stage}”, the stage "
+                       "before; those regions are left out of this step's conversion.")
+        problems.append(DataProblem("rising", int(row.stage_order), message, not row.rising))
     return problems
 
 

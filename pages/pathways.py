@@ -4,12 +4,12 @@ import streamlit as st
 
 from components import funnel_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
-from components.layout import chart_block
+from components.layout import chart_block, download_csv
 from components.store import run
 from domain import funnel
 from domain.suppression import threshold
 from domain.vocabulary import BUILT_IN_GROUPS
-from queries import pathways
+from queries import meta, pathways
 
 NO_REFERENCE = "none"
 COMPLEMENT = {g.group_id: g.reference_group_id for g in BUILT_IN_GROUPS if g.reference_group_id}
@@ -89,12 +89,23 @@ comparable = compare and funnel.conversion_gaps(measured, group, reference)["gap
 st.subheader(f"{charts.cohort_label(cohort)} · {area}")
 if compare:
     st.markdown(f"#### {funnel.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable)}")
-if problems:
+serious = [p for p in problems if not p.partial]
+if serious:
     st.warning(
         "**Data problems in this pathway** — these stages are flagged with ⚠ and left out of the comparison:\n"
-        + "\n".join(f"- {p.message}" for p in problems),
+        + "\n".join(f"- {p.message}" for p in serious),
         icon=":material/warning:",
     )
+regional = [p for p in problems if p.partial]
+if regional:
+    rising = run(pathways.rising_counts, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
+    with st.expander(f"⚠ Data problem: in {rising['region_id'].nunique()} region(s) a stage count is larger than "
+                     "the count at the stage before; those regions are left out of that step's conversion"):
+        st.markdown("\n".join(f"- {p.message}" for p in regional))
+        names = run(meta.region_list).set_index("region_id")["name"]
+        listed = charts.rising_table(rising, names, label_of)
+        st.dataframe(listed, hide_index=True, width="stretch")
+        download_csv(listed, f"pathway_rising_counts_{cohort}.csv", key="csv_pathway_rising")
 
 table = charts.funnel_table(measured, {g: label_of(g) for g in series_ids}, limit)
 suffix = f"{cohort}_{str(scope).replace(':', '-')}_{group}" + (f"_vs_{reference}" if compare else "")
@@ -136,8 +147,8 @@ with st.expander("How these numbers are made"):
   count cannot be worked out by subtraction) are never shown and never counted as zero. Totals say how many
   regions' counts they leave out.
 - **The stage where a group loses the most ground** is the one where its conversion falls furthest below the
-  reference group's. Stages whose counts rise (more students than at the stage before) are data problems and
-  are not compared.
+  reference group's. A count that rises from the stage before is a data problem: that region is left out of
+  the step's conversion, and a step whose counts rise everywhere is not compared at all.
 - **Trend across cohorts**: the change in conversion from the first to the latest cohort on a straight-line
   fit; less than {funnel.CHANGE_POINTS:.0f} points either way is "little change".
 """

@@ -306,7 +306,11 @@ def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], co
     has_previous = previous >= 0
     prev_index = np.broadcast_to(np.where(has_previous, previous, 0)[None, :, None, :], state.shape)
     prev_value = np.take_along_axis(counted, prev_index, axis=3)
-    pair = shown & np.take_along_axis(shown, prev_index, axis=3) & has_previous[None, :, None, :]
+    both_shown = shown & np.take_along_axis(shown, prev_index, axis=3) & has_previous[None, :, None, :]
+    # A region whose count rises from the stage before is a data problem: it is counted in
+    # rising_regions and left out of the conversion, so one bad region cannot spoil a step.
+    rising = both_shown & (counted > prev_value)
+    pair = both_shown & ~rising
     first_index = np.broadcast_to(np.maximum(data.first[c_idx], 0)[None, :, None, None], state.shape)
     first_pair = shown & np.take_along_axis(shown, first_index, axis=3)
     first_value = np.take_along_axis(counted, first_index, axis=3)
@@ -352,7 +356,7 @@ def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], co
         "conversion_numerator": np.where(conv_known, conv_num, np.nan),
         "conversion_denominator": np.where(conv_known, conv_den, np.nan),
         "conversion_regions": conv_regions.astype("int64"),
-        "rising_regions": total(pair & (counted > prev_value)).astype("int64"),
+        "rising_regions": total(rising).astype("int64"),
     })
     # Area figures are sums of shown region counts; the engine's rules on the sums and on the
     # rates' pooled denominators are the last check before anything leaves.
@@ -362,6 +366,32 @@ def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], co
     frame["_order"] = frame["student_group"].map(order)
     frame = frame.sort_values(["cohort", "_order", "stage_order"], kind="stable")
     return frame[FUNNEL_COLUMNS].reset_index(drop=True)
+
+
+def rising_counts(engine: Engine, cohort: int, scope: str | None = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
+    """The regions whose shown count rises from one stage to the next (a data problem the
+    funnel leaves out of the conversion): region_id, student_group, stage_order, stage,
+    students, previous_stage, previous_students. Both counts are shown values."""
+    columns = ["region_id", "student_group", "stage_order", "stage", "students", "previous_stage", "previous_students"]
+    data = cube(engine)
+    if data.empty or int(cohort) not in set(data.cohorts.tolist()):
+        return pd.DataFrame(columns=columns)
+    c = int(np.flatnonzero(data.cohorts == int(cohort))[0])
+    regions = np.flatnonzero(region_mask(data, scope))
+    rows = []
+    previous = data.previous[c]
+    for group in dict.fromkeys(groups):
+        if group not in data.groups:
+            continue
+        g = data.groups.index(group)
+        value, state = data.value[g, c][regions], data.state[g, c][regions]  # (r, s)
+        for s_at in np.flatnonzero(previous >= 0):
+            p_at = previous[s_at]
+            up = (state[:, s_at] == SHOWN) & (state[:, p_at] == SHOWN) & (value[:, s_at] > value[:, p_at])
+            for r in np.flatnonzero(up):
+                rows.append((data.region_ids[regions[r]], group, int(data.stage_orders[s_at]), data.stage_name[c, s_at],
+                             value[r, s_at], data.stage_name[c, p_at], value[r, p_at]))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _rates_hidden(frame: pd.DataFrame, limit: int) -> np.ndarray:

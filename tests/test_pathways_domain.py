@@ -27,7 +27,8 @@ def frame(counts: dict[str, list], cohort: int = 2025, stages: list[str] = STAGE
             previous = values[i - 1] if i else None
             shown = value is not None
             left_out = (suppressed_regions or {}).get(group, [0] * len(values))[i]
-            pair = shown and previous is not None
+            both = shown and previous is not None
+            pair = both and value <= previous  # a rising region is left out of the conversion
             rows.append({
                 "cohort": cohort, "student_group": group, "stage_order": order, "stage": stage, "stage_names": 1,
                 "previous_stage_order": orders[i - 1] if i else pd.NA, "previous_stage": stages[i - 1] if i else None,
@@ -41,7 +42,7 @@ def frame(counts: dict[str, list], cohort: int = 2025, stages: list[str] = STAGE
                 "conversion_numerator": float(value) if pair and previous > 0 else np.nan,
                 "conversion_denominator": float(previous) if pair and previous > 0 else np.nan,
                 "conversion_regions": int(bool(pair)),
-                "rising_regions": int(bool(pair) and value > previous),
+                "rising_regions": int(bool(both) and value > previous),
                 "rates_suppressed": False,
             })
     out = pd.DataFrame(rows)
@@ -148,17 +149,21 @@ def test_rising_counts_are_flagged_not_drawn_as_a_funnel_step():
     assert m["rising"].tolist() == [False, False, True, False]
     problems = funnel.data_problems(m, stage_rows([(1, STAGES[0], 1), (2, STAGES[1], 1), (3, STAGES[2], 1), (4, STAGES[3], 1)]),
                                     {ALL: "All students"})
-    assert [(p.kind, p.stage_order) for p in problems] == [("rising", 3)]
+    assert [(p.kind, p.stage_order, p.partial) for p in problems] == [("rising", 3, False)]
     assert "More students reached “Advanced STEM course” than “Algebra I by grade 9”" in problems[0].message
     assert funnel.is_tidy(problems)  # the stages themselves are in order
 
 
-def test_rising_in_some_regions_only_is_flagged_with_the_number_of_regions():
-    m = funnel.measures(frame({ALL: [500, 300, 200, 100]}))
-    m.loc[m["stage_order"] == 2, "rising_regions"] = 2
+def test_rising_in_some_regions_only_leaves_those_regions_out_but_keeps_the_step():
+    m = frame({ALL: [500, 300, 200, 100]})
+    m.loc[m["stage_order"] == 2, "rising_regions"] = 2  # two other regions rose; this one did not
     m = funnel.measures(m)
+    assert not m["rising"].any() and m["conversion"].iloc[1] == 60.0
     problems = funnel.data_problems(m, stage_rows([(o, s, 1) for o, s in zip(range(1, 5), STAGES)]))
-    assert len(problems) == 1 and problems[0].stage_order == 2 and "in 2 regions" in problems[0].message
+    assert len(problems) == 1 and problems[0].stage_order == 2 and problems[0].partial
+    assert problems[0].message.startswith("In 2 regions, more students reached “Algebra I by grade 9”")
+    assert "left out of this step's conversion" in problems[0].message
+    assert funnel.is_tidy(problems)
 
 
 def test_stages_out_of_order_are_data_problems():
@@ -214,7 +219,7 @@ def test_cohort_trend_directions(rates, direction):
 
 def test_cohort_trend_leaves_out_cohorts_whose_counts_rise():
     m = trend_frame({E: {2021: 40.0, 2022: 45.0, 2023: 50.0}})
-    m.loc[m["cohort"] == 2023, "rising_regions"] = 1
+    m.loc[(m["cohort"] == 2023) & (m["stage_order"] == 2), ["rising_regions", "conversion_regions"]] = [1, 0]
     m = funnel.measures(m)
     row = funnel.cohort_trend(m, E).iloc[0]
     assert row["cohorts"] == 2 and row["last_cohort"] == 2022

@@ -118,12 +118,15 @@ def _reference_funnel(raw: pd.DataFrame, locales: dict[str, str], limit: int = 1
                 shown = [c for c in here if c is not None and c.shown]
                 pairs = [(c, by.get((c.region_id, orders[k - 1]))) for c in shown] if k else []
                 pairs = [(c, p) for c, p in pairs if p is not None and p.shown]
+                rising = [(c, p) for c, p in pairs if c.students > p.students]
+                pairs = [(c, p) for c, p in pairs if c.students <= p.students]
                 expected[(scope, cohort, group, order)] = {
                     "students": sum(c.students for c in shown) if shown else np.nan,
                     "regions_reporting": len(shown),
                     "regions_suppressed": sum(1 for c in here if c is not None and c.students_suppressed),
                     "conversion_numerator": sum(c.students for c, _ in pairs),
                     "conversion_denominator": sum(p.students for _, p in pairs),
+                    "rising_regions": len(rising),
                 }
     return expected
 
@@ -166,6 +169,7 @@ def test_area_figures_match_an_independent_reading_of_the_rules(store, tmp_path,
                 assert math.isnan(row.students)
             assert row.regions_reporting == want["regions_reporting"]
             assert row.regions_suppressed == want["regions_suppressed"]
+            assert row.rising_regions == want["rising_regions"]
             if want["conversion_denominator"] > 0:
                 assert row.conversion_numerator == want["conversion_numerator"]
                 assert row.conversion_denominator == want["conversion_denominator"]
@@ -184,6 +188,9 @@ def test_stage_numbering_problems_reach_the_page(store, tmp_path):
     funnel = pathways.funnel(store, cohort=2025, scope="all", groups=(ALL,))
     last = cell(funnel, ALL, 4)
     assert last["previous_stage_order"] == 2 and last["rising_regions"] == 1
+    assert math.isnan(last["conversion_numerator"])  # the only region rises: no conversion
+    rising = pathways.rising_counts(store, cohort=2025, scope="all", groups=(ALL,))
+    assert rising[["region_id", "stage_order", "students", "previous_students"]].values.tolist() == [["47005", 4, 650, 600]]
 
 
 def test_a_new_import_is_seen_and_an_empty_store_says_so(store, tmp_path):
