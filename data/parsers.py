@@ -10,6 +10,7 @@ blank is the validation schema's decision, not the parser's.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -55,6 +56,42 @@ class Parsed:
     upper: pd.Series | None = None
 
 
+# Columns of a package repeat a few texts millions of times (quarters, school years, small
+# counts, suppression marks), so the column parsers below parse each distinct text once and
+# spread the results back over the rows. Every parser works cell by cell, so the result is the
+# same as parsing every cell; only text columns take this path (an object column holding 5 and
+# 5.0 would make them one distinct value).
+def _per_distinct_text(parser):
+    @functools.wraps(parser)
+    def parse_distinct(raw: pd.Series) -> Parsed:
+        if len(raw) < 2 or not _is_text(raw):
+            return parser(raw)
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        if len(uniques) > len(raw) // 2:
+            return parser(raw)
+        distinct = pd.Series(uniques, dtype=raw.dtype, name=raw.name)
+        missing = codes < 0
+        if missing.any():  # keep the column's own missing value (None, NaN or NA)
+            distinct = pd.concat([distinct, raw[missing].iloc[:1]], ignore_index=True)
+            codes = np.where(missing, len(distinct) - 1, codes)
+        parsed = parser(distinct)
+
+        def spread(part):
+            return None if part is None else part.iloc[codes].set_axis(raw.index)
+
+        return Parsed(values=spread(parsed.values), bad=spread(parsed.bad),
+                      suppressed=spread(parsed.suppressed), upper=spread(parsed.upper))
+
+    return parse_distinct
+
+
+def _is_text(raw: pd.Series) -> bool:
+    if isinstance(raw.dtype, pd.StringDtype):
+        return True
+    return raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")
+
+
+@_per_distinct_text
 def parse_count(raw: pd.Series) -> Parsed:
     """Non-negative integer counts, or a suppression mark.
 
@@ -72,6 +109,7 @@ def parse_count(raw: pd.Series) -> Parsed:
     return Parsed(values=values, bad=bad, suppressed=suppressed)
 
 
+@_per_distinct_text
 def parse_rate(raw: pd.Series) -> Parsed:
     """Percent rates: exact (`91`, `90.5`), ranges (`90-94`) or bounds (`GE95`, `<50`).
 
@@ -113,6 +151,7 @@ def parse_rate(raw: pd.Series) -> Parsed:
     return Parsed(values=low, bad=bad, suppressed=suppressed, upper=high)
 
 
+@_per_distinct_text
 def parse_number(raw: pd.Series) -> Parsed:
     """Plain decimal numbers (percentages, targets, coordinates)."""
     text = clean_text(raw)
@@ -121,6 +160,7 @@ def parse_number(raw: pd.Series) -> Parsed:
     return Parsed(values=values, bad=bad)
 
 
+@_per_distinct_text
 def parse_quarter(raw: pd.Series) -> Parsed:
     """Calendar quarters, canonical form `2025-Q3` (also reads `2025 Q3`, `2025q3`)."""
     text = clean_text(raw)
@@ -130,6 +170,7 @@ def parse_quarter(raw: pd.Series) -> Parsed:
     return Parsed(values=values.astype("string"), bad=text.notna() & ~ok)
 
 
+@_per_distinct_text
 def parse_school_year(raw: pd.Series) -> Parsed:
     """School years, canonical form `2024-25` (also reads `2024–25`, `2024-2025`)."""
     text = clean_text(raw)
@@ -144,6 +185,7 @@ def parse_school_year(raw: pd.Series) -> Parsed:
     return Parsed(values=values.astype("string"), bad=text.notna() & ~ok)
 
 
+@_per_distinct_text
 def parse_date(raw: pd.Series) -> Parsed:
     """ISO dates `YYYY-MM-DD`, checked for being real calendar days."""
     text = clean_text(raw)
@@ -154,12 +196,14 @@ def parse_date(raw: pd.Series) -> Parsed:
     return Parsed(values=values, bad=text.notna() & ~ok)
 
 
+@_per_distinct_text
 def parse_bool(raw: pd.Series) -> Parsed:
     text = clean_text(raw).str.lower()
     values = text.map(lambda v: True if v in _TRUE else False if v in _FALSE else pd.NA)
     return Parsed(values=values.astype("boolean"), bad=text.notna() & values.isna())
 
 
+@_per_distinct_text
 def parse_locale(raw: pd.Series) -> Parsed:
     """NCES locale categories by name, or 2-digit NCES codes 11-43 mapped to their category."""
     text = clean_text(raw).str.lower()
