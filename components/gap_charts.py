@@ -132,7 +132,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
             customdata=np.stack([rows.loc[ranged, "group_label"], rows.loc[ranged, "rate_low"], rows.loc[ranged, "rate_high"]], axis=-1),
             hovertemplate="%{customdata[0]}: between %{customdata[1]:.1f}% and %{customdata[2]:.1f}% (range-coded source data)<extra></extra>",
         ), row=1, col=1)
-    has_ref = rows["reference_rate_low"].notna() & ~rows["reference_suppressed"].astype(bool)
+    has_ref = rows["reference_rate_low"].notna() & ~rows["reference_suppressed"].astype(bool) & ~rows["suppressed"].astype(bool)
     if has_ref.any():
         ref_mid = (rows.loc[has_ref, "reference_rate_low"] + rows.loc[has_ref, "reference_rate_high"]) / 2
         fig.add_trace(go.Scatter(

@@ -1,0 +1,66 @@
+"""/gaps in a real browser with the network blocked: no error box, no console error, no request
+leaving the machine, all five charts drawn, and no drawn number belongs to a suppressed group."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from data.db import get_engine
+from queries import gaps
+from tests.browser import new_visit
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("scope", ["all", "47061"])  # alliance-wide; Grundy County, small and partly suppressed
+def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_browser, demo_server, demo_store_url, scope):
+    engine = get_engine(demo_store_url)
+    year = "2024-25"
+    table = gaps.gap_table(engine, "grad4", scope, year, "complement")
+    hidden_labels = set(table.loc[table["suppressed"], "group_label"])
+    shown_labels = set(table.loc[table["gap"].notna(), "group_label"])
+    url = f"{demo_server}/gaps?indicator=grad4&region={scope}&year={year}&reference=complement&group=econ_disadvantaged"
+    visit = new_visit(offline_browser, url, wait_for_plots=5)
+    try:
+        assert visit.outside_requests == []
+        assert visit.error_boxes() == []
+        assert visit.unexpected_console_errors() == []
+        assert visit.plot_count() == 5
+        body = visit.page.inner_text("body")
+        assert "Equity gaps" in body and "How to read these charts" in body
+        # 1. the gap chart: every drawn point belongs to a shown group, with the query's gap
+        traces = visit.figure_data(0)
+        drawn = {}
+        for trace in traces:
+            for x, y in zip(trace.get("x") or [], trace.get("y") or []):
+                if x is None or y is None:
+                    continue
+                group = y.split("<br>")[0]
+                assert group not in hidden_labels, f"{group} is suppressed but drawn at {x}"
+                drawn.setdefault(trace.get("name"), {})[group] = x
+        gap_bars = drawn.get("Gap (points)", {})
+        assert set(gap_bars) <= shown_labels and gap_bars
+        expected = dict(zip(table["group_label"], table["gap"]))
+        for group, x in gap_bars.items():
+            assert x == pytest.approx(expected[group])
+        # group sizes drawn (hover data of the rate dots) are never small counts
+        rate_dots = next(t for t in traces if t.get("name") == "Group's rate")
+        for _, size in rate_dots.get("customdata") or []:
+            assert int(size.replace(",", "")) == 0 or int(size.replace(",", "")) >= 10
+        rates = gaps.group_rates(engine, ("grad4",), scope, (year,))
+        assert rates.loc[rates["suppressed"], ["rate_low", "rate_high", "denominator"]].isna().all().all()
+        if scope != "all":
+            assert hidden_labels, "Grundy County should have suppressed groups"
+            assert "suppressed" in body
+        # heat map: suppressed cells carry no gap value
+        heat = gaps.gap_heatmap(engine, scope, year, "complement")
+        heat_traces = {t["name"]: t for t in visit.figure_data(3)}
+        z, xs, ys = heat_traces["Gap"]["z"], heat_traces["Gap"]["x"], heat_traces["Gap"]["y"]
+        cell = {(y, x): z[i][j] for i, y in enumerate(ys) for j, x in enumerate(xs)}
+        from components.gap_charts import short
+        for row in heat[heat["suppressed"] & ~heat["is_reference"]].itertuples():
+            value = cell.get((row.indicator_name, short(row.student_group, row.group_label)))
+            assert value is None or (isinstance(value, float) and math.isnan(value))
+    finally:
+        visit.page.context.close()
