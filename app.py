@@ -15,6 +15,7 @@ st.set_page_config(page_title="STEM alliance dashboard", page_icon="static/favic
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("pages/gaps.py", title="Equity gaps", icon=":material/balance:", url_path="gaps"),
+    st.Page("pages/coverage.py", title="Coverage", icon=":material/map:", url_path="coverage"),
     st.Page("pages/pathways.py", title="Pathways", icon=":material/conversion_path:", url_path="pathways"),
     st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
     st.Page("pages/stories.py", title="Stories", icon=":material/slideshow:", url_path="stories"),

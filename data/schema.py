@@ -77,6 +77,28 @@ participation = Table(
     Index("ix_participation_quarter_group", "quarter", "student_group", "region_id"),
 )
 
+# Participation summed per quarter, area, student group and filter combination, with
+# complementary suppression decided once over all of them; rebuilt by
+# `data.participation_rollup.rebuild_participation_cells` inside every import. region_id is a
+# region, `locale:city|suburb|town|rural`, `locale:nonrural` or `__alliance__`; a filter column
+# holds `__any__` when open. `participants` is the sum of the known counts (NULL when none is
+# known), `source_rows` the rows suppressed at source and left out of it. `complement` marks a
+# cell hidden so that no other value can be recovered by subtraction, at `threshold`.
+participation_cells = Table(
+    "participation_cells", metadata,
+    Column("quarter", String(7), primary_key=True),
+    Column("program_type", String(32), primary_key=True),
+    Column("grade_band", String(16), primary_key=True),
+    Column("sector", String(32), primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("participants", Integer),
+    Column("source_rows", Integer, nullable=False),
+    Column("complement", Boolean, nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Index("ix_participation_cells_region", "region_id", "student_group", "quarter"),
+)
+
 indicators = Table(
     "indicators", metadata,
     Column("indicator_id", ID, primary_key=True),

@@ -1,0 +1,174 @@
+"""Maps that draw offline: Plotly's MapLibre traces (Choroplethmap, Scattermap) on the
+"white-bg" style, which has no tile source, and no text layers (text would fetch glyphs from a
+font server). Pure functions: DataFrame in, figure out.
+
+Every region is drawn. How a region looks says what is known about it:
+- a colour on the sequential scale: the metric's value (zero included);
+- a thick vermillion outline: no program site at all (for the filters chosen);
+- grey: the value is suppressed (a small count, or one that could be worked out by subtraction);
+- white with a grey outline: no data (e.g. no K-12 students, so no rate per 1,000).
+Each trace carries only the features it draws, so the geometry is sent once.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
+from domain.coverage import Metric
+
+MAP_STYLE = "white-bg"
+NO_SITES_OUTLINE = "#D55E00"  # Okabe-Ito vermillion
+SELECTED_OUTLINE = "#000000"
+SITE_COLOUR = "#000000"
+MAP_HEIGHT = 620
+ASSUMED_WIDTH = 900  # px, to fit the alliance's extent before the browser knows the width
+
+
+def fit_view(bounds, height: int = MAP_HEIGHT, width: int = ASSUMED_WIDTH) -> dict:
+    """Centre and zoom (web-mercator) that show the [west, south, east, north] box."""
+    if not bounds:
+        return {"center": {"lon": -96.0, "lat": 38.0}, "zoom": 3.0}
+    west, south, east, north = bounds
+    def merc(lat):
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    lon_span = max(east - west, 1e-3)
+    y_span = max(merc(north) - merc(south), 1e-5)
+    zoom_x = math.log2(width / 256 * 360 / lon_span)
+    zoom_y = math.log2(height / 256 * 2 * math.pi / y_span)
+    zoom = max(0.0, min(zoom_x, zoom_y) - 0.15)  # a little margin
+    centre_lat = math.degrees(2 * math.atan(math.exp((merc(north) + merc(south)) / 2)) - math.pi / 2)
+    return {"center": {"lon": (west + east) / 2, "lat": centre_lat}, "zoom": round(zoom, 2)}
+
+
+def _subset(geojson: dict, ids) -> dict:
+    wanted = set(ids)
+    return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["id"] in wanted]}
+
+
+def fmt_number(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "no data"
+    return f"{value:,.{digits}f}"
+
+
+def metric_text(row, metric: Metric, limit: int) -> str:
+    """The metric's value as a reader sees it: a number, 'suppressed …' or 'no data'."""
+    if metric.student_count and bool(row.get("participations_suppressed", False)):
+        return f"suppressed (fewer than {limit}, or could be worked out from other figures)"
+    value = row.get(metric.column)
+    if value is None or pd.isna(value):
+        return "no K-12 students" if metric.per_thousand and not (row.get("k12_enrollment", 0) > 0) else "no data"
+    return fmt_number(value, 1 if metric.per_thousand else 0)
+
+
+def _hover_lines(frame: pd.DataFrame, metric: Metric, limit: int, outcome_name: str | None) -> list[str]:
+    lines = []
+    for row in frame.to_dict("records"):
+        parts = [f"<b>{row['name']}</b> ({row['locale']})",
+                 f"{metric.short}: {metric_text(row, metric, limit)}",
+                 f"Low-income students: {fmt_number(row.get('low_income_pct'), 0)}{'%' if pd.notna(row.get('low_income_pct')) else ''}",
+                 f"K-12 students: {fmt_number(row.get('k12_enrollment'))}",
+                 f"Program sites: {int(row.get('sites', 0))} · nearest {fmt_number(row.get('nearest_site_km'), 0)} km"]
+        if outcome_name:
+            parts.append(f"{outcome_name}: {outcome_text(row)}")
+        if "need_points" in row and pd.notna(row.get("need_points")):
+            parts.append(f"Need points: {int(row['need_points'])} of 3 · rank {int(row['rank'])}")
+        lines.append("<br>".join(parts))
+    return lines
+
+
+def outcome_text(row) -> str:
+    """A region's outcome rate and its distance from the alliance's, in words."""
+    if bool(row.get("suppressed", False)):
+        return "suppressed"
+    low, high = row.get("rate_low"), row.get("rate_high")
+    if low is None or pd.isna(low):
+        return "no data"
+    rate = f"{low:.0f}%" if abs(high - low) < 0.05 else f"{low:.0f}–{high:.0f}%"
+    s_low, s_high = row.get("shortfall_low"), row.get("shortfall_high")
+    if s_low is None or pd.isna(s_low):
+        return rate
+    if s_low > 0:
+        return f"{rate}, worse than the alliance by {_points(s_low, s_high)}"
+    if s_high < 0:
+        return f"{rate}, better than the alliance by {_points(-s_high, -s_low)}"
+    return f"{rate}, about the alliance's"
+
+
+def _points(a: float, b: float) -> str:
+    return f"{a:.1f} points" if abs(b - a) < 0.05 else f"{a:.1f}–{b:.1f} points"
+
+
+def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int = 10,
+                 sites: pd.DataFrame | None = None, selected: str | None = None,
+                 outcome_name: str | None = None, height: int = MAP_HEIGHT) -> go.Figure:
+    """Regions coloured by `metric`, program sites as points, the selected region outlined.
+
+    `regions`: one row per region (queries.coverage.underserved or region_coverage); `shapes`:
+    queries.coverage.region_shapes. Every trace's customdata[0] is the region_id, so a click
+    on a region or a site selects that region."""
+    geojson = shapes["geojson"]
+    drawable = {f["id"] for f in geojson["features"]}
+    frame = regions[regions["region_id"].isin(drawable)].reset_index(drop=True)
+    values = pd.to_numeric(frame[metric.column], errors="coerce")
+    hidden = frame["participations_suppressed"].astype(bool) if metric.student_count else pd.Series(False, index=frame.index)
+    no_sites = frame["sites"] <= 0
+    shown = values.notna() & ~hidden
+    hover = _hover_lines(frame, metric, limit, outcome_name)
+    fig = go.Figure()
+    zmax = float(values[shown].max()) if shown.any() else 1.0
+    zmax = zmax if zmax > 0 else 1.0
+
+    def choropleth(mask, name, z, colorscale, line_colour, line_width, showscale=False, legend=True, **extra):
+        idx = np.flatnonzero(mask.to_numpy())
+        if not len(idx):
+            return
+        ids = frame.loc[idx, "region_id"].tolist()
+        fig.add_trace(go.Choroplethmap(
+            geojson=_subset(geojson, ids), locations=ids, featureidkey="id", z=z, zmin=0, zmax=zmax,
+            colorscale=colorscale, showscale=showscale, name=name, showlegend=legend,
+            marker=dict(line=dict(color=line_colour, width=line_width)),
+            customdata=np.array(ids, dtype=object).reshape(-1, 1),
+            hovertext=[hover[i] for i in idx], hovertemplate="%{hovertext}<extra></extra>", **extra,
+        ))
+
+    # Coloured regions with sites; then coloured regions with none (outlined); then the rest.
+    with_sites = shown & ~no_sites
+    colourbar = dict(title=dict(text=metric.label.replace(" per ", "<br>per "), side="top"), thickness=18, len=0.75,
+                     x=1.0, xanchor="right", bgcolor="rgba(255,255,255,0.85)", tickfont=dict(size=14))
+    any_shown = bool(shown.any())
+    choropleth(with_sites, metric.short, values[with_sites].tolist(), SEQUENTIAL, "#FFFFFF", 1,
+               showscale=any_shown, legend=False, colorbar=colourbar)
+    choropleth(shown & no_sites, "No program site", values[shown & no_sites].tolist(), SEQUENTIAL, NO_SITES_OUTLINE, 3.5,
+               showscale=any_shown and not with_sites.any(), colorbar=colourbar)
+    choropleth(hidden, f"Suppressed (fewer than {limit})", [1] * int(hidden.sum()),
+               [[0, SUPPRESSED], [1, SUPPRESSED]], "#FFFFFF", 1)
+    missing = values.isna() & ~hidden
+    choropleth(missing, "No data", [1] * int(missing.sum()), [[0, MISSING], [1, MISSING]], "#777777", 1)
+    if selected is not None and selected in set(frame["region_id"]):
+        choropleth(frame["region_id"] == selected, "Selected region", [1], [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                   SELECTED_OUTLINE, 5, legend=False)
+    if sites is not None and len(sites):
+        size = np.clip(np.sqrt(pd.to_numeric(sites["seats"], errors="coerce").fillna(0).to_numpy()) * 1.2, 6, 18)
+        fig.add_trace(go.Scattermap(
+            lon=sites["lon"], lat=sites["lat"], mode="markers", name="Program site (size: seats)",
+            marker=dict(size=size, color=SITE_COLOUR, opacity=0.75),
+            customdata=sites[["region_id"]].to_numpy(dtype=object),
+            hovertext=[f"<b>{p}</b><br>{s or 'site'}<br>{int(n):,} seats" for p, s, n in
+                       zip(sites["program"], sites["site_name"], sites["seats"])],
+            hovertemplate="%{hovertext}<extra></extra>",
+        ))
+    view = fit_view(shapes.get("bounds"), height)
+    fig.update_layout(**base_layout(
+        map=dict(style=MAP_STYLE, center=view["center"], zoom=view["zoom"]),
+        height=height, margin=dict(l=0, r=0, t=10, b=0),
+        legend=dict(orientation="h", yanchor="bottom", y=0.01, x=0.01, bgcolor="rgba(255,255,255,0.85)",
+                    font=dict(size=14)),
+        hoverlabel=dict(font_size=15, align="left"), clickmode="event+select", dragmode="pan",
+    ))
+    return fig

@@ -1,0 +1,258 @@
+"""Coverage against need: the metrics, the access distance and the underserved ranking.
+
+Pure functions (numpy and pandas), no SQL and no Streamlit, so that every number on the
+coverage page is defined in one place and can be tested on its own.
+
+- Coverage metrics per region: seats and participations per 1,000 K-12 students, programs and
+  partners. Per-1,000 figures are undefined (NaN, never infinite) for a region with no
+  enrolment. Participations are enrolments in programs, not unique students.
+- Access distance: great-circle (haversine) distance from each region's centre to the nearest
+  program site, vectorised with numpy; a spatial index only narrows down the candidates.
+- Need: low-income share above the alliance's, a rural locale, an outcome rate worse than the
+  alliance's. Each is one need point; missing data gives no point and is named.
+- The ranking rule is `RANKING_RULE`, a plain sentence that says exactly what `rank_underserved`
+  does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Metric:
+    metric_id: str
+    label: str  # legend and axis title
+    short: str  # table column and hover label
+    column: str  # column of the region frame
+    per_thousand: bool
+    student_count: bool  # derived from counts of students: suppression applies
+    sentence: str  # what one unit means, for captions
+
+
+METRICS: dict[str, Metric] = {m.metric_id: m for m in (
+    Metric("seats_per_1000", "Seats per 1,000 K-12 students", "Seats per 1,000 students", "seats_per_1000",
+           True, False, "program places offered per quarter for every 1,000 K-12 students enrolled"),
+    Metric("participations_per_1000", "Participations per 1,000 K-12 students", "Participations per 1,000 students",
+           "participations_per_1000", True, True,
+           "program enrolments in the quarter for every 1,000 K-12 students (participations, not unique students: "
+           "one child in two programs counts twice)"),
+    Metric("programs", "Programs running", "Programs", "programs", False, False,
+           "programs running at a site in the region"),
+    Metric("partners", "Partners offering programs", "Partners", "partners", False, False,
+           "partners running at least one program at a site in the region"),
+)}
+DEFAULT_METRIC = "seats_per_1000"
+
+
+def per_thousand(count, enrollment) -> np.ndarray:
+    """count / enrollment * 1,000; NaN where the enrolment is zero, negative or unknown, or the
+    count is unknown (suppressed)."""
+    count = np.asarray(pd.to_numeric(pd.Series(count), errors="coerce"), dtype="float64")
+    enrollment = np.asarray(pd.to_numeric(pd.Series(enrollment), errors="coerce"), dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = count / enrollment * 1000.0
+    out[~(enrollment > 0)] = np.nan
+    return out
+
+
+def pooled_share(percent, weights) -> float:
+    """Alliance-wide share from regional percentages: sum of (percent x enrolment) over the sum
+    of enrolment, counting only regions that report both. NaN when none does."""
+    percent = np.asarray(pd.to_numeric(pd.Series(percent), errors="coerce"), dtype="float64")
+    weights = np.asarray(pd.to_numeric(pd.Series(weights), errors="coerce"), dtype="float64")
+    known = np.isfinite(percent) & np.isfinite(weights) & (weights > 0)
+    if not known.any():
+        return float("nan")
+    return float((percent[known] * weights[known]).sum() / weights[known].sum())
+
+
+# --- distance -------------------------------------------------------------------------------
+
+def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Great-circle distance in km between points given in degrees (arrays broadcast)."""
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype="float64")) for v in (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+BRUTE_FORCE_PAIRS = 2_000_000  # below this many origin x target pairs, compare them all
+
+
+def nearest_km(from_lon, from_lat, to_lon, to_lat) -> tuple[np.ndarray, np.ndarray]:
+    """For every origin, the haversine distance (km) to the nearest target and that target's
+    index. Origins without coordinates, or no targets at all, give NaN and -1.
+
+    Small inputs compare every pair. Large ones (thousands of regions, tens of thousands of
+    sites) first take the planar-nearest target from a shapely STRtree: its great-circle
+    distance bounds the true nearest one, so only targets inside that bound (converted to a
+    longitude/latitude radius) are compared. The answer is the same as comparing every pair.
+    """
+    from_lon, from_lat = np.asarray(from_lon, dtype="float64"), np.asarray(from_lat, dtype="float64")
+    to_lon, to_lat = np.asarray(to_lon, dtype="float64"), np.asarray(to_lat, dtype="float64")
+    distance = np.full(len(from_lon), np.nan)
+    index = np.full(len(from_lon), -1, dtype=np.int64)
+    origins = np.flatnonzero(np.isfinite(from_lon) & np.isfinite(from_lat))
+    targets = np.flatnonzero(np.isfinite(to_lon) & np.isfinite(to_lat))
+    if not len(origins) or not len(targets):
+        return distance, index
+    olon, olat = from_lon[origins], from_lat[origins]
+    tlon, tlat = to_lon[targets], to_lat[targets]
+    if len(origins) * len(targets) <= BRUTE_FORCE_PAIRS:
+        d = haversine_km(olon[:, None], olat[:, None], tlon[None, :], tlat[None, :])
+        best = d.argmin(axis=1)
+        distance[origins] = d[np.arange(len(origins)), best]
+        index[origins] = targets[best]
+        return distance, index
+    best_d, best_i = _nearest_indexed(olon, olat, tlon, tlat)
+    distance[origins] = best_d
+    index[origins] = targets[best_i]
+    return distance, index
+
+
+def _nearest_indexed(olon, olat, tlon, tlat) -> tuple[np.ndarray, np.ndarray]:
+    import shapely
+
+    # Targets near the antimeridian are also placed 360 degrees over, so that planar
+    # neighbourhoods see them from both sides.
+    wrap = (np.abs(olon) > 150).any() and (np.abs(tlon) > 150).any()
+    source = np.arange(len(tlon))
+    if wrap:
+        east, west = tlon < -150, tlon > 150
+        tlon = np.concatenate([tlon, tlon[east] + 360, tlon[west] - 360])
+        tlat = np.concatenate([tlat, tlat[east], tlat[west]])
+        source = np.concatenate([source, source[east], source[west]])
+    tree = shapely.STRtree(shapely.points(tlon, tlat))
+    points = shapely.points(olon, olat)
+    # 1. an upper bound: the great-circle distance to the planar-nearest target
+    pairs = tree.query_nearest(points, all_matches=False)
+    bound = np.full(len(olon), np.inf)
+    np.minimum.at(bound, pairs[0], haversine_km(olon[pairs[0]], olat[pairs[0]], tlon[pairs[1]], tlat[pairs[1]]))
+    # 2. every target within that bound lies inside this lon/lat radius around the origin
+    theta = bound / EARTH_RADIUS_KM * 1.000001 + 1e-12  # angular distance, a hair generous
+    dlat = np.degrees(theta)
+    cos_lat = np.cos(np.radians(np.minimum(np.abs(olat) + dlat, 90.0)))
+    ratio = np.sin(np.minimum(theta, np.pi / 2)) / np.maximum(cos_lat, 1e-12)
+    dlon = np.where(ratio < 1, np.degrees(np.arcsin(np.minimum(ratio, 1.0))), 360.0)
+    radius = np.sqrt(dlat ** 2 + dlon ** 2)
+    pairs = tree.query(points, predicate="dwithin", distance=radius)
+    d = haversine_km(olon[pairs[0]], olat[pairs[0]], tlon[pairs[1]], tlat[pairs[1]])
+    # 3. the smallest candidate per origin (ties: the lowest target index)
+    order = np.lexsort((source[pairs[1]], d, pairs[0]))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pairs[0][order][1:] != pairs[0][order][:-1]
+    chosen = order[first]
+    best_d = np.full(len(olon), np.nan)
+    best_i = np.full(len(olon), -1, dtype=np.int64)
+    best_d[pairs[0][chosen]] = d[chosen]
+    best_i[pairs[0][chosen]] = source[pairs[1][chosen]]
+    return best_d, best_i
+
+
+# --- need and the ranking -------------------------------------------------------------------
+
+RANKING_RULE = (
+    "Regions are ranked by need points (one each for a low-income share above the alliance's, "
+    "a rural locale, and an outcome rate worse than the alliance's), then regions with no program "
+    "sites at all come first, then fewest seats per 1,000 students, then farthest from a site; "
+    "regions with no K-12 students come last."
+)
+NEED_COMPONENTS = ("low_income_point", "rural_point", "outcome_point")
+
+
+def outcome_shortfall(rate_low, rate_high, alliance_low, alliance_high, higher_is_better: bool) -> tuple[np.ndarray, np.ndarray]:
+    """How far a region's rate is worse than the alliance's, in percentage points (positive =
+    worse), as a (low, high) range: equal when both rates are exact, wider when either comes
+    from range-coded source data. NaN where the region's rate is unknown or suppressed."""
+    rl, rh = (np.asarray(pd.to_numeric(pd.Series(v), errors="coerce"), dtype="float64") for v in (rate_low, rate_high))
+    al, ah = float(alliance_low), float(alliance_high)
+    if higher_is_better:
+        return al - rh, ah - rl
+    return rl - ah, rh - al
+
+
+def need_points(regions: pd.DataFrame, alliance_low_income: float) -> pd.DataFrame:
+    """Add the three need points and `need_missing` (names of the measures with no data).
+
+    Expects columns locale, low_income_pct and shortfall_low (the smallest shortfall consistent
+    with the data: a region counts as worse than the alliance only when it certainly is)."""
+    out = regions.copy()
+    low_income = pd.to_numeric(out["low_income_pct"], errors="coerce")
+    shortfall = pd.to_numeric(out["shortfall_low"], errors="coerce") if "shortfall_low" in out else pd.Series(np.nan, index=out.index)
+    has_alliance = np.isfinite(alliance_low_income)
+    out["low_income_point"] = ((low_income > alliance_low_income) if has_alliance else pd.Series(False, index=out.index)).fillna(False).astype(int)
+    out["rural_point"] = (out["locale"] == "rural").astype(int)
+    out["outcome_point"] = (shortfall > 0).fillna(False).astype(int)
+    out["need_points"] = out[list(NEED_COMPONENTS)].sum(axis=1).astype(int)
+    missing = pd.DataFrame({
+        "low-income share": low_income.isna(),
+        "outcome rate": shortfall.isna(),
+    }, index=out.index)
+    out["need_missing"] = missing.apply(lambda row: ", ".join(k for k, v in row.items() if v), axis=1) if len(out) else ""
+    return out
+
+
+def rank_underserved(regions: pd.DataFrame, alliance_low_income: float) -> pd.DataFrame:
+    """Regions ordered by `RANKING_RULE`, with `rank` (regions equal on every component share
+    a rank; they are then listed by name) and the components it used.
+
+    Expects: region_id, name, locale, k12_enrollment, low_income_pct, shortfall_low, sites,
+    seats_per_1000 and nearest_site_km (NaN when unknown)."""
+    out = need_points(regions, alliance_low_income)
+    enrollment = pd.to_numeric(out["k12_enrollment"], errors="coerce").fillna(0)
+    sites = pd.to_numeric(out["sites"], errors="coerce").fillna(0)
+    out["no_students"] = ~(enrollment > 0)
+    out["no_sites"] = sites <= 0
+    seats = pd.to_numeric(out["seats_per_1000"], errors="coerce")
+    distance = pd.to_numeric(out["nearest_site_km"], errors="coerce")
+    # Sort keys, smallest first. Unknown distances sort as farthest (no site to measure to).
+    keys = pd.DataFrame({
+        "k_students": out["no_students"].astype(int),
+        "k_need": -out["need_points"],
+        "k_sites": (~out["no_sites"]).astype(int),
+        "k_seats": seats.fillna(0.0),
+        "k_distance": -distance.fillna(np.inf),
+    }, index=out.index)
+    order = keys.assign(_name=out["name"].astype(str), _id=out["region_id"].astype(str)).sort_values(
+        [*keys.columns, "_name", "_id"], kind="mergesort").index
+    out, keys = out.loc[order], keys.loc[order]
+    # Competition ranking: equal keys share the rank of the first of them (1, 2, 2, 4).
+    same = keys.eq(keys.shift()).all(axis=1).to_numpy()
+    position = np.arange(1, len(out) + 1)
+    out["rank"] = pd.Series(np.where(same, np.nan, position)).ffill().astype(int).to_numpy() if len(out) else []
+    return out.reset_index(drop=True)
+
+
+# --- locale comparison ------------------------------------------------------------------------
+
+LOCALE_ORDER = ("city", "suburb", "town", "rural")
+
+
+def locale_summary(regions: pd.DataFrame) -> pd.DataFrame:
+    """Seats, programs and access by locale (city, suburb, town, rural), then non-rural and
+    the alliance: per-1,000 figures pooled (sums over sums), distances as medians."""
+    groups = {f"locale:{loc}": regions["locale"] == loc for loc in LOCALE_ORDER}
+    groups["locale:nonrural"] = regions["locale"].isin(("city", "suburb", "town"))
+    groups["__alliance__"] = pd.Series(True, index=regions.index)
+    rows = []
+    for area, mask in groups.items():
+        part = regions[mask]
+        enrollment = float(pd.to_numeric(part["k12_enrollment"], errors="coerce").sum())
+        seats = float(pd.to_numeric(part["seats"], errors="coerce").sum())
+        distance = pd.to_numeric(part["nearest_site_km"], errors="coerce")
+        rows.append({
+            "area": area,
+            "regions": int(len(part)),
+            "k12_enrollment": enrollment,
+            "seats": seats,
+            "seats_per_1000": per_thousand([seats], [enrollment])[0],
+            "regions_without_sites": int((pd.to_numeric(part["sites"], errors="coerce").fillna(0) <= 0).sum()),
+            "median_distance_km": float(distance.median()) if distance.notna().any() else np.nan,
+        })
+    return pd.DataFrame(rows)

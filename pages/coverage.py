@@ -1,0 +1,186 @@
+"""/coverage — where students have few or no STEM opportunities, and where the next program or
+partner should go. Thin: filters in, queries via the cache, figures from components/maps.py and
+components/coverage_charts.py. Clicking a region on the map or the scatter selects it (the
+`region` query parameter), as does the sidebar's region selector."""
+import pandas as pd
+import streamlit as st
+
+from components import coverage_charts as charts
+from components import maps
+from components.filters import group_labels, shared_filters, synced_select
+from components.layout import PLOTLY_CONFIG, chart_block, download_csv
+from components.store import run
+from domain.coverage import DEFAULT_METRIC, METRICS
+from domain.suppression import threshold
+from domain.vocabulary import label
+from queries import coverage, meta
+from queries.common import ALLIANCE
+
+NONE = ALLIANCE  # `region=all`: no region chosen
+REGION_WIDGET = "_filter_widget_region"
+
+st.title("Coverage and underserved areas")
+st.markdown(
+    "Where do students have few or no STEM opportunities, and where should the next program or partner go? "
+    "Regions are coloured by what they have; need is their share of low-income students, whether they are "
+    "rural, and how an outcome compares with the alliance's."
+)
+
+regions = run(meta.region_list)
+if regions.empty:
+    st.info("No regions are loaded yet. Import `regions.csv` (see the **Data** page).")
+    st.stop()
+names = dict(zip(regions["region_id"], regions["name"]))
+limit = threshold()
+
+# --- filters (all mirrored in the URL) ------------------------------------------------------
+quarter = shared_filters(uses=("quarter",)).quarter
+options = run(coverage.filter_options)
+type_name = lambda v: "Any program type" if v == coverage.ANY else label(v)  # noqa: E731
+band_name = lambda v: "Any grade band" if v == coverage.ANY else ("All grades" if v == "all" else label(v))  # noqa: E731
+sector_name = lambda v: "Any partner sector" if v == coverage.ANY else label(v)  # noqa: E731
+program_type = synced_select("program_type", "Program type", [coverage.ANY, *options["program_type"]], coverage.ANY, type_name)
+grade_band = synced_select("grade_band", "Grade band", [coverage.ANY, *options["grade_band"]], coverage.ANY, band_name)
+sector = synced_select("sector", "Partner sector", [coverage.ANY, *options["sector"]], coverage.ANY, sector_name)
+choices = run(coverage.outcome_choices)
+outcome_names = dict(zip(choices["indicator_id"], choices["name"]))
+indicator = synced_select(
+    "indicator", "Outcome used as a need measure", list(outcome_names), next(iter(outcome_names), None),
+    lambda i: outcome_names.get(i, i), help="A region gets a need point when its all-students rate is worse than the "
+    "alliance's pooled rate, in the latest school year with data.",
+) if outcome_names else None
+region = synced_select("region", "Region profile", [NONE, *regions["region_id"]], NONE,
+                       lambda r: "— choose a region —" if r == NONE else names.get(r, r))
+selected = None if region == NONE else region
+params = dict(quarter=quarter, program_type=program_type, grade_band=grade_band, sector=sector)
+what = charts.filter_text(program_type, grade_band, sector)
+
+ranked = run(coverage.underserved, **params, indicator=indicator)
+attrs = ranked.attrs
+metric_id = synced_select("metric", "Colour the regions by", list(METRICS), DEFAULT_METRIC, lambda m: METRICS[m].label,
+                          container=st)
+metric = METRICS[metric_id]
+if metric.student_count and not quarter:
+    st.info("No participation data is loaded, so participations cannot be shown. Showing seats instead.")
+    metric = METRICS["seats_per_1000"]
+elif metric.student_count and attrs.get("participations_filtered"):
+    st.info("Participations count every program: split by program type, grade band or sector, most counts would be "
+            "too small to show. The program filters apply to sites, seats, programs, partners and distance.",
+            icon=":material/info:")
+
+
+def _select_from(chart_key: str) -> None:
+    """A click on a region (or a site) in a chart selects that region."""
+    points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
+    for point in points:
+        custom = point.get("customdata")
+        region_id = custom[0] if isinstance(custom, (list, tuple)) and custom else custom or point.get("location")
+        if region_id in names:
+            st.session_state[REGION_WIDGET] = region_id
+            st.query_params["region"] = region_id
+            return
+
+
+def _numbers(table: pd.DataFrame, key: str, filename: str) -> None:
+    with st.expander("Numbers behind this chart"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        download_csv(table, filename, key=f"csv_{key}")
+
+
+# 1 + 2. the map, and need against coverage ------------------------------------------------
+st.subheader(f"{metric.label}: {what}, {charts.quarter_text(quarter)}")
+shapes = run(coverage.region_shapes)
+sites = run(coverage.site_points, **params)
+map_column, scatter_column = st.columns([1.3, 1], gap="medium")
+with map_column:
+    figure = maps.coverage_map(ranked, shapes, metric, limit, sites=sites, selected=selected,
+                               outcome_name=attrs.get("indicator_name"))
+    st.plotly_chart(figure, width="stretch", config={**PLOTLY_CONFIG, "scrollZoom": True}, key="coverage_map",
+                    on_select=lambda: _select_from("coverage_map"), selection_mode="points")
+    st.caption(charts.map_caption(ranked, metric, what, quarter, limit))
+    note = f"Showing the {len(sites):,} largest of {sites.attrs.get('total', len(sites)):,} sites. " if len(sites) < sites.attrs.get("total", 0) else ""
+    missing_xy = attrs.get("sites_without_coordinates", 0)
+    if missing_xy or note:
+        st.caption(f"{note}{missing_xy:,} running sites have no coordinates and are not drawn as points.")
+    _numbers(charts.map_table(ranked.sort_values("name"), metric, limit), "coverage_map", f"coverage_{metric.metric_id}_{quarter}.csv")
+with scatter_column:
+    st.markdown("**Need against coverage**")
+    st.plotly_chart(charts.need_scatter(ranked, metric, attrs, selected), width="stretch", config=PLOTLY_CONFIG,
+                    key="need_scatter", on_select=lambda: _select_from("need_scatter"), selection_mode="points")
+    st.caption(charts.need_scatter_caption(ranked, metric, attrs))
+    _numbers(charts.map_table(ranked.sort_values("name"), metric, limit), "need_scatter", f"need_coverage_{quarter}.csv")
+st.caption("Click a region on the map or a dot in the chart to open its profile below.")
+
+# 5. one region ------------------------------------------------------------------------------
+if selected:
+    row = ranked[ranked["region_id"] == selected].iloc[0]
+    name = row["name"]
+    st.subheader(f"{name}: profile")
+    st.caption(f"All programs in {charts.quarter_text(quarter)}, whatever filters are chosen above.")
+    cols = st.columns(6)
+    cols[0].metric("K-12 students", f"{int(row['k12_enrollment']):,}")
+    cols[1].metric("Low-income", "no data" if pd.isna(row["low_income_pct"]) else f"{row['low_income_pct']:.0f}%")
+    cols[2].metric("Locale", str(row["locale"]).capitalize())
+    cols[3].metric("Program sites", f"{int(row['sites']):,}")
+    cols[4].metric("Nearest site", "no data" if pd.isna(row["nearest_site_km"]) else f"{row['nearest_site_km']:,.0f} km")
+    cols[5].metric("Underserved rank", f"{int(row['rank'])} of {len(ranked)}", help=charts.rule_sentence())
+    programs = run(coverage.region_programs, region_id=selected, quarter=quarter)
+    participation = run(coverage.region_participation, region_id=selected, quarter=quarter)
+    outcomes = run(coverage.region_outcomes, region_id=selected)
+    profile = run(coverage.region_coverage, quarter=quarter)
+    region_row = profile[profile["region_id"] == selected].iloc[0]
+    labels = group_labels()
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.markdown("**Partners by sector**")
+        chart_block(charts.sector_figure(programs["partners_by_sector"], name),
+                    charts.sector_caption(programs["partners_by_sector"], name, quarter),
+                    charts.sector_table(programs["partners_by_sector"]), key="profile_sectors", filename=f"partners_{selected}.csv")
+        st.markdown("**Seats against enrolment**")
+        chart_block(charts.seats_figure(region_row, profile.attrs), charts.seats_caption(region_row, profile.attrs),
+                    charts.seats_table(region_row, profile.attrs), key="profile_seats", filename=f"seats_{selected}.csv")
+        st.markdown("**Participation by student group**")
+        chart_block(charts.group_figure(participation["by_group"], labels, name, limit),
+                    charts.group_caption(participation["by_group"], labels, name, quarter, limit),
+                    charts.group_table(participation["by_group"], labels), key="profile_groups",
+                    filename=f"participation_groups_{selected}_{quarter}.csv")
+    with right:
+        st.markdown("**Programs by type and grade band**")
+        chart_block(charts.programs_figure(programs["programs"], name), charts.programs_caption(programs["programs"], name),
+                    charts.programs_table(programs["programs"]), key="profile_programs", filename=f"programs_{selected}.csv")
+        st.markdown("**Participation by quarter**")
+        chart_block(charts.quarter_figure(participation["by_quarter"], name, limit, quarter),
+                    charts.quarter_caption(participation["by_quarter"], name, quarter),
+                    charts.quarter_table(participation["by_quarter"]), key="profile_quarters",
+                    filename=f"participation_quarters_{selected}.csv")
+        st.markdown("**Outcomes against the alliance**")
+        chart_block(charts.outcomes_figure(outcomes, name, limit), charts.outcomes_caption(outcomes, name),
+                    charts.outcomes_table(outcomes, name), key="profile_outcomes", filename=f"outcomes_{selected}.csv")
+
+# 3. the ranking -------------------------------------------------------------------------------
+st.subheader("Underserved regions, ranked")
+st.markdown(f"**The rule.** {charts.rule_sentence()}")
+view = charts.ranking_view(ranked, attrs, limit)
+st.dataframe(view, hide_index=True, width="stretch", height=min(38 * len(view) + 40, 560))
+st.caption(charts.ranking_caption(ranked, what, quarter))
+download_csv(view, f"underserved_{quarter}.csv", key="csv_underserved", label="Download this table (CSV)")
+
+# 4. access distance ---------------------------------------------------------------------------
+st.subheader("How far is the nearest program?")
+chart_block(charts.distance_figure(ranked, what, selected), charts.distance_caption(ranked, what),
+            charts.distance_table(ranked), key="distance", filename=f"distance_{quarter}.csv")
+st.caption("Distance is measured in a straight line over the Earth's surface from the region's centre; a site "
+           "without coordinates counts as standing at its own region's centre.")
+
+# 6. rural vs non-rural --------------------------------------------------------------------------
+st.subheader("Rural vs non-rural regions")
+summary = run(coverage.locale_coverage, **params)
+chart_block(charts.locale_figure(summary, limit), charts.locale_caption(summary, what, quarter),
+            charts.locale_table(summary), key="locale", filename=f"coverage_by_locale_{quarter}.csv")
+
+st.markdown(
+    f"**How to read this page.** Seats are places programs offer per quarter; participations are enrolments "
+    f"counted by providers — not unique students (one child in two programs counts twice). **Grey / ▨ suppressed**: "
+    f"fewer than {limit}, or a value that could otherwise be worked out by subtraction, so it is hidden everywhere, "
+    "including the downloads. **Vermillion outline**: no program site at all. **White**: no data."
+)

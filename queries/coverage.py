@@ -1,0 +1,523 @@
+"""Regional coverage and underserved areas (/coverage): what each region has (sites, seats,
+programs, partners, participations), what it needs (low-income share, locale, an outcome rate
+against the alliance's), how far its students are from a program, and one region's profile.
+
+Everything is aggregated in SQL and suppressed before it is returned:
+- participations come from `participation_cells` (summed at import, with complementary
+  suppression decided once over every region, locale, the alliance, student group and program
+  filter: data/participation_rollup.py); counts from 1 to threshold-1 are hidden here with the
+  threshold in force, and if that differs from the one the import used, the whole decision is
+  recomputed (slow path, still correct);
+- outcome rates are hidden when suppressed at source, when their denominator is under the
+  threshold, or when `outcome_complements` lists them (data/rollup.py); alliance rates come
+  from queries.gaps.group_rates;
+- seats, programs and partners are not counts of students and are shown as they are.
+
+Reach definitions match the overview: a program runs in a quarter when it started on or before
+the quarter's last day and had not ended before its first; a partner counts when it had joined
+by the last day and not left before the first day. A region's programs, partners and seats are
+those of running programs at sites in the region. Program filters take the value `any` for
+"every value".
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, func, or_, select, true
+
+from data import participation_rollup as rollup
+from data.rollup import protected_cube, read_cells
+from data.rollup import stored_threshold as outcome_threshold
+from data.schema import (
+    indicators, outcome_complements, outcomes, participation_cells, partners, program_sites, programs, regions,
+)
+from domain import coverage as domain
+from domain.gaps import pooled_rates
+from domain.kpi import quarter_bounds
+from domain.suppression import primary_mask, threshold
+from queries.common import ALLIANCE
+
+ANY = "any"  # a program filter left open
+FILTER_COLUMNS = ("program_type", "grade_band", "sector")
+AREA_LABELS = {
+    "locale:city": "City", "locale:suburb": "Suburb", "locale:town": "Town", "locale:rural": "Rural",
+    "locale:nonrural": "Non-rural (city, suburb, town)", rollup.ALLIANCE_CELL: "Alliance",
+}
+REGION_COLUMNS = ["region_id", "name", "locale", "k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"]
+
+
+def _tuples(conn, query) -> list[tuple]:
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def _filters(program_type: str, grade_band: str, sector: str) -> dict[str, str]:
+    """The program filters that are set, by column."""
+    chosen = {"program_type": program_type, "grade_band": grade_band, "sector": sector}
+    return {k: v for k, v in chosen.items() if v not in (None, ANY, "")}
+
+
+# --- what can be chosen ------------------------------------------------------------------
+
+def filter_options(engine: Engine) -> dict[str, list[str]]:
+    """Program types, grade bands and partner sectors present in the store."""
+    with engine.connect() as conn:
+        types = sorted(conn.execute(select(programs.c.program_type).distinct()).scalars())
+        bands = sorted(conn.execute(select(programs.c.grade_band).distinct()).scalars())
+        sectors = sorted(conn.execute(select(partners.c.sector).distinct()).scalars())
+    return {"program_type": types, "grade_band": bands, "sector": sectors}
+
+
+def outcome_choices(engine: Engine) -> pd.DataFrame:
+    """Indicators with all-students data, with their latest school year and how many regions
+    report it that year, the most widely reported first."""
+    o = outcomes.c
+    with engine.connect() as conn:
+        latest = _tuples(conn, select(o.indicator_id, func.max(o.school_year)).where(o.student_group == "all")
+                         .group_by(o.indicator_id))
+        rows = []
+        for indicator_id, year in latest:
+            count = conn.execute(select(func.count()).where(and_(
+                o.school_year == year, o.indicator_id == indicator_id, o.student_group == "all"))).scalar_one()
+            rows.append((indicator_id, year, count))
+        meta = pd.DataFrame(_tuples(conn, select(indicators.c.indicator_id, indicators.c.name, indicators.c.stage,
+                                                 indicators.c.higher_is_better)),
+                            columns=["indicator_id", "name", "stage", "higher_is_better"])
+    found = pd.DataFrame(rows, columns=["indicator_id", "school_year", "regions_reported"])
+    out = meta.merge(found, on="indicator_id")
+    stage_order = {s: i for i, s in enumerate(("elementary", "middle", "high", "postsecondary", "workforce", "educator"))}
+    out["_stage"] = out["stage"].map(stage_order).fillna(99)
+    out["higher_is_better"] = out["higher_is_better"].astype(bool)
+    return out.sort_values(["regions_reported", "_stage", "name"], ascending=[False, True, True]).drop(
+        columns="_stage").reset_index(drop=True)
+
+
+# --- regions and their shapes ------------------------------------------------------------
+
+def region_shapes(engine: Engine) -> dict:
+    """Every region's simplified geometry as a GeoJSON FeatureCollection (feature id =
+    region_id), and the alliance's bounding box [west, south, east, north]."""
+    features, bounds = [], [np.inf, np.inf, -np.inf, -np.inf]
+    with engine.connect() as conn:
+        for region_id, geometry in conn.execute(select(regions.c.region_id, regions.c.geometry)):
+            if not geometry:
+                continue
+            geo = json.loads(geometry)
+            features.append({"type": "Feature", "id": region_id, "properties": {}, "geometry": geo})
+            coords = np.asarray(_flatten(geo.get("coordinates", [])), dtype="float64").reshape(-1, 2)
+            if len(coords):
+                bounds = [min(bounds[0], coords[:, 0].min()), min(bounds[1], coords[:, 1].min()),
+                          max(bounds[2], coords[:, 0].max()), max(bounds[3], coords[:, 1].max())]
+    return {"geojson": {"type": "FeatureCollection", "features": features},
+            "bounds": [float(b) for b in bounds] if features and np.isfinite(bounds).all() else None}
+
+
+def _flatten(coords) -> list[float]:
+    if not coords:
+        return []
+    if isinstance(coords[0], (int, float)):
+        return list(coords[:2])
+    out: list[float] = []
+    for c in coords:
+        out.extend(_flatten(c))
+    return out
+
+
+# --- sites, seats, programs, partners ----------------------------------------------------
+
+def _running(quarter: str | None, filters: dict[str, str]):
+    """Condition: the program runs in the quarter, its partner is a member then, and the
+    program matches the filters."""
+    conditions = []
+    if quarter:
+        first, last = (date.fromisoformat(d) for d in quarter_bounds(quarter))
+        conditions += [
+            or_(programs.c.start_on.is_(None), programs.c.start_on <= last),
+            or_(programs.c.end_on.is_(None), programs.c.end_on >= first),
+            or_(partners.c.joined_on.is_(None), partners.c.joined_on <= last),
+            or_(partners.c.left_on.is_(None), partners.c.left_on >= first),
+        ]
+    for column, value in filters.items():
+        table = partners if column == "sector" else programs
+        conditions.append(table.c[column] == value)
+    return and_(true(), *conditions)
+
+
+def _site_join():
+    return program_sites.join(programs, programs.c.program_id == program_sites.c.program_id).join(
+        partners, partners.c.partner_id == programs.c.partner_id)
+
+
+def _reach_by_region(conn, quarter, filters) -> pd.DataFrame:
+    s = program_sites.c
+    located = func.sum(func.cast(and_(s.latitude.is_not(None), s.longitude.is_not(None)), s.seats.type))
+    query = (select(s.region_id, func.count(), func.sum(s.seats), func.count(func.distinct(s.program_id)),
+                    func.count(func.distinct(programs.c.partner_id)), located)
+             .select_from(_site_join()).where(_running(quarter, filters)).group_by(s.region_id))
+    frame = pd.DataFrame(_tuples(conn, query), columns=["region_id", "sites", "seats", "programs", "partners", "sites_located"])
+    for column in ("sites", "seats", "programs", "partners", "sites_located"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
+    return frame
+
+
+def _site_points(conn, quarter, filters) -> pd.DataFrame:
+    s = program_sites.c
+    query = (select(s.region_id, s.longitude, s.latitude).select_from(_site_join())
+             .where(_running(quarter, filters)))
+    frame = pd.DataFrame(_tuples(conn, query), columns=["region_id", "lon", "lat"])
+    frame[["lon", "lat"]] = frame[["lon", "lat"]].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return frame
+
+
+def _nearest_site_km(region_frame: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
+    """Distance from each region's centre to the nearest running site; a site without
+    coordinates stands at its own region's centre."""
+    centres = region_frame.set_index("region_id")[["centroid_lon", "centroid_lat"]]
+    missing = points["lon"].isna() | points["lat"].isna()
+    if missing.any():
+        fill = centres.reindex(points.loc[missing, "region_id"]).to_numpy()
+        points = points.copy()
+        points.loc[missing, ["lon", "lat"]] = fill
+    distance, _ = domain.nearest_km(region_frame["centroid_lon"], region_frame["centroid_lat"], points["lon"], points["lat"])
+    return distance
+
+
+def site_points(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
+                sector: str = ANY, limit: int = 5000) -> pd.DataFrame:
+    """Running sites with coordinates, for the map (at most `limit`, the largest first)."""
+    s = program_sites.c
+    query = (select(s.region_id, s.site_name, programs.c.name, programs.c.program_type, s.seats, s.longitude, s.latitude)
+             .select_from(_site_join())
+             .where(and_(_running(quarter, _filters(program_type, grade_band, sector)),
+                         s.latitude.is_not(None), s.longitude.is_not(None)))
+             .order_by(s.seats.desc(), s.region_id, s.program_id, s.site_name))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        frame = pd.DataFrame(_tuples(conn, query.limit(limit)),
+                             columns=["region_id", "site_name", "program", "program_type", "seats", "lon", "lat"])
+    frame.attrs["total"] = int(total)
+    return frame
+
+
+# --- participations ------------------------------------------------------------------------
+
+def _cell_where(**equal) -> list:
+    c = participation_cells.c
+    return [c[k] == v for k, v in equal.items()]
+
+
+def _protected_cells(engine: Engine, conn, **equal) -> pd.DataFrame:
+    """Participation cells matching `equal` (column = value), with `participations` hidden
+    (NaN, `participations_suppressed`) where they must be."""
+    limit = threshold()
+    stored = rollup.stored_threshold(conn)
+    columns = ["quarter", "region_id", "student_group", *rollup.FILTERS]
+    if stored == limit:
+        c = participation_cells.c
+        query = select(*[c[k] for k in columns], c.participants, c.source_rows, c.complement).where(*_cell_where(**equal))
+        frame = pd.DataFrame(_tuples(conn, query), columns=[*columns, "participations", "source_rows", "complement"])
+        frame["participations"] = pd.to_numeric(frame["participations"], errors="coerce").astype("float64")
+        frame["complement"] = frame["complement"].astype(bool)
+        frame["source_rows"] = pd.to_numeric(frame["source_rows"], errors="coerce").fillna(0).astype("int64")
+        source_only = frame["participations"].isna() & (frame["source_rows"] > 0)
+        hidden = source_only | primary_mask(frame["participations"], limit) | frame["complement"]
+    else:  # another threshold in force (or a store not rebuilt yet): decide again, whole store
+        cells = _recomputed_cells(str(engine.url), _store_version(conn), limit)
+        mask = np.ones(len(cells), dtype=bool)
+        for key, value in equal.items():
+            mask &= (cells[key] == value).to_numpy()
+        frame = cells.loc[mask, [*columns, "participants", "source_rows", "suppressed"]].rename(
+            columns={"participants": "participations"}).reset_index(drop=True)
+        hidden = frame.pop("suppressed").astype(bool)
+    frame["participations_suppressed"] = hidden.to_numpy()
+    frame.loc[frame["participations_suppressed"], "participations"] = np.nan
+    return frame.drop(columns=["complement"], errors="ignore")
+
+
+def _store_version(conn) -> int:
+    from data.schema import imports
+
+    return conn.execute(select(func.coalesce(func.max(imports.c.import_id), 0))).scalar_one()
+
+
+@lru_cache(maxsize=2)
+def _recomputed_cells(url: str, version: int, limit: int) -> pd.DataFrame:
+    from data.db import get_engine
+
+    with get_engine(url).connect() as conn:
+        return rollup.protect(rollup.build_cells(rollup.read_base(conn)), limit)
+
+
+def _participation_filter(filters: dict[str, str]) -> dict[str, str]:
+    """The participation cells' filter columns: always every program. Participations are not
+    split by program type, grade band or sector (see data/participation_rollup.py); the program
+    filters apply to sites, seats, programs, partners and distance."""
+    return {f: rollup.ANY for f in rollup.FILTERS}
+
+
+# --- the map and the ranking ---------------------------------------------------------------
+
+def region_coverage(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
+                    sector: str = ANY) -> pd.DataFrame:
+    """One row per region: enrolment, low-income share, locale, running sites (with and without
+    coordinates), seats, programs, partners, participations (suppressed), the per-1,000 figures
+    and the distance from the region's centre to the nearest running site.
+
+    Participations always count every program (`attrs["participations_filtered"]` says whether
+    program filters were set, which they then ignore); they are unavailable without a quarter.
+    `attrs` carries the alliance-wide figures."""
+    filters = _filters(program_type, grade_band, sector)
+    cell_filter = _participation_filter(filters)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(_tuples(conn, select(*[regions.c[c] for c in REGION_COLUMNS]).order_by(regions.c.name)),
+                             columns=REGION_COLUMNS)
+        reach = _reach_by_region(conn, quarter, filters)
+        points = _site_points(conn, quarter, filters)
+        cells = _protected_cells(engine, conn, quarter=quarter, student_group="all", **cell_filter) if quarter else None
+    for column in ("k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame = frame.merge(reach, on="region_id", how="left")
+    for column in ("sites", "seats", "programs", "partners", "sites_located"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame["seats_per_1000"] = domain.per_thousand(frame["seats"], frame["k12_enrollment"])
+    frame["nearest_site_km"] = _nearest_site_km(frame, points)
+    frame["participations_available"] = cells is not None
+    if cells is not None:
+        by_region = cells.set_index("region_id")
+        frame["participations"] = frame["region_id"].map(by_region["participations"]).astype("float64")
+        frame["participations_suppressed"] = frame["region_id"].map(by_region["participations_suppressed"]).fillna(False).astype(bool)
+        frame["participations_source_rows"] = frame["region_id"].map(by_region["source_rows"]).fillna(0).astype("int64")
+        # No cell: no participation reported in the region (a true zero for this quarter).
+        no_cell = ~frame["region_id"].isin(by_region.index)
+        frame.loc[no_cell, "participations"] = 0.0
+    else:
+        frame["participations"] = np.nan
+        frame["participations_suppressed"] = False
+        frame["participations_source_rows"] = 0
+    frame["participations_per_1000"] = domain.per_thousand(frame["participations"], frame["k12_enrollment"])
+    enrollment = float(frame["k12_enrollment"].sum())
+    alliance = cells[cells["region_id"] == rollup.ALLIANCE_CELL] if cells is not None else pd.DataFrame()
+    frame.attrs = {
+        "k12_enrollment": enrollment,
+        "seats": int(frame["seats"].sum()),
+        "seats_per_1000": float(domain.per_thousand([frame["seats"].sum()], [enrollment])[0]),
+        "low_income_pct": domain.pooled_share(frame["low_income_pct"], frame["k12_enrollment"]),
+        "participations": float(alliance["participations"].iloc[0]) if len(alliance) else np.nan,
+        "participations_per_1000": (float(domain.per_thousand(alliance["participations"], [enrollment])[0])
+                                    if len(alliance) else np.nan),
+        "participations_available": cells is not None,
+        "participations_filtered": bool(filters),
+        "sites_without_coordinates": int((frame["sites"] - frame["sites_located"]).sum()),
+    }
+    return frame
+
+
+def need_measures(engine: Engine, indicator: str | None = None, school_year: str | None = None) -> pd.DataFrame:
+    """Every region's all-students rate for one indicator and year against the alliance's
+    pooled rate: rate_low/high (equal when exact), suppressed, and the shortfall in percentage
+    points (positive = worse than the alliance; a range when either rate is range-coded).
+    `attrs` holds the alliance rate and the indicator."""
+    columns = ["region_id", "denominator", "rate_low", "rate_high", "exact", "suppressed", "shortfall_low", "shortfall_high"]
+    if not indicator:
+        return pd.DataFrame(columns=columns)
+    limit = threshold()
+    o = outcomes.c
+    with engine.connect() as conn:
+        meta = conn.execute(select(indicators).where(indicators.c.indicator_id == indicator)).mappings().first()
+        if school_year is None:
+            school_year = conn.execute(select(func.max(o.school_year)).where(
+                and_(o.indicator_id == indicator, o.student_group == "all"))).scalar()
+        rows = pd.DataFrame(_tuples(conn, select(
+            o.region_id, o.numerator, o.numerator_suppressed, o.denominator, o.denominator_suppressed, o.rate_low, o.rate_high)
+            .where(and_(o.school_year == school_year, o.indicator_id == indicator, o.student_group == "all"))),
+            columns=["region_id", "numerator", "numerator_suppressed", "denominator", "denominator_suppressed",
+                     "rate_low", "rate_high"])
+        if outcome_threshold(conn) == limit:
+            c = outcome_complements.c
+            complements = set(conn.execute(select(c.region_id).where(and_(
+                c.indicator_id == indicator, c.school_year == school_year, c.student_group == "all"))).scalars())
+        else:
+            cube = protected_cube(read_cells(conn, (indicator,), (school_year,)), limit) if len(rows) else pd.DataFrame()
+            complements = set(cube.loc[cube["suppressed"] & ~cube["primary"] & (cube["student_group"] == "all"), "region_id"]) if len(cube) else set()
+    for column in ("numerator", "denominator", "rate_low", "rate_high"):
+        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype("float64")
+    source = rows["numerator_suppressed"].astype(bool) | rows["denominator_suppressed"].astype(bool)
+    known = ~source & rows["denominator"].notna() & (rows["numerator"].notna() | (rows["rate_low"].notna() & rows["rate_high"].notna()))
+    sums = pd.DataFrame({
+        "region_id": rows["region_id"],
+        "denominator": rows["denominator"].where(known),
+        "numerator_low": rows["numerator"].fillna(rows["rate_low"] * rows["denominator"] / 100).where(known),
+        "numerator_high": rows["numerator"].fillna(rows["rate_high"] * rows["denominator"] / 100).where(known),
+    })
+    out = pooled_rates(sums)
+    out["suppressed"] = (source | (out["denominator"] < limit) | out["region_id"].isin(complements)).to_numpy()
+    out.loc[out["suppressed"], ["denominator", "rate_low", "rate_high"]] = np.nan
+    from queries.gaps import group_rates
+
+    alliance = group_rates(engine, (indicator,), ALLIANCE, (school_year,)) if school_year else pd.DataFrame()
+    alliance = alliance[alliance["student_group"] == "all"] if len(alliance) else alliance
+    a_low = float(alliance["rate_low"].iloc[0]) if len(alliance) else np.nan
+    a_high = float(alliance["rate_high"].iloc[0]) if len(alliance) else np.nan
+    higher = bool(meta["higher_is_better"]) if meta else True
+    out["shortfall_low"], out["shortfall_high"] = domain.outcome_shortfall(out["rate_low"], out["rate_high"], a_low, a_high, higher)
+    out = out[columns].reset_index(drop=True)
+    out.attrs = {"indicator_id": indicator, "indicator_name": meta["name"] if meta else indicator,
+                 "higher_is_better": higher, "school_year": school_year, "alliance_rate_low": a_low,
+                 "alliance_rate_high": a_high}
+    return out
+
+
+def underserved(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
+                sector: str = ANY, indicator: str | None = None, school_year: str | None = None) -> pd.DataFrame:
+    """Regions ranked by domain.coverage.RANKING_RULE, with every component of the rule, the
+    coverage figures and the need measures (the map, the scatter and the table all use it)."""
+    coverage = region_coverage(engine, quarter, program_type, grade_band, sector)
+    need = need_measures(engine, indicator, school_year)
+    frame = coverage.merge(need, on="region_id", how="left")
+    for column in ("shortfall_low", "shortfall_high", "rate_low", "rate_high"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    ranked = domain.rank_underserved(frame, coverage.attrs["low_income_pct"])
+    ranked.attrs = {**coverage.attrs, **need.attrs}
+    return ranked
+
+
+def locale_coverage(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
+                    sector: str = ANY) -> pd.DataFrame:
+    """Coverage by locale (city, suburb, town, rural), non-rural regions and the alliance:
+    seats and participations per 1,000 students (pooled), regions without a site, median
+    distance to the nearest site. Participations are suppressed with the same store-wide
+    decision as the regions'."""
+    coverage = region_coverage(engine, quarter, program_type, grade_band, sector)
+    summary = domain.locale_summary(coverage)
+    cell_filter = _participation_filter(_filters(program_type, grade_band, sector))
+    if quarter:
+        with engine.connect() as conn:
+            cells = _protected_cells(engine, conn, quarter=quarter, student_group="all", **cell_filter)
+        cells = cells.set_index("region_id")
+        summary["participations"] = summary["area"].map(cells["participations"]).astype("float64")
+        summary["participations_suppressed"] = summary["area"].map(cells["participations_suppressed"]).fillna(False).astype(bool)
+        summary.loc[~summary["area"].isin(cells.index), "participations"] = 0.0
+    else:
+        summary["participations"] = np.nan
+        summary["participations_suppressed"] = False
+    summary["participations_per_1000"] = domain.per_thousand(summary["participations"], summary["k12_enrollment"])
+    summary["label"] = summary["area"].map(AREA_LABELS)
+    summary.attrs = {"participations_available": bool(quarter), "participations_filtered": bool(_filters(program_type, grade_band, sector))}
+    return summary
+
+
+# --- one region ----------------------------------------------------------------------------
+
+def region_programs(engine: Engine, region_id: str, quarter: str | None = None) -> dict[str, pd.DataFrame]:
+    """What runs in one region in the quarter (all program filters open): partners by sector,
+    programs and seats by program type and grade band."""
+    s = program_sites.c
+    running = _running(quarter, {})
+    with engine.connect() as conn:
+        by_sector = pd.DataFrame(_tuples(conn, select(partners.c.sector, func.count(func.distinct(partners.c.partner_id)))
+                                         .select_from(_site_join()).where(and_(running, s.region_id == region_id))
+                                         .group_by(partners.c.sector)), columns=["sector", "partners"])
+        by_type = pd.DataFrame(_tuples(conn, select(programs.c.program_type, programs.c.grade_band,
+                                                    func.count(func.distinct(s.program_id)), func.count(), func.sum(s.seats))
+                                       .select_from(_site_join()).where(and_(running, s.region_id == region_id))
+                                       .group_by(programs.c.program_type, programs.c.grade_band)),
+                               columns=["program_type", "grade_band", "programs", "sites", "seats"])
+    for frame, columns in ((by_sector, ["partners"]), (by_type, ["programs", "sites", "seats"])):
+        for column in columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
+    return {"partners_by_sector": by_sector.sort_values(["partners", "sector"], ascending=[False, True]).reset_index(drop=True),
+            "programs": by_type.sort_values(["program_type", "grade_band"]).reset_index(drop=True)}
+
+
+def region_participation(engine: Engine, region_id: str, quarter: str | None = None) -> dict[str, pd.DataFrame]:
+    """One region's participations (all programs) by quarter, and by student group in the
+    quarter, beside the alliance's; suppressed with the store-wide decision."""
+    with engine.connect() as conn:
+        by_quarter = _protected_cells(engine, conn, region_id=region_id, student_group="all",
+                                      program_type=rollup.ANY, grade_band=rollup.ANY, sector=rollup.ANY)
+        by_group = (_protected_cells(engine, conn, quarter=quarter, region_id=region_id, program_type=rollup.ANY,
+                                     grade_band=rollup.ANY, sector=rollup.ANY) if quarter else by_quarter.iloc[:0])
+        enrollment = conn.execute(select(regions.c.k12_enrollment).where(regions.c.region_id == region_id)).scalar()
+    keep = ["quarter", "student_group", "participations", "participations_suppressed", "source_rows"]
+    by_quarter = by_quarter[keep].sort_values("quarter").reset_index(drop=True)
+    by_quarter["participations_per_1000"] = domain.per_thousand(by_quarter["participations"], [enrollment] * len(by_quarter)) if len(by_quarter) else []
+    return {"by_quarter": by_quarter, "by_group": by_group[keep].reset_index(drop=True)}
+
+
+def region_outcomes(engine: Engine, region_id: str) -> pd.DataFrame:
+    """Each indicator's all-students rate in the region against the alliance's, in the latest
+    school year the region reports it (pooled and suppressed by queries.gaps.group_rates)."""
+    from queries.gaps import group_rates
+
+    with engine.connect() as conn:
+        meta = pd.DataFrame(_tuples(conn, select(indicators.c.indicator_id, indicators.c.name, indicators.c.stage,
+                                                 indicators.c.higher_is_better)),
+                            columns=["indicator_id", "name", "stage", "higher_is_better"])
+    columns = ["indicator_id", "name", "higher_is_better", "school_year", "rate_low", "rate_high", "denominator",
+               "suppressed", "alliance_low", "alliance_high", "alliance_suppressed"]
+    if meta.empty:
+        return pd.DataFrame(columns=columns)
+    ids = tuple(meta["indicator_id"])
+    region = group_rates(engine, ids, region_id)
+    region = region[region["student_group"] == "all"]
+    if region.empty:
+        return pd.DataFrame(columns=columns)
+    latest = region.sort_values("school_year").groupby("indicator_id").tail(1)
+    alliance = group_rates(engine, ids, ALLIANCE, tuple(sorted(latest["school_year"].unique())))
+    alliance = alliance[alliance["student_group"] == "all"][["indicator_id", "school_year", "rate_low", "rate_high", "suppressed"]]
+    alliance = alliance.rename(columns={"rate_low": "alliance_low", "rate_high": "alliance_high", "suppressed": "alliance_suppressed"})
+    out = latest.merge(alliance, on=["indicator_id", "school_year"], how="left").merge(meta, on="indicator_id")
+    out["higher_is_better"] = out["higher_is_better"].astype(bool)
+    return out[columns].sort_values("name").reset_index(drop=True)
+
+
+# --- benchmark -----------------------------------------------------------------------------
+
+def _latest_quarter(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(participation_cells.c.quarter))).scalar()
+
+
+def _busiest_region(engine: Engine) -> str | None:
+    s = program_sites.c
+    with engine.connect() as conn:
+        return conn.execute(select(s.region_id).group_by(s.region_id).order_by(func.count().desc(), s.region_id).limit(1)).scalar()
+
+
+def _first_type(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(programs.c.program_type).order_by(programs.c.program_type).limit(1)).scalar() or ANY
+
+
+def _default_indicator(engine: Engine) -> str | None:
+    choices = outcome_choices(engine)
+    return None if choices.empty else choices["indicator_id"].iloc[0]
+
+
+def _page(engine: Engine) -> None:
+    quarter, region = _latest_quarter(engine), _busiest_region(engine)
+    underserved(engine, quarter, indicator=_default_indicator(engine))
+    locale_coverage(engine, quarter)
+    site_points(engine, quarter)
+    region_programs(engine, region, quarter)
+    region_participation(engine, region, quarter)
+    region_outcomes(engine, region)
+
+
+BENCH = [
+    ("coverage: regions, latest quarter", lambda engine: region_coverage(engine, _latest_quarter(engine))),
+    ("coverage: regions, one program type", lambda engine: region_coverage(engine, _latest_quarter(engine), _first_type(engine))),
+    ("coverage: need measures", lambda engine: need_measures(engine, _default_indicator(engine))),
+    ("coverage: underserved ranking", lambda engine: underserved(engine, _latest_quarter(engine), indicator=_default_indicator(engine))),
+    ("coverage: rural vs non-rural", lambda engine: locale_coverage(engine, _latest_quarter(engine))),
+    ("coverage: site points", lambda engine: site_points(engine, _latest_quarter(engine))),
+    ("coverage: region shapes", lambda engine: region_shapes(engine)),
+    ("coverage: region profile, programs", lambda engine: region_programs(engine, _busiest_region(engine), _latest_quarter(engine))),
+    ("coverage: region profile, participation", lambda engine: region_participation(engine, _busiest_region(engine), _latest_quarter(engine))),
+    ("coverage: region profile, outcomes", lambda engine: region_outcomes(engine, _busiest_region(engine))),
+    ("coverage: whole page", _page),
+]
