@@ -49,7 +49,7 @@ def test_every_page_works_offline(offline_browser, demo_server, url_path, mode):
         assert visit.unexpected_console_errors() == []
         if mode == "presenting":
             visit.page.wait_for_selector(".st-key-present_bar", timeout=60_000)
-            assert visit.page.is_hidden('[data-testid="stSidebar"]')
+            visit.page.wait_for_selector('[data-testid="stSidebar"]', state="hidden", timeout=60_000)
             assert "present=1" in visit.page.url
             # No table, download or data control is visible to the room.
             for testid in ("stDataFrame", "stDownloadButton", "stFileUploader", "stExpander"):
@@ -74,18 +74,12 @@ def headline(page) -> str:
 
 
 def press(page, key: str, expect_in_url: str) -> None:
-    """Press a key as the presenter would (focus on the page, not in a field); once more if the
-    first press came before the buttons' shortcuts were ready."""
+    """Press a key as the presenter would (focus on the page, not in a field), once."""
     page.wait_for_selector(".st-key-present_bar button", timeout=60_000)
-    for attempt in range(2):
-        page.mouse.click(5, 5)
-        page.keyboard.press(key)
-        try:
-            page.wait_for_url(f"**{expect_in_url}**", timeout=30_000)
-            break
-        except Exception:
-            if attempt:
-                raise
+    wait_until_idle(page, 120_000)
+    page.mouse.click(5, 5)
+    page.keyboard.press(key)
+    page.wait_for_url(f"**{expect_in_url}**", timeout=120_000)
     wait_until_idle(page, 120_000)
 
 
@@ -109,6 +103,14 @@ def test_story_steps_with_the_keyboard_offline(offline_browser, demo_server, sto
         press(page, "ArrowLeft", "step=2")
         assert "/gaps?" in page.url
         page.wait_for_function("() => document.querySelector('.present-story-headline')?.innerText.startsWith('Second')")
+
+        # Esc leaves presentation mode: the sidebar is back and the URL no longer says present=1.
+        page.mouse.click(5, 5)
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !location.search.includes('present=1')", timeout=60_000)
+        wait_until_idle(page, 120_000)
+        page.wait_for_selector('[data-testid="stSidebar"]', state="visible", timeout=60_000)
+        assert "story=" not in page.url and "/gaps" in page.url
 
         assert visit.outside_requests == []
         assert visit.error_boxes() == []
