@@ -14,7 +14,6 @@ import textwrap
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from components.palette import FOCUS, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.funnel import DECIMALS, Leak, students_phrase
@@ -101,106 +100,108 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     """Share of the cohort reaching each stage (bars, left) and conversion from the stage before
     (dots, right), for each group in `series` (labels as in the table: chosen group first,
     reference second), on the same 0-100% scales. The stage where the group's conversion falls
-    furthest below the reference's is shaded."""
+    furthest below the reference's is shaded.
+
+    Traces and layout are assembled as plain dicts and the figure is built once (plotly's
+    make_subplots and update_* calls cost more than everything else on the page)."""
     stages = table.drop_duplicates(STAGE_NO).sort_values(STAGE_NO)
     flagged = set(table.loc[table[PROBLEM].str.startswith("counts rise:"), STAGE_NO])
     y_of = {int(r[STAGE_NO]): _stage_label(int(r[STAGE_NO]), r[STAGE], int(r[STAGE_NO]) in flagged)
             for _, r in stages.iterrows()}
     categories = list(y_of.values())
     colours = [FOCUS, REFERENCE]
-    figure = make_subplots(
-        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05, column_widths=[0.58, 0.42],
-        subplot_titles=("Share of the cohort<br>reaching the stage", "Conversion from<br>the stage before"),
-    )
-    unknown_first: dict[int, dict] = {}
+    first_stage = stages[STAGE_NO].min() if len(stages) else None
+    bars, dots, unknown_words = [], [], {}
     for i, name in enumerate(series):
         part = table[table[GROUP] == name].sort_values(STAGE_NO)
         if part.empty:
             continue
         colour = colours[i % len(colours)]
-        status = part[COUNT_STATUS].astype(str)
-        suppressed = status.str.startswith("suppressed").to_numpy()
-        missing = (status == NO_DATA).to_numpy()
-        share = part[SHARE].astype("float64").to_numpy()
-        students = part[STUDENTS].astype("float64").to_numpy()
-        # A suppressed count gets a short hatched stub; no count at all gets no bar (x=0 keeps its
-        # "no data" label on the chart).
-        x = np.where(suppressed & np.isnan(share), SUPPRESSED_STUB, np.where(missing & np.isnan(share), 0.0, share))
-        text = [
-            "suppressed" if s else NO_DATA if m else
-            (f"{_pct(sh)} · {_number(n)}" if not math.isnan(sh) else f"{_number(n)} students")
-            for s, m, sh, n in zip(suppressed, missing, share, students)
-        ]
-        y = [y_of[int(o)] for o in part[STAGE_NO]]
-        custom = np.column_stack([
-            [_number(n) for n in students], [_pct(v) for v in share],
-            [_pct(v) for v in part[CONVERSION].astype("float64")], status.to_numpy(),
-        ])
+        status = part[COUNT_STATUS].astype(str).tolist()
+        suppressed = [s.startswith("suppressed") for s in status]
+        missing = [s == NO_DATA for s in status]
+        share = part[SHARE].astype("float64").tolist()
+        conversion = part[CONVERSION].astype("float64").tolist()
+        students = part[STUDENTS].astype("float64").tolist()
+        orders = [int(o) for o in part[STAGE_NO]]
+        y = [y_of[o] for o in orders]
+        # A suppressed count gets a short hatched stub; no count at all gets no bar (x=0 keeps
+        # its "no data" label on the chart).
+        x = [SUPPRESSED_STUB if s and math.isnan(v) else 0.0 if m and math.isnan(v) else v
+             for s, m, v in zip(suppressed, missing, share)]
+        text = ["suppressed" if s else NO_DATA if m else (f"{_pct(v)} · {_number(n)}" if not math.isnan(v)
+                                                         else f"{_number(n)} students")
+                for s, m, v, n in zip(suppressed, missing, share, students)]
+        custom = [[_number(n), _pct(v), _pct(c), st] for n, v, c, st in zip(students, share, conversion, status)]
         width = 0.8 / len(series)
-        figure.add_trace(go.Bar(
-            x=x, y=y, orientation="h", name=name, legendgroup=name, width=width, offset=-0.4 + i * width,
+        bars.append(dict(
+            type="bar", orientation="h", x=x, y=y, name=name, legendgroup=name, width=width,
+            offset=-0.4 + i * width, xaxis="x", yaxis="y",
             marker=dict(color=[SUPPRESSED if s else colour for s in suppressed],
                         pattern=dict(shape=[SUPPRESSED_PATTERN if s else "" for s in suppressed], **_HATCH)),
             text=text, textposition="outside", cliponaxis=False, customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Students: %{{customdata[0]}}<br>"
                            "Share of the cohort: %{customdata[1]}<br>Count: %{customdata[3]}<extra></extra>"),
-        ), row=1, col=1)
-        conversion = part[CONVERSION].astype("float64").to_numpy()
-        first = part[STAGE_NO].to_numpy() == stages[STAGE_NO].min()
-        conv_text = ["" if f else (_pct(c) if not math.isnan(c) else ("suppressed" if s else "not shown"))
-                     for f, c, s in zip(first, conversion, suppressed)]
-        unknown = np.isnan(conversion) & ~first
-        if i > 0:  # one grey word per stage is enough when both groups' conversions are unknown
-            known_first = unknown_first.get(i - 1, {})
-            conv_text = ["" if u and known_first.get(o) == t else t for u, o, t in zip(unknown, part[STAGE_NO], conv_text)]
-        unknown_first = {i: {o: t for u, o, t in zip(unknown, part[STAGE_NO], conv_text) if u}}
-        figure.add_trace(go.Scatter(
-            x=np.where(unknown, 0.0, np.where(np.isnan(conversion), None, conversion)), y=y, mode="markers+text", name=name,
-            legendgroup=name, showlegend=False,
-            marker=dict(color=colour, size=np.where(unknown, 0, 14), opacity=1, symbol="circle" if i == 0 else "diamond",
-                        line=dict(color="#FFFFFF", width=1)),
-            text=conv_text,
+        ))
+        unknown = [math.isnan(c) and o != first_stage for c, o in zip(conversion, orders)]
+        words = ["" if o == first_stage else (_pct(c) if not math.isnan(c) else ("suppressed" if s else "not shown"))
+                 for o, c, s in zip(orders, conversion, suppressed)]
+        # One grey word per stage is enough when both groups' conversions are unknown.
+        words = ["" if u and unknown_words.get(o) == w else w for u, o, w in zip(unknown, orders, words)]
+        unknown_words.update({o: w for u, o, w in zip(unknown, orders, words) if u and w})
+        dots.append(dict(
+            type="scatter", mode="markers+text", x=[0.0 if u else (None if math.isnan(c) else c)
+                                                    for u, c in zip(unknown, conversion)],
+            y=y, name=name, legendgroup=name, showlegend=False, xaxis="x2", yaxis="y",
+            marker=dict(color=colour, size=[0 if u else 14 for u in unknown], opacity=1,
+                        symbol="circle" if i == 0 else "diamond", line=dict(color="#FFFFFF", width=1)),
+            text=words,
             textposition=[("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
                           for u in unknown],
             textfont=dict(color=[SUPPRESSED if u else colour for u in unknown], size=13), cliponaxis=False,
             customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[2]}}"
                            "<extra></extra>"),
-        ), row=1, col=2)
-    if len(series) > 1:
-        _connectors(figure, table, series, y_of)
+        ))
+    connectors = _connectors(table, series, y_of) if len(series) > 1 else []
     # Legend entry explaining the hatched bars (a zero-length bar: it draws nothing).
-    figure.add_trace(go.Bar(
-        x=[0], y=categories[:1], orientation="h", name=f"Suppressed (fewer than {limit})", width=0.01, offset=0,
+    legend_entry = dict(
+        type="bar", orientation="h", x=[0], y=categories[:1], name=f"Suppressed (fewer than {limit})", width=0.01,
+        offset=0, xaxis="x", yaxis="y", hoverinfo="skip", showlegend=True,
         marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN, **_HATCH)),
-        hoverinfo="skip", showlegend=True,
-    ), row=1, col=1)
-    if leak is not None and leak.stage_order in y_of:
-        position = categories.index(y_of[leak.stage_order])
-        figure.add_shape(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=position - 0.5, y1=position + 0.5,
-                         fillcolor=HIGHLIGHT, line=dict(width=0), layer="below")
-        figure.add_annotation(xref="x2 domain", x=1, yref="y", y=position + 0.5, yanchor="bottom", xanchor="right",
-                              text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
-                              font=dict(size=13, color="#1A1A1A"))
-    height = 140 + 86 * max(len(categories), 1)
-    figure.update_layout(**base_layout(
-        height=height, barmode="overlay",
-        margin=dict(l=10, r=30, t=90, b=40),
-        legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, traceorder="normal"),
-    ))
-    figure.update_yaxes(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True,
-                        tickfont=dict(size=14, color="#1A1A1A"))
+    )
     ticks = dict(tickvals=[0, 25, 50, 75, 100], ticktext=["0%", "25%", "50%", "75%", "100%"], showgrid=True,
                  gridcolor="#E5E5E5")
-    figure.update_xaxes(range=[0, 128], zeroline=True, zerolinecolor="#999999", row=1, col=1, **ticks)
-    figure.update_xaxes(range=[0, 105], row=1, col=2, **ticks)
+    split = 0.55
+    shapes, annotations = [], [
+        dict(text="Share of the cohort<br>reaching the stage", x=split / 2, xref="paper", y=1, yref="paper",
+             xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=15)),
+        dict(text="Conversion from<br>the stage before", x=(split + 0.06 + 1) / 2, xref="paper", y=1, yref="paper",
+             xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=15)),
+    ]
+    if leak is not None and leak.material and leak.stage_order in y_of:
+        position = categories.index(y_of[leak.stage_order])
+        shapes.append(dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=position - 0.5, y1=position + 0.5,
+                           fillcolor=HIGHLIGHT, line=dict(width=0), layer="below"))
+        annotations.append(dict(xref="x2 domain", x=1, yref="y", y=position + 0.5, yanchor="bottom", xanchor="right",
+                                text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
+                                font=dict(size=13, color="#1A1A1A")))
+    layout = base_layout(
+        height=140 + 86 * max(len(categories), 1), barmode="overlay", margin=dict(l=10, r=30, t=90, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, traceorder="normal"),
+        xaxis=dict(domain=[0, split], range=[0, 128], zeroline=True, zerolinecolor="#999999", anchor="y", **ticks),
+        xaxis2=dict(domain=[split + 0.06, 1], range=[0, 105], anchor="y", **ticks),
+        yaxis=dict(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True,
+                   tickfont=dict(size=14, color="#1A1A1A"), anchor="x"),
+        shapes=shapes, annotations=annotations,
+    )
     if not tidy:
-        figure.update_layout(title=dict(text=f"{WARNING} Stage counts as reported: the stages do not form a funnel "
-                                             "(see the data problems above)", font=dict(size=15), x=0))
-    return figure
+        layout["title"] = dict(text=f"{WARNING} Stage counts as reported: the stages do not form a funnel "
+                                    "(see the data problems above)", font=dict(size=15), x=0)
+    return go.Figure(data=[*connectors, *bars, *dots, legend_entry], layout=layout)
 
 
-def _connectors(figure: go.Figure, table: pd.DataFrame, series: list[str], y_of: dict) -> None:
+def _connectors(table: pd.DataFrame, series: list[str], y_of: dict) -> list[dict]:
     """Thin grey lines joining each stage's two conversion dots, so the gap reads as a length."""
     a = table[table[GROUP] == series[0]].set_index(STAGE_NO)[CONVERSION].astype("float64")
     b = table[table[GROUP] == series[1]].set_index(STAGE_NO)[CONVERSION].astype("float64")
@@ -209,10 +210,10 @@ def _connectors(figure: go.Figure, table: pd.DataFrame, series: list[str], y_of:
         if not (math.isnan(a[order]) or math.isnan(b[order])):
             xs += [a[order], b[order], None]
             ys += [y_of[int(order)]] * 2 + [None]
-    if xs:
-        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#9E9E9E", width=2),
-                                    hoverinfo="skip", showlegend=False), row=1, col=2)
-        figure.data = (figure.data[-1],) + figure.data[:-1]  # behind the dots
+    if not xs:
+        return []
+    return [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#9E9E9E", width=2), hoverinfo="skip",
+                 showlegend=False, xaxis="x2", yaxis="y")]
 
 
 def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, leak: Leak | None = None) -> str:
@@ -226,7 +227,7 @@ def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, le
         who = students_phrase(series[0], start=False) if series else "students"
     text = (f"Bars: the share of the class of {int(cohort)} ({who}, {where}) who reached each stage, counting "
             f"everyone at “{first}” as 100%. Dots: of the students at the stage before, the share who went on.")
-    if leak is not None:
+    if leak is not None and leak.material:
         text += " The shaded stage is where the gap in going on is largest."
     return text
 
@@ -293,43 +294,51 @@ def trend_table(measured: pd.DataFrame, summary: pd.DataFrame, labels: dict[str,
 
 def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go.Figure:
     """One small chart per stage: conversion from the stage before, by cohort, for the group
-    (orange) and its reference (blue), on the same 0-100% scale."""
+    (orange) and its reference (blue), on the same 0-100% scale. Assembled as plain dicts and
+    built once, like funnel_figure."""
     stages = table.drop_duplicates(STAGE_NO).sort_values(STAGE_NO)
     n = max(len(stages), 1)
     columns = min(columns, n)
     rows = math.ceil(n / columns)
-    titles = []
-    for _, s in stages.iterrows():
-        direction = table[(table[STAGE_NO] == s[STAGE_NO]) & (table[TREND] != "")][TREND]
-        word = direction.iloc[0] if len(direction) else ""
-        titles.append(f"{wrap('into ' + str(s[STAGE]), 22)}<br><b>{word}</b>" if word else wrap("into " + str(s[STAGE]), 22))
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles or None, shared_yaxes=True,
-                           horizontal_spacing=0.04, vertical_spacing=0.16 if rows > 1 else 0.1)
-    cohorts = sorted(table[COHORT].unique()) if len(table) else []
+    cohorts = [str(c) for c in sorted(table[COHORT].unique())] if len(table) else []
+    ticks = cohorts if len(cohorts) <= 5 else [cohorts[0], cohorts[len(cohorts) // 2], cohorts[-1]]
+    h_gap, v_gap = 0.04, (0.2 if rows > 1 else 0.0)
+    width = (1 - (columns - 1) * h_gap) / columns
+    height = (1 - (rows - 1) * v_gap) / rows
     colours = [FOCUS, REFERENCE]
+    layout = base_layout(height=150 + 260 * rows, margin=dict(l=10, r=10, t=150, b=30), showlegend=True)
+    plot_height = 260 * rows - 30
+    layout["legend"] = dict(orientation="h", yanchor="bottom", y=1 + 62 / plot_height, x=0)
+    traces, annotations = [], []
     for k, (_, s) in enumerate(stages.iterrows()):
-        r, c = k // columns + 1, k % columns + 1
+        row, col = divmod(k, columns)
+        suffix = "" if k == 0 else str(k + 1)
+        x0 = col * (width + h_gap)
+        y1 = 1 - row * (height + v_gap)
+        layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + width], anchor=f"y{suffix}", type="category",
+                                        categoryorder="array", categoryarray=cohorts, tickvals=ticks, tickangle=0)
+        layout[f"yaxis{suffix}"] = dict(domain=[y1 - height, y1], anchor=f"x{suffix}", range=[0, 100],
+                                        tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor="#E5E5E5",
+                                        showticklabels=col == 0)
+        at_stage = table[table[STAGE_NO] == s[STAGE_NO]]
+        direction = at_stage.loc[at_stage[TREND] != "", TREND]
+        word = direction.iloc[0] if len(direction) else ""
+        title = wrap("into " + str(s[STAGE]), 22) + (f"<br><b>{word}</b>" if word else "")
+        annotations.append(dict(text=title, x=x0 + width / 2, xref="paper", y=y1, yref="paper", xanchor="center",
+                                yanchor="bottom",
+                                showarrow=False, font=dict(size=13)))
         for i, name in enumerate(series):
-            part = table[(table[STAGE_NO] == s[STAGE_NO]) & (table[GROUP] == name)].sort_values(COHORT)
+            part = at_stage[at_stage[GROUP] == name].sort_values(COHORT)
             if part.empty:
                 continue
-            values = part[CONVERSION].astype("float64")
-            figure.add_trace(go.Scatter(
-                x=part[COHORT].astype(str), y=np.where(values.isna(), None, values), mode="lines+markers",
-                name=name, legendgroup=name, showlegend=k == 0,
+            values = [None if math.isnan(v) else v for v in part[CONVERSION].astype("float64")]
+            traces.append(dict(
+                type="scatter", mode="lines+markers", x=part[COHORT].astype(str).tolist(), y=values, name=name,
+                legendgroup=name, showlegend=k == 0, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                 line=dict(color=colours[i % 2], width=3 if i == 0 else 2, dash="solid" if i == 0 else "dot"),
                 marker=dict(size=8, symbol="circle" if i == 0 else "diamond"),
-                customdata=[[str(s[STAGE])]] * len(part),
-                hovertemplate=f"<b>{name}</b><br>Class of %{{x}}<br>Into %{{customdata[0]}}: %{{y:.{DECIMALS}f}}%<extra></extra>",
-            ), row=r, col=c)
-    figure.update_yaxes(range=[0, 100], tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor="#E5E5E5")
-    labels = [str(c) for c in cohorts]
-    shown_ticks = labels if len(labels) <= 5 else [labels[0], labels[len(labels) // 2], labels[-1]]
-    figure.update_xaxes(type="category", categoryorder="array", categoryarray=labels, tickvals=shown_ticks,
-                        tickangle=0)
-    figure.update_annotations(font_size=13)
-    height = 150 + 260 * rows
-    plot_height = height - 150 - 30
-    figure.update_layout(**base_layout(height=height, margin=dict(l=10, r=10, t=150, b=30),
-                                       legend=dict(orientation="h", yanchor="bottom", y=1 + 62 / plot_height, x=0)))
-    return figure
+                customdata=[str(s[STAGE])] * len(part),
+                hovertemplate=f"<b>{name}</b><br>Class of %{{x}}<br>Into %{{customdata}}: %{{y:.{DECIMALS}f}}%<extra></extra>",
+            ))
+    layout["annotations"] = annotations
+    return go.Figure(data=traces, layout=layout)

@@ -66,8 +66,16 @@ class Leak:
     reference_students: float = float("nan")
 
 
+    @property
+    def material(self) -> bool:
+        """Big enough to call a leak: smaller gaps are reported as keeping pace."""
+        return self.gap >= MATERIAL_GAP
+
+
 # Below this many students at the stage before, a gap in conversion may well be chance.
 FEW_STUDENTS = 100
+# A gap in conversion smaller than this (percentage points) is "keeping pace", not a leak.
+MATERIAL_GAP = 2.0
 
 
 def conversion_gaps(measured: pd.DataFrame, group: str, reference: str) -> pd.DataFrame:
@@ -140,6 +148,10 @@ def leak_sentence(leak: Leak | None, group_label: str, reference_label: str, com
             return (f"No stage's conversion can be compared between {students_phrase(group_label, start=False)} and "
                     f"{reference_students} in this view.")
         return f"{group_students} continue at least as often as {reference_students} at every stage that can be compared."
+    if not leak.material:
+        return (f"{group_students} keep pace with {reference_students} at every stage: the largest gap in going on "
+                f"is {leak.gap:.{DECIMALS}f} points, between “{leak.from_stage}” and “{leak.to_stage}” "
+                f"({percent(leak.group_rate)} against {percent(leak.reference_rate)}).")
     sentence = (f"{group_students} lose the most ground between “{leak.from_stage}” and “{leak.to_stage}”: "
                 f"{percent(leak.group_rate)} continue, against {percent(leak.reference_rate)} of {reference_students} "
                 f"({leak.gap:.{DECIMALS}f} points fewer).")
@@ -225,39 +237,53 @@ def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = Non
     latest cohort; cohorts whose counts rise at that stage are left out of the fit.
     """
     columns = ["stage_order", "stage", "previous_stage", "cohorts", "first_cohort", "last_cohort", "first", "last",
-               "change", "direction", "gap_first", "gap_last", "gap_change", "gap_direction", "names"]
-    rows = []
+               "change", "direction", "gap_first", "gap_last", "gap_change", "gap_direction", "gap_first_cohort",
+               "gap_last_cohort", "names"]
     data = measured[measured["previous_stage_order"].notna()]
-    for order, at_stage in data.groupby("stage_order", sort=True):
-        latest = at_stage.sort_values("cohort").iloc[-1]
-        g = at_stage[(at_stage["student_group"] == group) & ~at_stage["rising"]].dropna(subset=["conversion"])
-        g = g.sort_values("cohort")
-        fit = _fit(g["cohort"], g["conversion"])
+    if data.empty:
+        return pd.DataFrame(columns=columns)
+    usable = data[~data["rising"].astype(bool) & data["conversion"].notna()]
+    series = {}
+    for who in (group, reference) if reference else (group,):
+        part = usable[usable["student_group"] == who]
+        series[who] = {order: dict(zip(p["cohort"].astype(int), p["conversion"].astype(float)))
+                       for order, p in part.groupby("stage_order")}
+    ordered = data.sort_values(["stage_order", "cohort"])
+    latest = ordered.drop_duplicates("stage_order", keep="last").set_index("stage_order")
+    names = ordered.groupby("stage_order")["stage"].agg(lambda v: " / ".join(dict.fromkeys(v.astype(str))))
+    rows = []
+    for order in latest.index:
+        g = series[group].get(order, {})
+        cohorts = sorted(g)
+        fit = _fit(cohorts, [g[c] for c in cohorts])
         row = {
-            "stage_order": int(order), "stage": latest["stage"], "previous_stage": latest["previous_stage"],
-            "cohorts": len(g), "first_cohort": _first(g, "cohort"), "last_cohort": _last(g, "cohort"),
-            "first": _first(g, "conversion"), "last": _last(g, "conversion"), "change": fit,
-            "direction": _direction(fit, len(g), ("improving", "worsening")),
+            "stage_order": int(order), "stage": latest.at[order, "stage"], "previous_stage": latest.at[order, "previous_stage"],
+            "cohorts": len(cohorts), "first_cohort": cohorts[0] if cohorts else np.nan,
+            "last_cohort": cohorts[-1] if cohorts else np.nan, "first": g[cohorts[0]] if cohorts else np.nan,
+            "last": g[cohorts[-1]] if cohorts else np.nan, "change": fit,
+            "direction": _direction(fit, len(cohorts), ("improving", "worsening")),
             "gap_first": np.nan, "gap_last": np.nan, "gap_change": np.nan, "gap_direction": "",
+            "gap_first_cohort": np.nan, "gap_last_cohort": np.nan,
             # Different names in different cohorts: the trend may compare different things.
-            "names": " / ".join(dict.fromkeys(at_stage.sort_values("cohort")["stage"].astype(str))),
+            "names": names[order],
         }
         if reference:
-            r = at_stage[(at_stage["student_group"] == reference) & ~at_stage["rising"]].dropna(subset=["conversion"])
-            both = g.merge(r[["cohort", "conversion"]], on="cohort", suffixes=("", "_reference")).sort_values("cohort")
-            gap = (both["conversion_reference"] - both["conversion"]).round(DECIMALS)
-            gap_fit = _fit(both["cohort"], gap)
-            row.update(gap_first=gap.iloc[0] if len(gap) else np.nan, gap_last=gap.iloc[-1] if len(gap) else np.nan,
-                       gap_change=gap_fit, gap_direction=_direction(gap_fit, len(gap), ("widening", "narrowing")))
+            r = series[reference].get(order, {})
+            both = sorted(set(g) & set(r))
+            gap = [round(r[c] - g[c], DECIMALS) for c in both]
+            gap_fit = _fit(both, gap)
+            row.update(gap_first=gap[0] if gap else np.nan, gap_last=gap[-1] if gap else np.nan, gap_change=gap_fit,
+                       gap_direction=_direction(gap_fit, len(gap), ("widening", "narrowing")),
+                       gap_first_cohort=both[0] if both else np.nan, gap_last_cohort=both[-1] if both else np.nan)
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
 
 
-def _fit(x: pd.Series, y: pd.Series) -> float:
+def _fit(x, y) -> float:
     """Change from the first to the last cohort on a least-squares line (points)."""
     if len(x) < 2:
         return float("nan")
-    x, y = x.astype(float).to_numpy(), y.astype(float).to_numpy()
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     slope = np.polyfit(x, y, 1)[0]
     return round(float(slope * (x[-1] - x[0])), DECIMALS)
 
@@ -268,14 +294,6 @@ def _direction(change: float, n: int, words: tuple[str, str]) -> str:
     if abs(change) < CHANGE_POINTS:
         return "little change"
     return words[0] if change > 0 else words[1]
-
-
-def _first(frame: pd.DataFrame, column: str):
-    return frame[column].iloc[0] if len(frame) else np.nan
-
-
-def _last(frame: pd.DataFrame, column: str):
-    return frame[column].iloc[-1] if len(frame) else np.nan
 
 
 def trend_sentence(trend: pd.DataFrame, group_label: str, reference_label: str | None = None) -> str:
@@ -307,6 +325,6 @@ def trend_sentence(trend: pd.DataFrame, group_label: str, reference_label: str |
                         "little change": "has hardly changed"}[widest["gap_direction"]]
                 parts.append(f"The largest gap to {students_phrase(reference_label, start=False)}, into {widest['stage']}, "
                              f"{verb}: {widest['gap_first']:.{DECIMALS}f} points for the class of "
-                             f"{int(widest['first_cohort'])}, {widest['gap_last']:.{DECIMALS}f} for the class of "
-                             f"{int(widest['last_cohort'])}.")
+                             f"{int(widest['gap_first_cohort'])}, {widest['gap_last']:.{DECIMALS}f} for the class of "
+                             f"{int(widest['gap_last_cohort'])}.")
     return " ".join(parts)

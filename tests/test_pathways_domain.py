@@ -125,6 +125,16 @@ def test_biggest_leak_skips_suppressed_zero_and_rising_stages():
     assert sentence.startswith("No stage's conversion can be compared")
 
 
+def test_a_gap_under_two_points_is_keeping_pace_not_a_leak():
+    m = funnel.measures(frame({E: [1000, 600, 400, 300], N: [1000, 610, 410, 305]}))
+    leak = funnel.biggest_leak(m, E, N)
+    assert leak.stage_order == 2 and leak.gap == 1.0 and not leak.material
+    assert funnel.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged") == (
+        "Economically disadvantaged students keep pace with not economically disadvantaged students at every stage: "
+        "the largest gap in going on is 1.0 points, between “Grade 5 science proficient” and “Algebra I by grade 9” "
+        "(60.0% against 61.0%).")
+
+
 def test_leak_sentence_warns_when_few_students_are_involved():
     m = funnel.measures(frame({E: [40, 20, 5, 2], N: [30, 25, 20, 18]}))
     leak = funnel.biggest_leak(m, E, N)
