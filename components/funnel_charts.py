@@ -64,8 +64,7 @@ def funnel_table(measured: pd.DataFrame, labels: dict[str, str], limit: int) -> 
         if row.status == "shown":
             status = "shown"
             if row.regions_suppressed:
-                status = (f"shown; {row.regions_suppressed} region{'s' if row.regions_suppressed != 1 else ''}' "
-                          "counts suppressed and not included")
+                status = f"shown; {_regions(row.regions_suppressed)} suppressed and not included"
         elif row.status == "suppressed":
             status = suppressed_text(limit)
         else:
@@ -252,7 +251,7 @@ def left_out_note(table: pd.DataFrame) -> str:
 
 
 def _regions(n: int) -> str:
-    return f"{n} region{'s' if n != 1 else ''}' count{'s' if n != 1 else ''}"
+    return "1 region's count" if n == 1 else f"{n} regions' counts"
 
 
 def rising_table(rising: pd.DataFrame, region_names: pd.Series, label) -> pd.DataFrame:
@@ -315,9 +314,9 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
         suffix = "" if k == 0 else str(k + 1)
         x0 = col * (width + h_gap)
         y1 = 1 - row * (height + v_gap)
-        layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + width], anchor=f"y{suffix}", type="category",
+        layout[f"xaxis{suffix}"] = dict(domain=_domain(x0, x0 + width), anchor=f"y{suffix}", type="category",
                                         categoryorder="array", categoryarray=cohorts, tickvals=ticks, tickangle=0)
-        layout[f"yaxis{suffix}"] = dict(domain=[y1 - height, y1], anchor=f"x{suffix}", range=[0, 100],
+        layout[f"yaxis{suffix}"] = dict(domain=_domain(y1 - height, y1), anchor=f"x{suffix}", range=[0, 100],
                                         tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor="#E5E5E5",
                                         showticklabels=col == 0)
         at_stage = table[table[STAGE_NO] == s[STAGE_NO]]
@@ -342,3 +341,8 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
             ))
     layout["annotations"] = annotations
     return go.Figure(data=traces, layout=layout)
+
+
+def _domain(start: float, end: float) -> list[float]:
+    """An axis domain inside [0, 1] (sums of fractions can stray past it by a rounding error)."""
+    return [min(max(round(start, 6), 0.0), 1.0), min(max(round(end, 6), 0.0), 1.0)]

@@ -1,0 +1,94 @@
+"""components/funnel_charts.py: figures drawn from the same table that is shown and downloaded;
+suppressed bars hatched grey with a legend entry, missing ones empty, zero ones at zero; the
+largest gap shaded only when it is material; small multiples for any number of stages."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from components import funnel_charts as ch
+from components.palette import SUPPRESSED
+from domain import funnel
+from tests.test_pathways_domain import E, N, frame
+
+LABELS = {E: "Economically disadvantaged", N: "Not economically disadvantaged"}
+SERIES = list(LABELS.values())
+
+
+def measured():
+    # Group: stage 3 suppressed (1 region), stage 4 missing; reference: stage 4 is zero.
+    return funnel.measures(frame({E: [1000, 400, None, None], N: [1000, 700, 500, 0]},
+                                 suppressed_regions={E: [0, 0, 1, 0], N: [0, 0, 0, 0]}))
+
+
+def test_the_table_says_shown_suppressed_and_no_data():
+    table = ch.funnel_table(measured(), LABELS, 10)
+    group = table[table[ch.GROUP] == SERIES[0]]
+    assert group[ch.COUNT_STATUS].tolist()[:2] == ["shown", "shown"]
+    assert group[ch.COUNT_STATUS].iloc[2].startswith("suppressed (fewer than 10")
+    assert group[ch.COUNT_STATUS].iloc[3] == ch.NO_DATA
+    assert group[ch.STUDENTS].iloc[2:].isna().all() and group[ch.SHARE].tolist()[:2] == [100.0, 40.0]
+    reference = table[table[ch.GROUP] == SERIES[1]]
+    assert reference[ch.STUDENTS].iloc[3] == 0 and reference[ch.SHARE].iloc[3] == 0.0
+
+
+def test_the_funnel_draws_exactly_the_table():
+    m = measured()
+    table = ch.funnel_table(m, LABELS, 10)
+    leak = funnel.biggest_leak(m, E, N)
+    figure = ch.funnel_figure(table, SERIES, leak=leak, limit=10)
+    bars = {t.name: t for t in figure.data if t.type == "bar"}
+    group = bars[SERIES[0]]
+    assert list(group.x[:2]) == [100.0, 40.0]
+    assert group.x[2] == ch.SUPPRESSED_STUB and group.text[2] == "suppressed"
+    assert group.marker.color[2] == SUPPRESSED and group.marker.pattern.shape[2] == "/"
+    assert group.x[3] == 0.0 and group.text[3] == ch.NO_DATA
+    assert [row[0] for row in group.customdata] == ["1,000", "400", "", ""]
+    reference = bars[SERIES[1]]
+    assert reference.x[3] == 0.0 and reference.text[3] == "0.0% · 0"  # zero is a value, drawn at zero
+    legend = bars["Suppressed (fewer than 10)"]
+    assert legend.showlegend and legend.marker.pattern.shape == "/"
+    dots = {t.name: t for t in figure.data if t.type == "scatter" and t.mode == "markers+text"}
+    assert list(dots[SERIES[1]].x[1:3]) == [70.0, pytest.approx(71.4)]
+    # 40% vs 70% at stage 2 is the largest gap: shaded and labelled.
+    assert leak.stage_order == 2 and len(figure.layout.shapes) == 1
+    assert "30.0 points" in figure.layout.annotations[-1].text
+
+
+def test_no_shading_when_the_gap_is_not_material():
+    m = funnel.measures(frame({E: [1000, 600, 400, 300], N: [1000, 610, 410, 305]}))
+    leak = funnel.biggest_leak(m, E, N)
+    figure = ch.funnel_figure(ch.funnel_table(m, LABELS, 10), SERIES, leak=leak)
+    assert not leak.material and len(figure.layout.shapes) == 0
+    assert "shaded" not in ch.funnel_caption(ch.funnel_table(m, LABELS, 10), SERIES, 2025, "Alliance-wide", leak)
+
+
+def test_left_out_note_names_the_stage_and_the_regions():
+    m = funnel.measures(frame({E: [1000, 400, 300], N: [1000, 700, 500]}, stages=funnel_stages(3)))
+    m.loc[m["stage_order"] == 3, "regions_suppressed"] = [3, 1]
+    note = ch.left_out_note(ch.funnel_table(m, LABELS, 10))
+    assert "**Not included in these totals:**" in note
+    assert ("**3. Advanced STEM course**: 3 regions' counts for economically disadvantaged; "
+            "1 region's count for not economically disadvantaged") in note
+    assert ch.left_out_note(ch.funnel_table(funnel.measures(frame({E: [10, 5]}, stages=funnel_stages(2))), LABELS, 10)) == ""
+
+
+def funnel_stages(n):
+    from tests.test_pathways_domain import STAGES
+
+    return STAGES[:n]
+
+
+@pytest.mark.parametrize("stages", [1, 2, 4, 5, 7, 9, 12])
+def test_trend_small_multiples_for_any_number_of_stages(stages):
+    rows = [{ch.STAGE_NO: k + 2, ch.STAGE: f"Stage {k}", ch.COHORT: 2019 + c, ch.GROUP: name,
+             ch.CONVERSION: np.nan if (k, c) == (0, 0) else 40.0 + c, ch.TREND: "improving" if name == SERIES[0] else "",
+             ch.PROBLEM: ""}
+            for k in range(stages) for c in range(3) for name in SERIES]
+    figure = ch.trend_figure(pd.DataFrame(rows), SERIES)
+    assert len(figure.data) == 2 * stages
+    assert sum(1 for t in figure.data if t.showlegend) == 2
+    titles = [a.text for a in figure.layout.annotations]
+    assert len(titles) == stages and all("improving" in t for t in titles)
+    assert figure.data[0].y[0] is None  # a suppressed conversion is a gap in the line, not a zero
