@@ -110,11 +110,11 @@ def need_scatter(frame: pd.DataFrame, metric: Metric, attrs: dict, selected: str
     y_max = float(drawn["_y"].max()) * 1.08 if len(drawn) and drawn["_y"].max() > 0 else 1.0
     if np.isfinite(x_ref) and np.isfinite(y_ref):
         fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=SHADE, line=dict(width=0), layer="below")
-        fig.add_annotation(x=x_max, y=0, xanchor="right", yanchor="bottom", showarrow=False,
-                           text="<b>High need, low coverage</b>", font=dict(size=15, color="#8A3A00"))
+        fig.add_annotation(x=x_max, y=y_ref, xanchor="right", yanchor="top", showarrow=False,
+                           text="<b>High need,<br>low coverage</b>", align="right", font=dict(size=15, color="#8A3A00"))
     if np.isfinite(x_ref):
         fig.add_vline(x=x_ref, line=dict(color="#555555", width=1.5, dash="dash"))
-        fig.add_annotation(x=x_ref, y=y_max, yanchor="top", xanchor="left", showarrow=False,
+        fig.add_annotation(x=x_ref, y=0, yref="paper", yanchor="bottom", xanchor="right", xshift=-4, showarrow=False,
                            text=f"alliance {x_ref:.0f}%", font=dict(size=13, color="#333333"))
     if np.isfinite(y_ref):
         fig.add_hline(y=y_ref, line=dict(color="#555555", width=1.5, dash="dash"))
@@ -126,8 +126,10 @@ def need_scatter(frame: pd.DataFrame, metric: Metric, attrs: dict, selected: str
         if part.empty:
             continue
         symbols = np.where(part["sites"] <= 0, "x", "circle")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=locale.capitalize(), legendgroup=locale,
+                                 marker=dict(size=13, color=LOCALE_COLOURS[locale], symbol="circle")))
         fig.add_trace(go.Scatter(
-            x=part["_x"], y=part["_y"], mode="markers", name=locale.capitalize(),
+            x=part["_x"], y=part["_y"], mode="markers", name=locale.capitalize(), legendgroup=locale, showlegend=False,
             marker=dict(size=15, color=LOCALE_COLOURS[locale], symbol=symbols, line=dict(color="white", width=1)),
             customdata=part[["region_id", "name"]].to_numpy(dtype=object),
             hovertemplate=("<b>%{customdata[1]}</b><br>Low-income: %{x:.0f}%<br>" + metric.short +
@@ -144,7 +146,7 @@ def need_scatter(frame: pd.DataFrame, metric: Metric, attrs: dict, selected: str
             customdata=chosen[["region_id", "name"]].to_numpy(dtype=object),
         ))
     fig.update_layout(**base_layout(
-        height=520, margin=dict(l=10, r=20, t=40, b=10),
+        height=620, margin=dict(l=10, r=20, t=90, b=10),
         xaxis=dict(title="Low-income students (%)", range=[0, x_max], ticksuffix="%", gridcolor="#E5E5E5"),
         yaxis=dict(title=metric.label, rangemode="tozero", range=[0, y_max], gridcolor="#E5E5E5"),
         clickmode="event+select", dragmode=False,
@@ -227,7 +229,7 @@ def ranking_view(ranked: pd.DataFrame, attrs: dict, limit: int) -> pd.DataFrame:
             "Low-income above alliance": "yes" if row["low_income_point"] else "no",
             "Locale": str(row["locale"]).capitalize(),
             f"{outcome} {year}".strip(): _outcome_cell(row),
-            "Points worse than alliance": _shortfall_cell(row),
+            "Points behind the alliance (negative: ahead)": _shortfall_cell(row),
             "Program sites": int(row["sites"]),
             "Seats per 1,000": _maybe(row.get("seats_per_1000")),
             "Nearest site (km)": _maybe(row.get("nearest_site_km")),
@@ -246,7 +248,7 @@ def ranking_caption(ranked: pd.DataFrame, filters: str, quarter: str | None) -> 
     return (f"For {filters} running in {quarter_text(quarter)}, {top['name']} ranks first with "
             f"{int(top['need_points'])} need point{'s' if top['need_points'] != 1 else ''} and "
             f"{'no program site' if top['sites'] <= 0 else f'{top.seats_per_1000:,.1f} seats per 1,000 students'}; "
-            f"{no_sites} of {len(ranked)} regions have no program site at all.")
+            f"{no_sites} of {len(ranked)} region{'s' if len(ranked) != 1 else ''} {'has' if no_sites == 1 else 'have'} no program site at all.")
 
 
 def rule_sentence() -> str:
@@ -259,9 +261,11 @@ def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = No
     """The regions farthest from a running site, as horizontal bars (km), coloured by locale."""
     data = frame[pd.to_numeric(frame["nearest_site_km"], errors="coerce").notna()].sort_values(
         ["nearest_site_km", "name"], ascending=[False, True]).head(top).iloc[::-1]
-    colours = [REGION_COLOUR if r == selected else LOCALE_COLOURS.get(l, "#777777") for r, l in zip(data["region_id"], data["locale"])]
+    colours = [LOCALE_COLOURS.get(l, "#777777") for l in data["locale"]]
+    outline = [4 if r == selected else 0 for r in data["region_id"]]
     fig = go.Figure(go.Bar(
-        x=data["nearest_site_km"], y=data["name"], orientation="h", marker=dict(color=colours),
+        x=data["nearest_site_km"], y=data["name"], orientation="h",
+        marker=dict(color=colours, line=dict(color="#000000", width=outline)),
         text=[f"{v:,.0f} km" for v in data["nearest_site_km"]], textposition="outside", cliponaxis=False,
         customdata=data[["region_id", "locale"]].to_numpy(dtype=object), showlegend=False,
         hovertemplate="<b>%{y}</b> (%{customdata[1]})<br>%{x:,.1f} km to the nearest site<extra></extra>",
@@ -324,8 +328,8 @@ def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
             value = alliance[column]
             if pd.notna(value) and not (column.startswith("participations") and bool(alliance["participations_suppressed"])):
                 fig.add_vline(x=float(value), line=dict(color="#000000", width=2, dash="dash"), row=1, col=col)
-                fig.add_annotation(x=float(value), y=1.0, yref="paper", xref=f"x{col if col > 1 else ''}", showarrow=False,
-                                   text=f"alliance {value:,.1f}", yanchor="bottom", xanchor="left", font=dict(size=13))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="Alliance as a whole",
+                                 line=dict(color="#000000", width=2, dash="dash")), row=1, col=1)
     if hidden.any():
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
                              marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))), row=1, col=2)
@@ -348,7 +352,7 @@ def locale_caption(summary: pd.DataFrame, filters: str, quarter: str | None) -> 
         f" ({(1 - ratio) * 100:.0f}% fewer)" if np.isfinite(ratio) else "")
     return (f"In {quarter_text(quarter)}, rural regions have {rural['seats_per_1000']:,.1f} seats per 1,000 students for "
             f"{filters} against {other['seats_per_1000']:,.1f} in non-rural regions{compare}, and "
-            f"{int(rural['regions_without_sites'])} of {int(rural['regions'])} rural regions have no program site.")
+            f"{int(rural['regions_without_sites'])} of {int(rural['regions'])} rural regions {'has' if rural['regions_without_sites'] == 1 else 'have'} no program site.")
 
 
 def locale_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -382,7 +386,7 @@ def sector_figure(by_sector: pd.DataFrame, region: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=data["partners"], y=[vocab_label(s) for s in data["sector"]], orientation="h",
                            marker=dict(color=ALLIANCE_COLOUR), text=data["partners"], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x} partners<extra></extra>"))
-    fig.update_layout(**base_layout(height=max(260, 38 * len(data) + 90), margin=dict(l=10, r=40, t=20, b=10),
+    fig.update_layout(**base_layout(height=max(190, 38 * len(data) + 90), margin=dict(l=10, r=40, t=20, b=10),
                                     xaxis=dict(title="Partners", dtick=1, gridcolor="#E5E5E5", rangemode="tozero")))
     return fig
 
@@ -391,7 +395,10 @@ def sector_caption(by_sector: pd.DataFrame, region: str, quarter: str | None) ->
     if by_sector.empty:
         return f"No partner runs a program at a site in {region} in {quarter_text(quarter)}."
     top = by_sector.iloc[0]
-    return (f"{int(by_sector['partners'].sum())} partners run programs in {region} in {quarter_text(quarter)}, most of them "
+    total = int(by_sector["partners"].sum())
+    if total == 1:
+        return f"One partner runs programs in {region} in {quarter_text(quarter)}: a {vocab_label(top['sector'])} partner."
+    return (f"{total} partners run programs in {region} in {quarter_text(quarter)}, most of them "
             f"{vocab_label(top['sector'])} ({int(top['partners'])}).")
 
 
@@ -416,7 +423,7 @@ def programs_figure(programs: pd.DataFrame, region: str) -> go.Figure:
         z=grid.to_numpy(dtype=float), x=band_names, y=[vocab_label(t) for t in types], text=text, texttemplate="%{text}",
         colorscale=[[0, "#DCEAF6"], [1, "#2171B5"]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15),
         hovertemplate="%{y}, %{x}: %{z} programs<extra></extra>"))
-    fig.update_layout(**base_layout(height=max(280, 52 * len(types) + 110), margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(**base_layout(height=max(200, 52 * len(types) + 110), margin=dict(l=10, r=10, t=30, b=10),
                                     xaxis=dict(side="top"), yaxis=dict(autorange="reversed")))
     return fig
 
@@ -425,7 +432,11 @@ def programs_caption(programs: pd.DataFrame, region: str) -> str:
     if programs.empty:
         return f"No program runs at a site in {region} in this quarter."
     by_type = programs.groupby("program_type")["programs"].sum().sort_values(ascending=False)
-    return (f"{int(programs['programs'].sum())} programs run in {region} with {int(programs['seats'].sum()):,} seats, most of them "
+    total, seats = int(programs["programs"].sum()), int(programs["seats"].sum())
+    if total == 1:
+        return (f"One program runs in {region}, with {seats:,} seats: {vocab_label(by_type.index[0]).lower()}, "
+                f"for {('all grades' if programs['grade_band'].iloc[0] == 'all' else vocab_label(programs['grade_band'].iloc[0]).lower())}.")
+    return (f"{total} programs run in {region} with {seats:,} seats, most of them "
             f"{vocab_label(by_type.index[0]).lower()} ({int(by_type.iloc[0])}); empty cells are grade bands no program of that type serves.")
 
 
@@ -484,6 +495,19 @@ def _bars_with_suppressed(labels, values, hidden, colour, limit, orientation="v"
     return traces
 
 
+def _mark_suppressed(fig: go.Figure, labels, hidden, orientation: str = "v") -> None:
+    """Write "▨ suppressed" where a hidden value's bar would be (a bar with no value draws nothing)."""
+    for name, is_hidden in zip(labels, hidden):
+        if not is_hidden:
+            continue
+        if orientation == "v":
+            fig.add_annotation(x=name, y=0, yanchor="bottom", text="▨", showarrow=False, font=dict(size=16, color="#555555"),
+                               hovertext="suppressed")
+        else:
+            fig.add_annotation(x=0, y=name, xanchor="left", text=SUPPRESSED_CELL, showarrow=False,
+                               font=dict(size=13, color="#555555"))
+
+
 def quarter_figure(by_quarter: pd.DataFrame, region: str, limit: int, quarter: str | None = None) -> go.Figure:
     """Participations in each quarter (all programs); suppressed quarters are labelled."""
     if by_quarter.empty:
@@ -493,6 +517,7 @@ def quarter_figure(by_quarter: pd.DataFrame, region: str, limit: int, quarter: s
     colours = [REGION_COLOUR if q == quarter else "#E7A977" for q in by_quarter["quarter"]]
     fig = go.Figure(_bars_with_suppressed(labels, by_quarter["participations"].to_numpy(), hidden, colours, limit,
                                           hover="%{x}: %{y:,.0f} participations"))
+    _mark_suppressed(fig, labels, hidden, "v")
     fig.update_layout(**base_layout(height=330, margin=dict(l=10, r=10, t=40, b=10),
                                     yaxis=dict(title="Participations", rangemode="tozero", gridcolor="#E5E5E5"),
                                     xaxis=dict(type="category"), legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0)))
@@ -530,6 +555,7 @@ def group_figure(by_group: pd.DataFrame, labels: dict[str, str], region: str, li
     colours = [REGION_COLOUR if g == "all" else "#E7A977" for g in data["student_group"]]
     fig = go.Figure(_bars_with_suppressed(names, data["participations"].to_numpy(), hidden, colours, limit, orientation="h",
                                           hover="%{y}: %{x:,.0f} participations"))
+    _mark_suppressed(fig, names, hidden, "h")
     fig.update_layout(**base_layout(height=max(300, 34 * len(data) + 100), margin=dict(l=10, r=120, t=40, b=10),
                                     xaxis=dict(title="Participations", rangemode="tozero", gridcolor="#E5E5E5"),
                                     yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=names)))
@@ -588,16 +614,19 @@ def outcomes_figure(outcomes: pd.DataFrame, region: str, limit: int) -> go.Figur
     if exact.any():
         fig.add_trace(go.Scatter(x=outcomes.loc[exact, "rate_low"], y=lab[exact.to_numpy()], mode="markers", name=region,
                                  marker=dict(size=14, color=REGION_COLOUR), hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
+    shown = pd.concat([outcomes["rate_low"], outcomes["rate_high"], outcomes["alliance_low"], outcomes["alliance_high"]]).dropna()
+    low = 0.0 if shown.empty else max(0.0, 10 * np.floor(shown.min() / 10 - 0.5))
+    high = 100.0 if shown.empty else min(100.0, 10 * np.ceil(shown.max() / 10 + 0.5))
     for i in np.flatnonzero(hidden.to_numpy()):
-        fig.add_annotation(x=0, y=labels[i], xref="x", yref="y", text=SUPPRESSED_CELL, showarrow=False, xanchor="left",
-                           font=dict(size=13, color="#555555"))
+        fig.add_annotation(x=low, y=labels[i], xref="x", yref="y", text=SUPPRESSED_CELL, showarrow=False, xanchor="left",
+                           font=dict(size=13, color="#555555"), bgcolor="rgba(255,255,255,0.8)")
     if hidden.any():
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
                              marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))))
     fig.add_trace(go.Scatter(x=[None] * len(labels), y=labels, mode="markers", showlegend=False, hoverinfo="skip", marker=dict(opacity=0)))
     fig.update_layout(**base_layout(
         height=max(320, 44 * len(labels) + 130), barmode="overlay", margin=dict(l=10, r=20, t=40, b=10),
-        xaxis=dict(title="All students (%)", range=[0, 100], ticksuffix="%", gridcolor="#E5E5E5"),
+        xaxis=dict(title="All students (%)", range=[low, high], ticksuffix="%", gridcolor="#E5E5E5"),
         yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=labels),
     ))
     return fig

@@ -25,7 +25,7 @@ NO_SITES_OUTLINE = "#D55E00"  # Okabe-Ito vermillion
 SELECTED_OUTLINE = "#000000"
 SITE_COLOUR = "#000000"
 MAP_HEIGHT = 620
-ASSUMED_WIDTH = 900  # px, to fit the alliance's extent before the browser knows the width
+ASSUMED_WIDTH = 560  # px: the map's column on a laptop; wider screens show a margin around the alliance
 
 
 def fit_view(bounds, height: int = MAP_HEIGHT, width: int = ASSUMED_WIDTH) -> dict:
@@ -38,8 +38,9 @@ def fit_view(bounds, height: int = MAP_HEIGHT, width: int = ASSUMED_WIDTH) -> di
         return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
     lon_span = max(east - west, 1e-3)
     y_span = max(merc(north) - merc(south), 1e-5)
-    zoom_x = math.log2(width / 256 * 360 / lon_span)
-    zoom_y = math.log2(height / 256 * 2 * math.pi / y_span)
+    # MapLibre draws the world 512 px wide at zoom 0.
+    zoom_x = math.log2(width / 512 * 360 / lon_span)
+    zoom_y = math.log2(height / 512 * 2 * math.pi / y_span)
     zoom = max(0.0, min(zoom_x, zoom_y) - 0.15)  # a little margin
     centre_lat = math.degrees(2 * math.atan(math.exp((merc(north) + merc(south)) / 2)) - math.pi / 2)
     return {"center": {"lon": (west + east) / 2, "lat": centre_lat}, "zoom": round(zoom, 2)}
@@ -139,12 +140,12 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
 
     # Coloured regions with sites; then coloured regions with none (outlined); then the rest.
     with_sites = shown & ~no_sites
-    colourbar = dict(title=dict(text=metric.label.replace(" per ", "<br>per "), side="top"), thickness=18, len=0.75,
-                     x=1.0, xanchor="right", bgcolor="rgba(255,255,255,0.85)", tickfont=dict(size=14))
+    colourbar = dict(title=dict(text=metric.label, side="top"), orientation="h", thickness=14, len=0.9,
+                     x=0.5, xanchor="center", y=-0.01, yanchor="top", tickfont=dict(size=14))
     any_shown = bool(shown.any())
     choropleth(with_sites, metric.short, values[with_sites].tolist(), SEQUENTIAL, "#FFFFFF", 1,
                showscale=any_shown, legend=False, colorbar=colourbar)
-    choropleth(shown & no_sites, "No program site", values[shown & no_sites].tolist(), SEQUENTIAL, NO_SITES_OUTLINE, 3.5,
+    choropleth(shown & no_sites, "No program site (vermillion outline)", values[shown & no_sites].tolist(), SEQUENTIAL, NO_SITES_OUTLINE, 3.5,
                showscale=any_shown and not with_sites.any(), colorbar=colourbar)
     choropleth(hidden, f"Suppressed (fewer than {limit})", [1] * int(hidden.sum()),
                [[0, SUPPRESSED], [1, SUPPRESSED]], "#FFFFFF", 1)
@@ -166,8 +167,8 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
     view = fit_view(shapes.get("bounds"), height)
     fig.update_layout(**base_layout(
         map=dict(style=MAP_STYLE, center=view["center"], zoom=view["zoom"]),
-        height=height, margin=dict(l=0, r=0, t=10, b=0),
-        legend=dict(orientation="h", yanchor="bottom", y=0.01, x=0.01, bgcolor="rgba(255,255,255,0.85)",
+        height=height, margin=dict(l=0, r=0, t=10, b=80),
+        legend=dict(orientation="v", yanchor="top", y=0.99, x=0.01, bgcolor="rgba(255,255,255,0.85)",
                     font=dict(size=14)),
         hoverlabel=dict(font_size=15, align="left"), clickmode="event+select", dragmode="pan",
     ))

@@ -1,0 +1,182 @@
+"""/coverage under AppTest: runs on the demo store and on a one-region package without an
+exception, captions every chart and gives its numbers, mirrors its filters in the URL (and
+follows a link's), opens a region's profile from `region`, keeps suppressed counts out of its
+tables, and sends a map small enough for a projector's laptop."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.db import get_engine
+from data.importer import import_package
+from tests.packages import write_package
+
+APP = "../app.py"  # AppTest resolves paths against this file's folder
+PAGE = "pages/coverage.py"
+
+
+def open_page(monkeypatch, url: str, params: dict | None = None) -> AppTest:
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(APP, default_timeout=180)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.switch_page(PAGE)
+    at.run()
+    return at
+
+
+def param(at: AppTest, name: str) -> str:
+    value = at.query_params[name]
+    return value[0] if isinstance(value, list) else value
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def map_locations(figure: dict) -> list[str]:
+    return [loc for trace in figure["data"] if trace["type"] == "choroplethmap" and trace.get("name") != "Selected region"
+            for loc in trace["locations"]]
+
+
+def test_page_runs_on_the_demo(monkeypatch, demo_store_url):
+    at = open_page(monkeypatch, demo_store_url)
+    assert not at.exception, [e.value for e in at.exception]
+    figs = figures(at)
+    assert len(figs) == 4  # map, need vs coverage, distance, rural vs non-rural (no region chosen yet)
+    regions = sorted(map_locations(figs[0]))
+    assert len(regions) == 12 and len(set(regions)) == 12  # every region drawn, once
+    assert figs[0]["layout"]["map"]["style"] == "white-bg"
+    assert not any(t.get("mode", "").count("text") for t in figs[0]["data"])  # no map text: no glyph server
+    captions = " ".join(c.value for c in at.caption)
+    assert "Seats per 1,000 K-12 students" in captions and "high need and low coverage" in captions
+    assert "farthest" in captions and "rural regions" in captions
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "Regions are ranked by need points" in markdown
+    ranking = next(d.value for d in at.dataframe if "Need points" in d.value.columns)
+    assert len(ranking) == 12 and list(ranking["Rank"])[0] == 1
+    assert ranking["Region"].iloc[0] == "Grundy County"  # the demo's high-poverty rural county with no site
+    for key in ("quarter", "metric", "program_type", "grade_band", "sector", "region", "indicator"):
+        assert param(at, key)
+
+
+def test_every_chart_has_a_caption_and_a_table(monkeypatch, demo_store_url):
+    at = open_page(monkeypatch, demo_store_url, {"region": "47065"})
+    assert not at.exception, [e.value for e in at.exception]
+    n_charts = len(at.get("plotly_chart"))
+    assert n_charts == 10  # + the region's six profile charts
+    # every chart's numbers: the map and scatter, the profile's six, distance, locale (+ the ranking)
+    assert len(at.dataframe) >= n_charts + 1
+    assert len(at.caption) >= n_charts
+
+
+def test_region_profile_from_the_url(monkeypatch, demo_store_url):
+    at = open_page(monkeypatch, demo_store_url, {"region": "47007"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Bledsoe County: profile" in h.value for h in at.subheader)
+    figure = figures(at)[0]
+    selected = [t for t in figure["data"] if t.get("name") == "Selected region"]
+    assert selected and selected[0]["locations"] == ["47007"]
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    groups = next(v for k, v in tables.items() if "Student group" in k)
+    # small groups are shown as suppressed, never as a number under the threshold
+    for value in groups["Participations"]:
+        assert value in ("▨ suppressed", "0") or int(value.replace(",", "")) >= 10
+
+
+def test_query_params_round_trip(monkeypatch, demo_store_url):
+    wanted = {"metric": "participations_per_1000", "program_type": "afterschool", "grade_band": "middle",
+              "sector": "k12", "quarter": "2025-Q2", "region": "47011"}
+    at = open_page(monkeypatch, demo_store_url, wanted)
+    assert not at.exception, [e.value for e in at.exception]
+    for key, value in wanted.items():
+        assert param(at, key) == value
+    assert any("Bradley County: profile" in h.value for h in at.subheader)
+    # participations count every program: the page says so when program filters are set
+    assert any("Participations count every program" in i.value for i in at.info)
+    at.selectbox(key="_filter_widget_metric").set_value("partners").run()
+    assert param(at, "metric") == "partners" and not at.exception
+    at.selectbox(key="_filter_widget_program_type").set_value("any").run()
+    assert param(at, "program_type") == "any" and not at.exception
+
+
+def test_unknown_params_fall_back(monkeypatch, demo_store_url):
+    at = open_page(monkeypatch, demo_store_url, {"metric": "nonsense", "region": "99999", "program_type": "juggling"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert param(at, "metric") == "seats_per_1000"
+    assert param(at, "region") == "all" and param(at, "program_type") == "any"
+
+
+def test_ranking_has_its_csv_download(monkeypatch, demo_store_url):
+    """The page hands the same frame to the table and to the download (pages/coverage.py)."""
+    at = open_page(monkeypatch, demo_store_url)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download this table (CSV)" in labels
+
+
+ONE_REGION = {
+    "regions.csv": "region_id,name,locale,k12_enrollment,low_income_pct\n47015,Cannon County,rural,2100,44.2\n",
+    "partners.csv": "partner_id,name,sector,region_id,joined_on,left_on\nP3,Rural Makers,afterschool_community,47015,,\n",
+    "programs.csv": "program_id,partner_id,name,program_type,grade_band,start_on,end_on\nG3,P3,Robotics club,afterschool,high,,\n",
+    "program_sites.csv": "program_id,region_id,site_name,latitude,longitude,seats\nG3,47015,,35.81,-86.06,15\n",
+    "participation.csv": (
+        "program_id,region_id,quarter,student_group,participants\n"
+        "G3,47015,2025-Q1,all,12\nG3,47015,2025-Q1,english_learner,*\nG3,47015,2025-Q2,all,7\n"
+    ),
+}
+
+
+@pytest.fixture
+def one_region_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    result = import_package(write_package(tmp_path / "one", ONE_REGION), get_engine(url))
+    assert result.ok, result.problems[:3]
+    return url
+
+
+def test_page_runs_with_one_region_and_no_outcomes(monkeypatch, one_region_url):
+    at = open_page(monkeypatch, one_region_url, {"metric": "participations_per_1000", "quarter": "2025-Q2"})
+    assert not at.exception, [e.value for e in at.exception]
+    figure = figures(at)[0]
+    assert map_locations(figure) == ["47015"]
+    # 7 participations: suppressed on the map (grey), never drawn as a number
+    suppressed = [t for t in figure["data"] if t["type"] == "choroplethmap" and t["name"].startswith("Suppressed")]
+    assert suppressed and suppressed[0]["locations"] == ["47015"]
+    ranking = next(d.value for d in at.dataframe if "Need points" in d.value.columns)
+    assert list(ranking["Participations per 1,000 (all programs)"]) == ["▨ suppressed"]
+    at = open_page(monkeypatch, one_region_url, {"region": "47015"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Cannon County: profile" in h.value for h in at.subheader)
+
+
+def test_map_figure_stays_small_for_150_regions():
+    """The figure sent to the browser for a 150-county alliance (real built-in boundaries)."""
+    import gzip
+
+    from components.maps import coverage_map
+    from data.geography import COUNTIES_FILE, load_counties
+    from domain.coverage import METRICS
+
+    with gzip.open(COUNTIES_FILE, "rt") as f:
+        ids = sorted(f2["properties"]["region_id"] for f2 in json.load(f)["features"])
+    ids = [i for i in ids if i.startswith(("47", "13", "01"))][:150]  # Tennessee, Georgia, Alabama
+    counties = load_counties(ids)
+    features = [{"type": "Feature", "id": i, "properties": {}, "geometry": counties[i]["geometry"]} for i in ids]
+    lons = [counties[i]["centroid_lon"] for i in ids]
+    lats = [counties[i]["centroid_lat"] for i in ids]
+    shapes = {"geojson": {"type": "FeatureCollection", "features": features},
+              "bounds": [min(lons) - 1, min(lats) - 1, max(lons) + 1, max(lats) + 1]}
+    frame = pd.DataFrame({
+        "region_id": ids, "name": [counties[i]["name"] for i in ids], "locale": "rural", "k12_enrollment": 5000.0,
+        "low_income_pct": 50.0, "sites": [i % 3 for i in range(150)], "seats": 100, "seats_per_1000": [float(i % 40) for i in range(150)],
+        "nearest_site_km": 5.0, "participations": 100.0, "participations_suppressed": [i % 10 == 0 for i in range(150)],
+        "participations_per_1000": 20.0, "programs": 2, "partners": 1,
+    })
+    sites = pd.DataFrame({"region_id": ids * 4, "site_name": "x", "program": "Robotics", "program_type": "afterschool",
+                          "seats": 40, "lon": lons * 4, "lat": lats * 4})
+    for metric in ("seats_per_1000", "participations_per_1000"):
+        size = len(coverage_map(frame, shapes, METRICS[metric], sites=sites, selected=ids[3]).to_json())
+        assert size < 2_000_000, size
