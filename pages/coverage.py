@@ -2,6 +2,11 @@
 partner should go. Thin: filters in, queries via the cache, figures from components/maps.py and
 components/coverage_charts.py. Clicking a region on the map or the scatter selects it (the
 `region` query parameter), as does the sidebar's region selector."""
+
+from components.entry import through_app
+
+through_app()  # a deep link as a server's first request must still run app.py
+
 import pandas as pd
 import streamlit as st
 

@@ -1,4 +1,9 @@
 """/data — what the store holds, and how to put an alliance's own data in it."""
+
+from components.entry import through_app
+
+through_app()  # a deep link as a server's first request must still run app.py
+
 from pathlib import Path
 
 import streamlit as st

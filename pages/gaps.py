@@ -1,6 +1,11 @@
 """/gaps — equity gaps by student group: for each outcome, how far behind each group is, whether
 the gap is closing, and whether targets are met. Thin: filters in, queries via the cache,
 figures from components/gap_charts.py."""
+
+from components.entry import through_app
+
+through_app()  # a deep link as a server's first request must still run app.py
+
 import streamlit as st
 
 from components import gap_charts as charts

@@ -1,4 +1,9 @@
 """/ — the board overview: are we on track, what changed since last quarter, and a packet to take away."""
+
+from components.entry import through_app
+
+through_app()  # a deep link as a server's first request must still run app.py
+
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 

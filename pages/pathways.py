@@ -1,5 +1,10 @@
 """/pathways — K-16 pathway funnels by student group: where students fall away, and who falls
 away more. Reads filters, calls queries through the cache, composes components."""
+
+from components.entry import through_app
+
+through_app()  # a deep link as a server's first request must still run app.py
+
 import streamlit as st
 
 from components import funnel_charts as charts

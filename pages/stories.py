@@ -1,5 +1,10 @@
 """/stories — a presenter's saved paths through the dashboard: list, reorder, present, and move
 them between computers as a file. Thin: reads from queries/stories.py, writes via data/stories.py."""
+
+from components.entry import through_app
+
+through_app()  # a deep link as a server's first request must still run app.py
+
 import streamlit as st
 
 from components import present
