@@ -486,8 +486,9 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
         colorscale=[[0, SUPPRESSED], [1, SUPPRESSED]], showscale=False, xgap=2, ygap=2, name="Suppressed",
     ))
     fig.update_layout(**base_layout(
-        title=dict(text=f"Gaps to the reference group, every indicator, {school_year_label(year)}", x=0, font=dict(size=18)),
-        height=max(360, 44 * len(indicators) + 200), margin=dict(l=10, r=10, t=60, b=10),
+        title=dict(text=f"Gaps to the reference group, every indicator, {school_year_label(year)}", x=0, font=dict(size=18),
+                   yref="container", y=0.99, yanchor="top"),
+        height=max(380, 44 * len(indicators) + 260), margin=dict(l=10, r=10, t=170, b=10),
         plot_bgcolor=MISSING,
     ))
     fig.update_xaxes(side="top", tickangle=-35)

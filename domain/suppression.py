@@ -59,6 +59,10 @@ class Partition:
     # Name of a boolean column: rows where it is False are not parts of this partition (e.g. a
     # region's value that was suppressed at source and so is not in the pooled total).
     only_if: str | None = None
+    # Whether the relation holds only when every listed part is there: a student-group breakdown
+    # with a part not reported at all (no row, or no value) gives nothing away by subtraction.
+    # Pooled region totals are sums of the rows present, so they hold regardless.
+    complete_only: bool = False
 
 
 def _group_partitions() -> tuple[Partition, ...]:
@@ -66,9 +70,9 @@ def _group_partitions() -> tuple[Partition, ...]:
     for group in BUILT_IN_GROUPS:
         ref = group.reference_group_id
         if ref and group.group_id < ref:
-            pairs.append(Partition("student_group", "all", (group.group_id, ref)))
+            pairs.append(Partition("student_group", "all", (group.group_id, ref), complete_only=True))
     races = tuple(g.group_id for g in BUILT_IN_GROUPS if g.category == "race_ethnicity")
-    return (*pairs, Partition("student_group", "all", races))
+    return (*pairs, Partition("student_group", "all", races, complete_only=True))
 
 
 # Student groups that add up to all students: each complementary pair, and the race groups.
@@ -138,10 +142,12 @@ def suppress_rates(
 def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition]) -> pd.Series:
     if not partitions or frame.empty:
         return hidden
-    values = pd.to_numeric(frame[column], errors="coerce").fillna(0).to_numpy(dtype="float64")
+    raw = pd.to_numeric(frame[column], errors="coerce")
+    values = raw.fillna(0).to_numpy(dtype="float64")
     hidden_array = hidden.to_numpy(dtype=bool).copy()
+    present = raw.notna().to_numpy(dtype=bool) | hidden_array
     relations: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
-    prepared = [_prepare(frame, keys, partition, relations) for partition in partitions]
+    prepared = [_prepare(frame, keys, partition, relations, present) for partition in partitions]
     changed = True
     while changed:
         changed = False
@@ -160,13 +166,19 @@ def _known_floors(values, hidden, prepared, rounds: int = 20) -> np.ndarray:
         for is_total, is_part, relation, n_relations in prepared:
             sums = np.bincount(relation[is_part], weights=floor[is_part], minlength=n_relations)
             totals = is_total & hidden
-            floor[totals] = np.maximum(floor[totals], sums[relation[totals]])
+            # Never above the true value: where parts do not add up exactly to their total (a
+            # pooled total that left out a row suppressed at source, race groups that miss a
+            # few students), the sum of the parts proves nothing.
+            bound = sums[relation[totals]]
+            known = values[totals] > 0
+            bound = np.where(known, np.minimum(bound, values[totals]), 1.0)
+            floor[totals] = np.maximum(floor[totals], bound)
         if np.array_equal(before, floor):
             break
     return floor
 
 
-def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: dict):
+def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: dict, present=None):
     """Masks of totals and parts, and each row's relation number (rows sharing every key but
     the partition's part column), computed once per set of fixed keys."""
     part_values = frame[partition.part]
@@ -183,6 +195,12 @@ def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: 
             relation = np.zeros(len(frame), dtype=np.int64)
         cache[fixed] = (relation, int(relation.max()) + 1 if len(relation) else 0)
     relation, n_relations = cache[fixed]
+    if partition.complete_only and partition.parts is not None and present is not None:
+        # Relations missing a part are no relation at all: leave their rows out of it.
+        have = np.bincount(relation[is_part & present], minlength=n_relations)
+        complete = have >= len(set(partition.parts))
+        is_part = is_part & complete[relation]
+        is_total = is_total & complete[relation]
     return is_total, is_part, relation, n_relations
 
 
