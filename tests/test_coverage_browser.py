@@ -1,0 +1,79 @@
+"""/coverage in a real browser with the network blocked: the MapLibre map draws every region
+(one location per region across its choropleth traces) and its program sites, no request leaves
+localhost, no error box or console error appears, and clicking a region opens its profile."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from data.db import get_engine
+from data.schema import regions
+from tests.browser import new_visit
+
+pytestmark = pytest.mark.browser
+
+
+def _region_ids(url: str) -> list[str]:
+    with get_engine(url).connect() as conn:
+        return sorted(conn.execute(select(regions.c.region_id)).scalars())
+
+
+def _app_errors(visit) -> list[str]:
+    # A missing favicon or source map is the browser's business, not the app's.
+    return [e for e in visit.console_errors if "Failed to load resource" not in e]
+
+
+def test_map_draws_every_region_offline(offline_browser, demo_server, demo_store_url):
+    new_visit(offline_browser, f"{demo_server}/").page.context.close()  # the app has run its navigation once
+    visit = new_visit(offline_browser, f"{demo_server}/coverage?metric=seats_per_1000", wait_for_plots=4)
+    try:
+        assert visit.error_boxes() == []
+        assert visit.outside_requests == []
+        assert _app_errors(visit) == []
+        traces = visit.figure_data(0)
+        choropleths = [t for t in traces if t["type"] == "choroplethmap" and t.get("name") != "Selected region"]
+        located = [loc for t in choropleths for loc in t["locations"]]
+        assert sorted(located) == _region_ids(demo_store_url)  # one location per region
+        sites = [t for t in traces if t["type"] == "scattermap"]
+        assert sites and len(sites[0]["lat"]) > 50
+        # the map really drew: MapLibre's canvas is there and has a size
+        size = visit.page.evaluate(
+            "() => { const c = document.querySelector('.js-plotly-plot canvas.maplibregl-canvas');"
+            " return c ? [c.width, c.height] : null; }")
+        assert size and size[0] > 100 and size[1] > 100
+    finally:
+        visit.page.context.close()
+
+
+def test_profile_opens_offline_from_a_link(offline_browser, demo_server):
+    new_visit(offline_browser, f"{demo_server}/").page.context.close()
+    visit = new_visit(offline_browser, f"{demo_server}/coverage?region=47061&metric=participations_per_1000",
+                      wait_for_plots=10)
+    try:
+        assert visit.error_boxes() == []
+        assert visit.outside_requests == []
+        assert "Grundy County: profile" in visit.page.inner_text("body")
+        traces = visit.figure_data(0)
+        outlined = [t for t in traces if t.get("name") == "Selected region"]
+        assert outlined and outlined[0]["locations"] == ["47061"]
+    finally:
+        visit.page.context.close()
+
+
+def test_clicking_a_dot_opens_the_region_profile(offline_browser, demo_server):
+    from tests.browser import wait_until_idle
+
+    new_visit(offline_browser, f"{demo_server}/").page.context.close()
+    visit = new_visit(offline_browser, f"{demo_server}/coverage?region=all", wait_for_plots=4)
+    try:
+        page = visit.page
+        assert ": profile" not in page.inner_text("body")
+        point = page.locator(".js-plotly-plot").nth(1).locator(".scatterlayer .point").first
+        point.click(force=True)
+        page.wait_for_function("() => document.body.innerText.includes(': profile')", timeout=60_000)
+        wait_until_idle(page)
+        assert visit.error_boxes() == []
+        assert visit.outside_requests == []
+        assert page.url.split("region=")[1].split("&")[0] != "all"
+    finally:
+        visit.page.context.close()
