@@ -95,11 +95,12 @@ def _stage_label(order: int, name: str, flagged: bool) -> str:
 
 
 def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = None,
-                  tidy: bool = True, limit: int = 10) -> go.Figure:
+                  tidy: bool = True, limit: int = 10, stacked: bool = False) -> go.Figure:
     """Share of the cohort reaching each stage (bars, left) and conversion from the stage before
     (dots, right), for each group in `series` (labels as in the table: chosen group first,
     reference second), on the same 0-100% scales. The stage where the group's conversion falls
-    furthest below the reference's is shaded.
+    furthest below the reference's is shaded. `stacked` puts the conversion panel under the
+    shares, each with its own stage labels, for phone screens.
 
     Traces and layout are assembled as plain dicts and the figure is built once (plotly's
     make_subplots and update_* calls cost more than everything else on the page)."""
@@ -132,10 +133,11 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
                                                          else f"{_number(n)} students")
                 for s, m, v, n in zip(suppressed, missing, share, students)]
         custom = [[_number(n), _pct(v), _pct(c), st] for n, v, c, st in zip(students, share, conversion, status)]
-        width = 0.8 / len(series)
+        # On a phone the stage name sits above its bars, so the bars take the lower part of the row.
+        width, start = (0.55 / len(series), -0.2) if stacked else (0.8 / len(series), -0.4)
         bars.append(dict(
             type="bar", orientation="h", x=x, y=y, name=name, legendgroup=name, width=width,
-            offset=-0.4 + i * width, xaxis="x", yaxis="y",
+            offset=start + i * width, xaxis="x", yaxis="y",
             marker=dict(color=[SUPPRESSED if s else colour for s in suppressed],
                         pattern=dict(shape=[SUPPRESSED_PATTERN if s else "" for s in suppressed], **_HATCH)),
             text=text, textposition="outside", cliponaxis=False, customdata=custom,
@@ -151,18 +153,19 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
         dots.append(dict(
             type="scatter", mode="markers+text", x=[0.0 if u else (None if math.isnan(c) else c)
                                                     for u, c in zip(unknown, conversion)],
-            y=y, name=name, legendgroup=name, showlegend=False, xaxis="x2", yaxis="y",
+            y=y, name=name, legendgroup=name, showlegend=False, xaxis="x2", yaxis="y2" if stacked else "y",
             marker=dict(color=colour, size=[0 if u else 14 for u in unknown], opacity=1,
                         symbol="circle" if i == 0 else "diamond", line=dict(color="#FFFFFF", width=1)),
             text=words,
-            textposition=[("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
-                          for u in unknown],
+            textposition=[("middle right" if u else "middle left") if i == 0 else "middle right" for u in unknown]
+            if stacked else [("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
+                             for u in unknown],
             textfont=dict(color=[SUPPRESSED if u else colour for u in unknown], size=13), cliponaxis=False,
             customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[2]}}"
                            "<extra></extra>"),
         ))
-    connectors = _connectors(table, series, y_of) if len(series) > 1 else []
+    connectors = _connectors(table, series, y_of, "y2" if stacked else "y") if len(series) > 1 else []
     # Legend entry explaining the hatched bars (a zero-length bar: it draws nothing).
     legend_entry = dict(
         type="bar", orientation="h", x=[0], y=categories[:1], name=f"Suppressed (fewer than {limit})", width=0.01,
@@ -171,36 +174,55 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     )
     ticks = dict(tickvals=[0, 25, 50, 75, 100], ticktext=["0%", "25%", "50%", "75%", "100%"], showgrid=True,
                  gridcolor="#E5E5E5")
-    split = 0.55
-    shapes, annotations = [], [
-        dict(text="Share of the cohort<br>reaching the stage", x=split / 2, xref="paper", y=1, yref="paper",
-             xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=15)),
-        dict(text="Conversion from<br>the stage before", x=(split + 0.06 + 1) / 2, xref="paper", y=1, yref="paper",
-             xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=15)),
-    ]
+    rows = max(len(categories), 1)
+    y_axis = dict(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True,
+                  tickfont=dict(size=14, color="#1A1A1A"), showticklabels=not stacked)
+    if stacked:  # shares on top, conversions below, full width each, stage names above their rows
+        left, right, top, bottom = [0, 1], [0, 1], [0.53, 0.97], [0, 0.44]
+        titles = [(0.5, 0.985, "Share of the cohort reaching the stage"),
+                  (0.5, 0.455, "Conversion from the stage before")]
+        height = 220 + 2 * 78 * rows
+    else:
+        split = 0.55
+        left, right, top, bottom = [0, split], [split + 0.06, 1], [0, 1], [0, 1]
+        titles = [(split / 2, 1, "Share of the cohort<br>reaching the stage"),
+                  ((split + 0.06 + 1) / 2, 1, "Conversion from<br>the stage before")]
+        height = 140 + 86 * rows
+    shapes = []
+    annotations = [dict(text=text, x=x, xref="paper", y=y, yref="paper", xanchor="center", yanchor="bottom",
+                        showarrow=False, font=dict(size=15)) for x, y, text in titles]
+    if stacked:
+        for axis in ("y", "y2"):
+            annotations += [dict(text=label.replace("<br>", " "), x=0, xref="paper", xanchor="left", y=k - 0.32,
+                                 yref=axis, yanchor="middle", showarrow=False, font=dict(size=13, color="#1A1A1A"))
+                            for k, label in enumerate(categories)]
+    dots_axis = "y2" if stacked else "y"
     if leak is not None and leak.material and leak.stage_order in y_of:
         position = categories.index(y_of[leak.stage_order])
-        shapes.append(dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=position - 0.5, y1=position + 0.5,
-                           fillcolor=HIGHLIGHT, line=dict(width=0), layer="below"))
-        annotations.append(dict(xref="x2 domain", x=1, yref="y", y=position + 0.5, yanchor="bottom", xanchor="right",
-                                text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
+        for axis, domain in (("y", left), (dots_axis, right)) if stacked else (("y", [0, 1]),):
+            shapes.append(dict(type="rect", xref="paper", x0=domain[0], x1=domain[1], yref=axis,
+                               y0=position - 0.5, y1=position + 0.5, fillcolor=HIGHLIGHT, line=dict(width=0),
+                               layer="below"))
+        annotations.append(dict(xref="x2 domain", x=1, yref=dots_axis, y=position + 0.5, yanchor="bottom",
+                                xanchor="right", text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
                                 font=dict(size=13, color="#1A1A1A")))
     layout = base_layout(
-        height=140 + 86 * max(len(categories), 1), barmode="overlay", margin=dict(l=10, r=30, t=90, b=40),
-        legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, traceorder="normal"),
-        xaxis=dict(domain=[0, split], range=[0, 128], zeroline=True, zerolinecolor="#999999", anchor="y", **ticks),
-        xaxis2=dict(domain=[split + 0.06, 1], range=[0, 105], anchor="y", **ticks),
-        yaxis=dict(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True,
-                   tickfont=dict(size=14, color="#1A1A1A"), anchor="x"),
+        height=height, barmode="overlay", margin=dict(l=10, r=30, t=60, b=30) if stacked else dict(l=10, r=30, t=90, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.06 if not stacked else 1.03, x=0, traceorder="normal"),
+        xaxis=dict(domain=left, range=[0, 128], zeroline=True, zerolinecolor="#999999", anchor="y", **ticks),
+        xaxis2=dict(domain=right, range=[0, 105], anchor=dots_axis, **ticks),
+        yaxis=dict(domain=top, anchor="x", **y_axis),
         shapes=shapes, annotations=annotations,
     )
+    if stacked:
+        layout["yaxis2"] = dict(domain=bottom, anchor="x2", **y_axis)
     if not tidy:
         layout["title"] = dict(text=f"{WARNING} Stage counts as reported: the stages do not form a funnel "
                                     "(see the data problems above)", font=dict(size=15), x=0)
     return go.Figure(data=[*connectors, *bars, *dots, legend_entry], layout=layout)
 
 
-def _connectors(table: pd.DataFrame, series: list[str], y_of: dict) -> list[dict]:
+def _connectors(table: pd.DataFrame, series: list[str], y_of: dict, y_axis: str = "y") -> list[dict]:
     """Thin grey lines joining each stage's two conversion dots, so the gap reads as a length."""
     a = table[table[GROUP] == series[0]].set_index(STAGE_NO)[CONVERSION].astype("float64")
     b = table[table[GROUP] == series[1]].set_index(STAGE_NO)[CONVERSION].astype("float64")
@@ -212,7 +234,7 @@ def _connectors(table: pd.DataFrame, series: list[str], y_of: dict) -> list[dict
     if not xs:
         return []
     return [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#9E9E9E", width=2), hoverinfo="skip",
-                 showlegend=False, xaxis="x2", yaxis="y")]
+                 showlegend=False, xaxis="x2", yaxis=y_axis)]
 
 
 def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, leak: Leak | None = None) -> str:

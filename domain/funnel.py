@@ -161,6 +161,17 @@ def leak_sentence(leak: Leak | None, group_label: str, reference_label: str, com
     return sentence
 
 
+def steepest_step_sentence(measured: pd.DataFrame, group: str, group_label: str) -> str:
+    """Without a comparison: the step where the fewest students go on, in one sentence."""
+    rows = measured[(measured["student_group"] == group) & measured["conversion"].notna() & ~measured["rising"]]
+    who = students_phrase(group_label, start=False)
+    if rows.empty:
+        return f"No step's conversion can be shown for {who} in this view."
+    row = rows.sort_values(["conversion", "stage_order"]).iloc[0]
+    return (f"For {who}, the steepest step is from “{row['previous_stage']}” to “{row['stage']}”: "
+            f"{percent(row['conversion'])} of those at the stage before go on.")
+
+
 # --- data problems -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ compare = reference != NO_REFERENCE
 series_ids = [group, reference] if compare else [group]
 series = [label_of(g) for g in series_ids]
 limit = threshold()
+# Phones get the two panels one above the other (the only width hint a server has is the browser's name).
+on_phone = "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
 if data.empty:
@@ -94,6 +96,8 @@ comparable = compare and funnel.conversion_gaps(measured, group, reference)["gap
 st.subheader(f"{charts.cohort_label(cohort)} · {area}")
 if compare:
     st.markdown(f"#### {funnel.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable)}")
+else:
+    st.markdown(f"#### {funnel.steepest_step_sentence(measured, group, label_of(group))}")
 serious = [p for p in problems if not p.partial]
 if serious:
     st.warning(
@@ -115,7 +119,7 @@ if regional:
 table = charts.funnel_table(measured, {g: label_of(g) for g in series_ids}, limit)
 suffix = f"{cohort}_{str(scope).replace(':', '-')}_{group}" + (f"_vs_{reference}" if compare else "")
 chart_block(
-    charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit),
+    charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit, stacked=on_phone),
     charts.funnel_caption(table, series, cohort, area, leak),
     table, key="pathway_funnel", filename=f"pathway_funnel_{suffix}.csv",
 )

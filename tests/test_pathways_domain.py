@@ -142,6 +142,15 @@ def test_leak_sentence_warns_when_few_students_are_involved():
         funnel.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged"))
 
 
+def test_without_a_comparison_the_steepest_step_is_stated():
+    m = funnel.measures(frame({ALL: [1000, 600, 240, 180]}))
+    assert funnel.steepest_step_sentence(m, ALL, "All students") == (
+        "For all students, the steepest step is from “Algebra I by grade 9” to “Advanced STEM course”: "
+        "40.0% of those at the stage before go on.")
+    nothing = funnel.measures(frame({ALL: [1000, None]}, stages=STAGES[:2], suppressed_regions={ALL: [0, 1]}))
+    assert funnel.steepest_step_sentence(nothing, ALL, "All students").startswith("No step's conversion can be shown")
+
+
 def test_students_phrase_reads_as_a_sentence_subject():
     assert funnel.students_phrase("Economically disadvantaged") == "Economically disadvantaged students"
     assert funnel.students_phrase("English learners", start=False) == "English learners"
