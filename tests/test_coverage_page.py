@@ -4,33 +4,23 @@ follows a link's), opens a region's profile from `region`, keeps suppressed coun
 tables, and sends a map small enough for a projector's laptop."""
 from __future__ import annotations
 
+from functools import partial
+
 import json
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import apptest
+from tests.apptest import param
+
 from data.db import get_engine
 from data.importer import import_package
 from tests.packages import write_package
 
-APP = "../app.py"  # AppTest resolves paths against this file's folder
 PAGE = "pages/coverage.py"
-
-
-def open_page(monkeypatch, url: str, params: dict | None = None) -> AppTest:
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(APP, default_timeout=180)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    at.run()
-    return at
-
-
-def param(at: AppTest, name: str) -> str:
-    value = at.query_params[name]
-    return value[0] if isinstance(value, list) else value
+open_page = partial(apptest.open_page, page=PAGE)
 
 
 def figures(at: AppTest) -> list[dict]:

@@ -3,27 +3,17 @@ captions, mirrors its filters in the URL (and follows a link's), and shows small
 suppressed in its tables."""
 from __future__ import annotations
 
+from functools import partial
+
 import json
 
 from streamlit.testing.v1 import AppTest
 
-APP = "../app.py"  # AppTest resolves paths against this file's folder
+from tests import apptest
+from tests.apptest import param
+
 PAGE = "pages/gaps.py"
-
-
-def open_page(monkeypatch, url: str, params: dict | None = None) -> AppTest:
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    at.run()
-    return at
-
-
-def param(at: AppTest, name: str) -> str:
-    value = at.query_params[name]
-    return value[0] if isinstance(value, list) else value
+open_page = partial(apptest.open_page, page=PAGE)
 
 
 def test_page_runs_on_the_demo_with_every_chart_captioned(monkeypatch, demo_store_url):

@@ -3,31 +3,21 @@ mirrors its filters in the URL (and follows a link's), shows suppressed counts a
 and says plainly when there is no pathway data or the data is not a funnel."""
 from __future__ import annotations
 
+from functools import partial
+
 import json
 
 from streamlit.testing.v1 import AppTest
+
+from tests import apptest
+from tests.apptest import param
 
 from data.importer import import_package
 from data.db import get_engine
 from tests.packages import write_package
 
-APP = "../app.py"  # AppTest resolves paths against this file's folder
 PAGE = "pages/pathways.py"
-
-
-def open_page(monkeypatch, url: str, params: dict | None = None) -> AppTest:
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    at.run()
-    return at
-
-
-def param(at: AppTest, name: str) -> str:
-    value = at.query_params[name]
-    return value[0] if isinstance(value, list) else value
+open_page = partial(apptest.open_page, page=PAGE)
 
 
 def body(at: AppTest) -> str:
