@@ -92,3 +92,13 @@ def test_trend_small_multiples_for_any_number_of_stages(stages):
     titles = [a.text for a in figure.layout.annotations]
     assert len(titles) == stages and all("improving" in t for t in titles)
     assert figure.data[0].y[0] is None  # a suppressed conversion is a gap in the line, not a zero
+
+
+def test_phone_layout_stacks_the_panels_and_names_stages_above_their_bars():
+    m = measured()
+    figure = ch.funnel_figure(ch.funnel_table(m, LABELS, 10), SERIES, leak=funnel.biggest_leak(m, E, N), stacked=True)
+    assert figure.layout.yaxis2.domain[1] < figure.layout.yaxis.domain[0]  # conversions under the shares
+    assert not figure.layout.yaxis.showticklabels
+    labels = [a.text for a in figure.layout.annotations if a.xanchor == "left"]
+    assert labels.count("1. Grade 5 science proficient") == 2  # once per panel
+    assert {t.yaxis for t in figure.data if t.type == "scatter"} == {"y2"}
