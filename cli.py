@@ -75,6 +75,19 @@ def cmd_demo(args) -> int:
     return code
 
 
+def cmd_bench(args) -> int:
+    from bench.run import StoreNotEmpty, format_report, run_bench
+
+    try:
+        report = run_bench(args.database, args.regions, args.outcome_rows, args.participation_rows,
+                           args.out, args.keep, args.warm_runs)
+    except StoreNotEmpty as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    return 0 if report["import"]["ok"] else 1
+
+
 def cmd_snapshot(args) -> int:
     from domain.kpi import quarter_label
     from queries.overview import freeze
@@ -190,6 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--live", action="store_true", help="use live figures even if the quarter was frozen")
     _add_database(rep)
     rep.set_defaults(func=cmd_report)
+
+    ben = commands.add_parser("bench", help="generate a state-scale package, import it and time the import and every page's queries")
+    ben.add_argument("--database", metavar="URL", help="an EMPTY store to import into (default: a new temporary SQLite file)")
+    ben.add_argument("--regions", type=int, default=2000, help="real counties in the package (default 2000)")
+    ben.add_argument("--outcome-rows", type=int, default=5_000_000, help="at least this many outcome rows (default 5,000,000)")
+    ben.add_argument("--participation-rows", type=int, default=2_000_000, help="at least this many participation rows (default 2,000,000)")
+    ben.add_argument("--warm-runs", type=int, default=5, help="warm runs of each query, the median is reported (default 5)")
+    ben.add_argument("--out", default="bench/results/latest.json", help="JSON report (default bench/results/latest.json)")
+    ben.add_argument("--keep", metavar="PACKAGE_DIR", help="write the package here and keep it; reused when it matches")
+    ben.set_defaults(func=cmd_bench)
     return parser
 
 
