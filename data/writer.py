@@ -16,6 +16,7 @@ PostgreSQL: COPY (CSV written by pyarrow) into a temporary table, then one
 from __future__ import annotations
 
 import io
+import os
 from contextlib import contextmanager
 
 import numpy as np
@@ -170,8 +171,15 @@ def _without_secondary_indexes(cursor, table: Table, incoming_rows: int):
     try:
         yield
     finally:
-        for _name, sql in indexes:
-            cursor.execute(sql)
+        if indexes:
+            # CREATE INDEX sorts the whole table: let SQLite's sorter use helper threads.
+            threads = cursor.execute("PRAGMA threads").fetchone()[0]
+            cursor.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+            try:
+                for _name, sql in indexes:
+                    cursor.execute(sql)
+            finally:
+                cursor.execute(f"PRAGMA threads = {int(threads)}")
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
