@@ -397,7 +397,7 @@ def sector_caption(by_sector: pd.DataFrame, region: str, quarter: str | None) ->
     top = by_sector.iloc[0]
     total = int(by_sector["partners"].sum())
     if total == 1:
-        return f"One partner runs programs in {region} in {quarter_text(quarter)}: a {vocab_label(top['sector'])} partner."
+        return f"One partner runs programs in {region} in {quarter_text(quarter)}, from the {vocab_label(top['sector'])} sector."
     return (f"{total} partners run programs in {region} in {quarter_text(quarter)}, most of them "
             f"{vocab_label(top['sector'])} ({int(top['partners'])}).")
 
@@ -592,7 +592,8 @@ def outcomes_figure(outcomes: pd.DataFrame, region: str, limit: int) -> go.Figur
     ring); range-coded rates are bars; suppressed rates are labelled."""
     if outcomes.empty:
         return _empty_figure(f"No outcome rates are reported for {region}.")
-    labels = [f"{n} ({school_year_text(y)})" + ("" if h else " ↓ lower is better") for n, y, h in
+    one_year = outcomes["school_year"].nunique() == 1
+    labels = [n + ("" if one_year else f" ({school_year_text(y)})") + ("" if h else " (lower is better)") for n, y, h in
               zip(outcomes["name"], outcomes["school_year"], outcomes["higher_is_better"])]
     fig = go.Figure()
     hidden = outcomes["suppressed"].astype(bool)
@@ -639,8 +640,10 @@ def outcomes_caption(outcomes: pd.DataFrame, region: str) -> str:
     mid = (ok["rate_low"] + ok["rate_high"]) / 2 - (ok["alliance_low"] + ok["alliance_high"]) / 2
     worse = np.where(ok["higher_is_better"], mid < 0, mid > 0) & (
         (ok["rate_high"] < ok["alliance_low"]) | (ok["rate_low"] > ok["alliance_high"]))
+    years = sorted(outcomes["school_year"].dropna().unique())
+    when = school_year_text(years[-1]) if len(years) == 1 else "the latest school year of each"
     return (f"{region} is worse than the alliance on {int(worse.sum())} of the {len(ok)} outcomes it can be compared on "
-            f"(all students, latest school year; alliance rates pool every region's numerators and denominators).")
+            f"(all students, {when}; alliance rates pool every region's numerators and denominators).")
 
 
 def outcomes_table(outcomes: pd.DataFrame, region: str) -> pd.DataFrame:

@@ -186,9 +186,9 @@ def _protect_one(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     work["participants"] = out["participants"].to_numpy()
     work["participants_suppressed"] = own.to_numpy()
     work["related"] = pooled.to_numpy()
-    # Student groups add up to all students in truth, counts suppressed at source included.
-    work["group_related"] = (pooled | at_source).to_numpy()
-    work = pd.concat([work, _unreported_groups(out)], ignore_index=True)
+    # Student groups add up to all students in truth, counts suppressed at source included;
+    # but only where the area reports every group of the partition (see `_complete_partitions`).
+    work["group_related"] = ((pooled | at_source) & _complete_partitions(out)).to_numpy()
     for key in CELL_KEYS:
         work[key] = work[key].astype("category")
     # Ties between equally small candidates are broken by row order: make it not depend on
@@ -196,33 +196,31 @@ def _protect_one(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     order = np.lexsort([work[k].astype(str).to_numpy() for k in reversed(CELL_KEYS)])
     work = work.iloc[order]
     protected = suppress_counts(work, "participants", keys=CELL_KEYS, partitions=partitions_for(out), limit=limit)
-    hidden = protected["participants_suppressed"].sort_index().to_numpy(dtype=bool)[: len(out)]  # placeholders last
+    hidden = protected["participants_suppressed"].sort_index().to_numpy(dtype=bool)
     out["suppressed"] = hidden
     out["complement"] = hidden & ~own.to_numpy()
     return out
 
 
-def _unreported_groups(cells: pd.DataFrame) -> pd.DataFrame:
-    """Placeholders for the student groups of a partition that an area does not report (e.g.
-    `not_econ_disadvantaged` when providers give only `econ_disadvantaged`): the reader sees
-    "no data", which is neither zero nor a shown value, so such a group counts as one more
-    unknown part of its relation. Without it, one hidden group beside an unreported complement
-    would hide the area's all-students total. Placeholders are not stored."""
-    totals = cells.loc[(cells["student_group"] == "all") & cells["locale"].notna(), CELL_KEYS]  # regions only
-    if totals.empty:
-        return pd.DataFrame(columns=[*CELL_KEYS, "participants", "participants_suppressed", "related", "group_related"])
-    groups = sorted({g for p in GROUP_PARTITIONS for g in (p.parts or ())})
-    present = set(zip(cells["quarter"].astype(str), cells["region_id"].astype(str), cells["student_group"].astype(str)))
-    rows = [(q, r, g) for q, r in zip(totals["quarter"].astype(str), totals["region_id"].astype(str))
-            for g in groups if (q, r, g) not in present]
-    missing = pd.DataFrame(rows, columns=["quarter", "region_id", "student_group"])
-    for f in FILTERS:
-        missing[f] = ANY
-    missing["participants"] = np.nan
-    missing["participants_suppressed"] = True
-    missing["related"] = False
-    missing["group_related"] = True
-    return missing
+def _complete_partitions(cells: pd.DataFrame) -> pd.Series:
+    """Whether each student-group cell's partition is reported in full in its area (e.g.
+    `econ_disadvantaged` and `not_econ_disadvantaged` both present). Providers often report
+    only some groups; a group whose complement nobody reports cannot be worked out from all
+    students (the reader sees "no data" for the other, neither zero nor a number), so it is
+    not a part of that relation. Without this, a small disadvantaged count beside an
+    unreported complement would hide the area's all-students total."""
+    groups = cells["student_group"].astype(str)
+    area = cells["quarter"].astype(str) + "\x1f" + cells["region_id"].astype(str)
+    present = pd.crosstab(area, groups).astype(bool)
+    complete = pd.Series(True, index=cells.index)
+    for partition in GROUP_PARTITIONS:
+        members = list(partition.parts or ())
+        in_partition = groups.isin(members)
+        if not in_partition.any():
+            continue
+        full = present.reindex(columns=members, fill_value=False).all(axis=1)
+        complete[in_partition] = area[in_partition].map(full).fillna(False).astype(bool)
+    return complete
 
 
 def rebuild_participation_cells(conn: Connection, limit: int | None = None) -> None:
