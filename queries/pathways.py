@@ -74,6 +74,7 @@ class PathwayCube:
     stage_name: np.ndarray  # (C, S) object: the name most regions use for the stage
     stage_variants: np.ndarray  # (C, S) int: how many different names regions use
     threshold: int
+    derived: dict  # per-cell arrays every view sums over regions, see _derive()
 
     @property
     def empty(self) -> bool:
@@ -201,7 +202,31 @@ def _build_cube(engine: Engine, limit: int) -> PathwayCube:
         top = ~stages.duplicated(["cohort", "stage_order"]).to_numpy()
         stage_name[c_at[top], s_at[top]] = stages["stage"].to_numpy()[top]
     return PathwayCube(cohorts, stage_orders, tuple(str(g) for g in groups), region_ids, locales, value, state,
-                       present, previous, first, stages, stage_name, stage_variants, limit)
+                       present, previous, first, stages, stage_name, stage_variants, limit,
+                       _derive(value, state, previous, first))
+
+
+def _derive(value: np.ndarray, state: np.ndarray, previous: np.ndarray, first: np.ndarray) -> dict:
+    """Each region cell's part in every figure, decided once per cube: shown or not, paired with
+    the stage before (both shown, not rising) or with the first stage, and the counts involved."""
+    shown = state == SHOWN
+    counted = np.where(shown, value, 0.0)
+    has_previous = previous >= 0  # (C, S)
+    prev_index = np.broadcast_to(np.where(has_previous, previous, 0)[None, :, None, :], state.shape)
+    prev_counted = np.take_along_axis(counted, prev_index, axis=3)
+    both_shown = shown & np.take_along_axis(shown, prev_index, axis=3) & has_previous[None, :, None, :]
+    # A region whose count rises from the stage before is a data problem: it is counted in
+    # rising_regions and left out of the conversion, so one bad region cannot spoil a step.
+    rising = both_shown & (counted > prev_counted)
+    first_index = np.broadcast_to(np.maximum(first, 0)[None, :, None, None], state.shape)
+    in_scope = (state > MISSING).any(axis=3)  # (G, C, R): the region has this group and cohort
+    return {
+        "shown": shown, "counted": counted, "prev_counted": prev_counted, "rising": rising,
+        "pair": both_shown & ~rising, "suppressed": state == SUPPRESSED,
+        "missing": in_scope[..., None] & (state == MISSING), "in_scope": in_scope,
+        "first_pair": shown & np.take_along_axis(shown, first_index, axis=3),
+        "first_counted": np.take_along_axis(counted, first_index, axis=3),
+    }
 
 
 def _suppressed_cells(cohort_idx, stage_idx, region_idx, student_group, students, flagged, limit: int) -> np.ndarray:
@@ -301,39 +326,38 @@ def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], co
         return pd.DataFrame(columns=FUNNEL_COLUMNS)
 
     g_idx, c_idx = np.array(group_positions), np.array(cohort_positions)
-    selection = np.ix_(g_idx, c_idx, regions)
-    state = data.state[selection]  # (g, c, r, s)
-    shown = state == SHOWN
-    counted = np.where(shown, data.value[selection], 0.0)
+    every_region = len(regions) == len(data.region_ids)
+    cohorts_at = slice(None) if cohort is None else slice(c_idx[0], c_idx[0] + 1)
+    d = data.derived
 
+    def totals(g: int) -> dict[str, np.ndarray]:
+        """Sums over the area's regions for one group: (cohorts, stages) each. Views, not copies,
+        for the whole alliance."""
+        def pick(name):
+            part = d[name][g, cohorts_at]
+            return part if every_region else part[:, regions]
+        counted, pair, first_pair = pick("counted"), pick("pair"), pick("first_pair")
+        return {
+            "students": counted.sum(axis=1), "reporting": pick("shown").sum(axis=1),
+            "suppressed": pick("suppressed").sum(axis=1), "missing": pick("missing").sum(axis=1),
+            "in_scope": np.broadcast_to(pick("in_scope").sum(axis=1)[:, None], counted.shape[::2]),
+            "any_in_scope": np.broadcast_to(pick("in_scope").any(axis=1)[:, None], counted.shape[::2]),
+            "share_num": np.sum(counted, axis=1, where=first_pair),
+            "share_den": np.sum(pick("first_counted"), axis=1, where=first_pair),
+            "share_regions": first_pair.sum(axis=1),
+            "conv_num": np.sum(counted, axis=1, where=pair), "conv_den": np.sum(pick("prev_counted"), axis=1, where=pair),
+            "conv_regions": pair.sum(axis=1), "rising": pick("rising").sum(axis=1),
+        }
+
+    per_group = [totals(int(g)) for g in g_idx]
+    sums = {name: np.stack([t[name] for t in per_group]) for name in per_group[0]}  # (g, c, s)
     previous = data.previous[c_idx]  # (c, s)
-    has_previous = previous >= 0
-    prev_index = np.broadcast_to(np.where(has_previous, previous, 0)[None, :, None, :], state.shape)
-    prev_value = np.take_along_axis(counted, prev_index, axis=3)
-    both_shown = shown & np.take_along_axis(shown, prev_index, axis=3) & has_previous[None, :, None, :]
-    # A region whose count rises from the stage before is a data problem: it is counted in
-    # rising_regions and left out of the conversion, so one bad region cannot spoil a step.
-    rising = both_shown & (counted > prev_value)
-    pair = both_shown & ~rising
-    first_index = np.broadcast_to(np.maximum(data.first[c_idx], 0)[None, :, None, None], state.shape)
-    first_pair = shown & np.take_along_axis(shown, first_index, axis=3)
-    first_value = np.take_along_axis(counted, first_index, axis=3)
-
-    in_scope = (state > MISSING).any(axis=3)  # (g, c, r): the region has this group and cohort
-    keep = data.present[c_idx][None, :, :] & in_scope.any(axis=2)[..., None]  # (g, c, s)
+    keep = data.present[c_idx][None, :, :] & sums.pop("any_in_scope")
     g_at, c_at, s_at = np.nonzero(keep)
     prev_at = previous[c_at, s_at]
-
-    def total(array):
-        return array.sum(axis=2)[keep]
-
-    students = total(counted)
-    reporting = total(shown)
-    suppressed = total(state == SUPPRESSED)
-    share_num, share_den = total(np.where(first_pair, counted, 0.0)), total(np.where(first_pair, first_value, 0.0))
-    share_regions = total(first_pair)
-    conv_num, conv_den = total(np.where(pair, counted, 0.0)), total(np.where(pair, prev_value, 0.0))
-    conv_regions = total(pair)
+    students, reporting, suppressed = (sums[k][keep] for k in ("students", "reporting", "suppressed"))
+    share_num, share_den, share_regions = (sums[k][keep] for k in ("share_num", "share_den", "share_regions"))
+    conv_num, conv_den, conv_regions = (sums[k][keep] for k in ("conv_num", "conv_den", "conv_regions"))
     # A rate over no region, or over no students at all (0 of 0), is not a rate and hides no one.
     share_known = (share_regions > 0) & (share_den > 0)
     conv_known = (conv_regions > 0) & (conv_den > 0) & (prev_at >= 0)
@@ -350,17 +374,17 @@ def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], co
         # Nothing shown: suppressed if any region's count is suppressed, otherwise missing.
         "students": np.where(nothing_shown, np.nan, students),
         "students_suppressed": nothing_shown & (suppressed > 0),
-        "regions_in_scope": in_scope.sum(axis=2)[g_at, c_at].astype("int64"),
+        "regions_in_scope": sums["in_scope"][keep].astype("int64"),
         "regions_reporting": reporting.astype("int64"),
         "regions_suppressed": suppressed.astype("int64"),
-        "regions_missing": total(in_scope[..., None] & (state == MISSING)).astype("int64"),
+        "regions_missing": sums["missing"][keep].astype("int64"),
         "share_numerator": np.where(share_known, share_num, np.nan),
         "share_denominator": np.where(share_known, share_den, np.nan),
         "share_regions": share_regions.astype("int64"),
         "conversion_numerator": np.where(conv_known, conv_num, np.nan),
         "conversion_denominator": np.where(conv_known, conv_den, np.nan),
         "conversion_regions": conv_regions.astype("int64"),
-        "rising_regions": total(rising).astype("int64"),
+        "rising_regions": sums["rising"][keep].astype("int64"),
     })
     # Area figures are sums of shown region counts; the engine's rules on the sums and on the
     # rates' pooled denominators are the last check before anything leaves.
