@@ -660,6 +660,8 @@ def outcomes_table(outcomes: pd.DataFrame, region: str) -> pd.DataFrame:
 
 
 def map_caption(frame: pd.DataFrame, metric: Metric, filters: str, quarter: str | None, limit: int) -> str:
+    """One sentence for the map. Participations always count every program; the outline (no
+    program site) follows the program filters, which the sentence names."""
     values = _metric_values(frame, metric)
     no_sites = int((frame["sites"] <= 0).sum())
     hidden = int(frame["participations_suppressed"].astype(bool).sum()) if metric.student_count else 0
@@ -670,8 +672,10 @@ def map_caption(frame: pd.DataFrame, metric: Metric, filters: str, quarter: str 
         spread = (f"from {_num(values.min(), digits)} in {low['name']} to {_num(values.max(), digits)} in {high['name']}")
     else:
         spread = "with no value to show"
-    sentence = (f"{metric.label} for {filters} in {quarter_text(quarter)}, {spread}; "
-                f"{no_sites} region{'s have' if no_sites != 1 else ' has'} no program site (vermillion outline)")
+    counted = "all programs" if metric.student_count else filters
+    site_kind = "program site" if filters == "all programs" else f"site of {filters}"
+    sentence = (f"{metric.label} for {counted} in {quarter_text(quarter)}, {spread}; "
+                f"{no_sites} region{'s have' if no_sites != 1 else ' has'} no {site_kind} (vermillion outline)")
     if hidden:
         sentence += f" and {hidden} {'are' if hidden != 1 else 'is'} suppressed (grey)"
     if metric.student_count:

@@ -93,7 +93,7 @@ def _numbers(table: pd.DataFrame, key: str, filename: str) -> None:
 
 
 # 1 + 2. the map, and need against coverage ------------------------------------------------
-st.subheader(f"{metric.label}: {what}, {charts.quarter_text(quarter)}")
+st.subheader(f"{metric.label}: {'all programs' if metric.student_count else what}, {charts.quarter_text(quarter)}")
 shapes = run(coverage.region_shapes)
 sites = run(coverage.site_points, **params)
 map_column, scatter_column = st.columns([1.3, 1], gap="medium")

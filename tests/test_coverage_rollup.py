@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from data import participation_rollup as rollup
+from data.importer import import_package
+from domain import coverage as cov
 from tests.test_suppression import check_protected
 
 LIMIT = 10
@@ -160,3 +162,38 @@ def test_import_rebuilds_the_rollup(request, url_fixture, package_dir):
     total = rows[(rows["region_id"] == "47037") & (rows["quarter"] == "2025-Q1") & (rows["student_group"] == "all")
                  & (rows["program_type"] == rollup.ANY) & (rows["grade_band"] == rollup.ANY) & (rows["sector"] == rollup.ANY)]
     assert total["participants"].iloc[0] == 110
+
+
+# --- the page's queries on both stores ---------------------------------------------------------
+
+def test_queries_on_the_small_package(store, package_dir, monkeypatch):
+    """queries/coverage.py on SQLite and PostgreSQL: counts, per-1,000 figures, distance,
+    suppression of small participation counts, and the region profile."""
+    from queries import coverage as q
+
+    result = import_package(package_dir, store)
+    assert result.ok, result.problems[:3]
+    ranked = q.underserved(store, "2025-Q1", indicator="grad4").set_index("region_id")
+    assert ranked.loc["47037", "sites"] == 2 and ranked.loc["47037", "seats"] == 180
+    assert ranked.loc["47037", "seats_per_1000"] == pytest.approx(180 / 86000 * 1000)
+    assert ranked.loc["47037", "participations"] == 110
+    assert ranked.loc["47015", "participations"] == 12  # 12 known; the `*` group is not added
+    assert ranked.loc["47149", "sites"] == 0 and ranked.loc["47149", "nearest_site_km"] > 10
+    assert ranked.loc["47037", "nearest_site_km"] == pytest.approx(
+        min(cov.haversine_km(ranked.loc["47037", "centroid_lon"], ranked.loc["47037", "centroid_lat"], lon, lat)
+            for lon, lat in ((-86.78, 36.16), (-86.77, 36.17))), rel=1e-9)
+    # grad4 2023-24 has no 2024-25 row for 47149's need: a region without data gets no point
+    assert set(ranked["need_missing"].loc[["01001"]].iloc[0].split(", ")) >= {"low-income share"}
+    q2 = q.region_coverage(store, "2025-Q2").set_index("region_id")
+    assert q2.loc["47037", "participations"] == 115 and not q2.loc["47037", "participations_suppressed"]
+    profile = q.region_participation(store, "47015", "2025-Q1")
+    groups = profile["by_group"].set_index("student_group")
+    assert bool(groups.loc["english_learner", "participations_suppressed"])  # `*` at source
+    programs = q.region_programs(store, "47037", "2025-Q1")
+    assert int(programs["programs"]["seats"].sum()) == 180
+    outcomes = q.region_outcomes(store, "47037")
+    assert "grad4" in set(outcomes["indicator_id"])
+    # another threshold in force than the import used: the decision is made again
+    monkeypatch.setenv("SUPPRESSION_THRESHOLD", "20")
+    again = q.region_coverage(store, "2025-Q1").set_index("region_id")
+    assert bool(again.loc["47015", "participations_suppressed"]) and np.isnan(again.loc["47015", "participations"])
