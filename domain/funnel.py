@@ -249,7 +249,7 @@ def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = Non
     """
     columns = ["stage_order", "stage", "previous_stage", "cohorts", "first_cohort", "last_cohort", "first", "last",
                "change", "direction", "gap_first", "gap_last", "gap_change", "gap_direction", "gap_first_cohort",
-               "gap_last_cohort", "names"]
+               "gap_last_cohort", "names", "fewest_students"]
     data = measured[measured["previous_stage_order"].notna()]
     if data.empty:
         return pd.DataFrame(columns=columns)
@@ -259,6 +259,9 @@ def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = Non
         part = usable[usable["student_group"] == who]
         series[who] = {order: dict(zip(p["cohort"].astype(int), p["conversion"].astype(float)))
                        for order, p in part.groupby("stage_order")}
+    base = usable[usable["student_group"] == group]
+    students = {order: dict(zip(p["cohort"].astype(int), p["conversion_denominator"].astype(float)))
+                for order, p in base.groupby("stage_order")}
     ordered = data.sort_values(["stage_order", "cohort"])
     latest = ordered.drop_duplicates("stage_order", keep="last").set_index("stage_order")
     names = ordered.groupby("stage_order")["stage"].agg(lambda v: " / ".join(dict.fromkeys(v.astype(str))))
@@ -277,6 +280,8 @@ def cohort_trend(measured: pd.DataFrame, group: str, reference: str | None = Non
             "gap_first_cohort": np.nan, "gap_last_cohort": np.nan,
             # Different names in different cohorts: the trend may compare different things.
             "names": names[order],
+            # The smallest number of students a cohort's conversion is over: few means noisy.
+            "fewest_students": min(students.get(order, {}).values(), default=np.nan),
         }
         if reference:
             r = series[reference].get(order, {})
@@ -323,6 +328,10 @@ def trend_sentence(trend: pd.DataFrame, group_label: str, reference_label: str |
                      f"(class of {int(best['last_cohort'])}).")
     if worst["direction"] == "worsening":
         parts.append(f"Conversion into {worst['stage']} worsened, from {percent(worst['first'])} to {percent(worst['last'])}.")
+    named = [r for r, word in ((best, "improving"), (worst, "worsening")) if r["direction"] == word]
+    if any(r["fewest_students"] < FEW_STUDENTS for r in named):
+        parts.append(f"Some cohorts count fewer than {FEW_STUDENTS} students at these steps, so part of the "
+                     "change may be chance.")
     if not parts:
         parts.append(f"For {who}, no stage's conversion changed by {CHANGE_POINTS:.0f} points or more "
                      "across the cohorts shown.")

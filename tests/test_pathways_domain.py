@@ -224,6 +224,16 @@ def test_cohort_trend_direction_follows_a_straight_line_fit():
     sentence = funnel.trend_sentence(funnel.cohort_trend(m, E, N), "Economically disadvantaged", "Not economically disadvantaged")
     assert "conversion into Algebra I by grade 9 improved the most, from 30.0% (class of 2021) to 41.0% (class of 2023)" in sentence
     assert "is narrowing: 30.0 points for the class of 2021, 19.0 for the class of 2023" in sentence
+    assert "may be chance" not in sentence  # 1,000 students at the stage before in every cohort
+
+
+def test_a_trend_over_few_students_says_it_may_be_chance():
+    m = trend_frame({E: {2021: 30.0, 2022: 34.0, 2023: 41.0}})
+    m["conversion_denominator"] = m["conversion_denominator"] / 20  # 50 students per cohort
+    summary = funnel.cohort_trend(m, E)
+    assert summary.iloc[0]["fewest_students"] == 50
+    assert "fewer than 100 students at these steps, so part of the change may be chance" in (
+        funnel.trend_sentence(summary, "Economically disadvantaged"))
 
 
 @pytest.mark.parametrize("rates, direction", [
