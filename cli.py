@@ -225,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a database that is down must read as a sentence, not a traceback
         from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+        from alembic.util.exc import CommandError
+
+        if isinstance(exc, CommandError):  # e.g. a store written by a newer version of the dashboard
+            print(f"error: the store's schema cannot be upgraded by this version: {exc}", file=sys.stderr)
+            return 2
         if isinstance(exc, (OperationalError, SQLAlchemyError)):
             message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             print(f"error: the database could not be used: {message}", file=sys.stderr)
