@@ -51,4 +51,6 @@ LOCALES = ("city", "suburb", "town", "rural")
 def label(identifier: str) -> str:
     """Display label for a vocabulary id: `afterschool_community` -> `Afterschool community`."""
     special = {"k12": "K-12", "pre_k": "Pre-K"}
+    if identifier in special.values():  # already a label: formatting twice must not change it
+        return identifier
     return special.get(identifier, identifier.replace("_", " ").capitalize())
