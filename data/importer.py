@@ -22,6 +22,7 @@ from sqlalchemy import Engine, insert, select
 from data import geography, parsers
 from data.package import RawPackage, RawTable, read_package
 from data.problems import Problem
+from data.coverage_rollup import rebuild_coverage_sites
 from data.participation_rollup import rebuild_participation_cells
 from data.rollup import rebuild_outcome_rollup
 from data.schema import TABLE_FOR_FILE, imports, metadata
@@ -595,6 +596,7 @@ def import_package(path: str | Path, engine: Engine) -> ImportResult:
                 write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
         rebuild_outcome_rollup(conn, package.frames)  # pooled sums and complementary suppression (data/rollup.py)
         rebuild_participation_cells(conn)  # participation sums and their suppression (data/participation_rollup.py)
+        rebuild_coverage_sites(conn)  # one row per site for the coverage page (data/coverage_rollup.py)
         conn.execute(insert(imports).values(
             started_at=started_at, finished_at=datetime.now(timezone.utc), source=Path(path).name,
             outcome="imported", row_counts=json.dumps(package.row_counts), warnings=json.dumps(package.warnings),

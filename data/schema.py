@@ -99,6 +99,31 @@ participation_cells = Table(
     Index("ix_participation_cells_region", "region_id", "student_group", "quarter"),
 )
 
+# Every program site with what the coverage page filters and draws it by, in one row: the
+# program's type and grade band, its partner and sector, the coordinates (the region's centre
+# when the package gives none; `located` says which) and the span in which both the program
+# runs and its partner is a member (ISO dates, open ends as 0000-01-01 / 9999-12-31). Rebuilt
+# by `data.coverage_rollup.rebuild_coverage_sites` inside every import, so that the page reads
+# one table, in region order, instead of joining three for every view.
+coverage_sites = Table(
+    "coverage_sites", metadata,
+    Column("region_id", ID, primary_key=True),
+    Column("program_id", ID, primary_key=True),
+    Column("site_name", String(200), primary_key=True),
+    Column("program_name", Text, nullable=False),
+    Column("partner_id", ID, nullable=False),
+    Column("program_type", String(32), nullable=False),
+    Column("grade_band", String(16), nullable=False),
+    Column("sector", String(32), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("located", Boolean, nullable=False),
+    Column("active_from", String(10), nullable=False),
+    Column("active_to", String(10), nullable=False),
+    sqlite_with_rowid=False,  # stored in region order: per-region counts read it in one pass
+)
+
 indicators = Table(
     "indicators", metadata,
     Column("indicator_id", ID, primary_key=True),

@@ -7,7 +7,7 @@ coverage page is defined in one place and can be tested on its own.
   partners. Per-1,000 figures are undefined (NaN, never infinite) for a region with no
   enrolment. Participations are enrolments in programs, not unique students.
 - Access distance: great-circle (haversine) distance from each region's centre to the nearest
-  program site, vectorised with numpy; a spatial index only narrows down the candidates.
+  program site, vectorised with numpy (a latitude band narrows down the candidates).
 - Need: low-income share above the alliance's, a rural locale, an outcome rate worse than the
   alliance's. Each is one need point; missing data gives no point and is named.
 - The ranking rule is `RANKING_RULE`, a plain sentence that says exactly what `rank_underserved`
@@ -90,9 +90,10 @@ def nearest_km(from_lon, from_lat, to_lon, to_lat) -> tuple[np.ndarray, np.ndarr
     index. Origins without coordinates, or no targets at all, give NaN and -1.
 
     Small inputs compare every pair. Large ones (thousands of regions, tens of thousands of
-    sites) first take the planar-nearest target from a shapely STRtree: its great-circle
-    distance bounds the true nearest one, so only targets inside that bound (converted to a
-    longitude/latitude radius) are compared. The answer is the same as comparing every pair.
+    sites) first bound each origin's distance by a target nearby (one from the same small grid
+    cell, else the nearest of a sample); a target that close differs in latitude by at most
+    that distance, so only the targets in that latitude band are compared (found by binary
+    search in the targets sorted by latitude). The answer is the same as comparing every pair.
     """
     from_lon, from_lat = np.asarray(from_lon, dtype="float64"), np.asarray(from_lat, dtype="float64")
     to_lon, to_lat = np.asarray(to_lon, dtype="float64"), np.asarray(to_lat, dtype="float64")
@@ -110,48 +111,74 @@ def nearest_km(from_lon, from_lat, to_lon, to_lat) -> tuple[np.ndarray, np.ndarr
         distance[origins] = d[np.arange(len(origins)), best]
         index[origins] = targets[best]
         return distance, index
-    best_d, best_i = _nearest_indexed(olon, olat, tlon, tlat)
+    best_d, best_i = _nearest_banded(olon, olat, tlon, tlat)
     distance[origins] = best_d
     index[origins] = targets[best_i]
     return distance, index
 
 
-def _nearest_indexed(olon, olat, tlon, tlat) -> tuple[np.ndarray, np.ndarray]:
-    import shapely
+PAIRS_PER_CHUNK = 2_000_000  # memory bound of the banded search
 
-    # Targets near the antimeridian are also placed 360 degrees over, so that planar
-    # neighbourhoods see them from both sides.
-    wrap = (np.abs(olon) > 150).any() and (np.abs(tlon) > 150).any()
-    source = np.arange(len(tlon))
-    if wrap:
-        east, west = tlon < -150, tlon > 150
-        tlon = np.concatenate([tlon, tlon[east] + 360, tlon[west] - 360])
-        tlat = np.concatenate([tlat, tlat[east], tlat[west]])
-        source = np.concatenate([source, source[east], source[west]])
-    tree = shapely.STRtree(shapely.points(tlon, tlat))
-    points = shapely.points(olon, olat)
-    # 1. an upper bound: the great-circle distance to the planar-nearest target
-    pairs = tree.query_nearest(points, all_matches=False)
+
+def _cell_keys(lon: np.ndarray, lat: np.ndarray, size: float) -> np.ndarray:
+    return np.floor(lat / size).astype(np.int64) * 1_000_000 + np.floor(lon / size).astype(np.int64)
+
+
+def _upper_bound(olon, olat, tlon, tlat) -> np.ndarray:
+    """A distance each origin's nearest target is certainly within: the distance to a target
+    in the same cell (cells of 0.05, 0.25 and 1.5 degrees, finest first), else to the nearest
+    of an even sample of targets. The tighter the bound, the fewer targets are compared."""
     bound = np.full(len(olon), np.inf)
-    np.minimum.at(bound, pairs[0], haversine_km(olon[pairs[0]], olat[pairs[0]], tlon[pairs[1]], tlat[pairs[1]]))
-    # 2. every target within that bound lies inside this lon/lat radius around the origin
-    theta = bound / EARTH_RADIUS_KM * 1.000001 + 1e-12  # angular distance, a hair generous
-    dlat = np.degrees(theta)
-    cos_lat = np.cos(np.radians(np.minimum(np.abs(olat) + dlat, 90.0)))
-    ratio = np.sin(np.minimum(theta, np.pi / 2)) / np.maximum(cos_lat, 1e-12)
-    dlon = np.where(ratio < 1, np.degrees(np.arcsin(np.minimum(ratio, 1.0))), 360.0)
-    radius = np.sqrt(dlat ** 2 + dlon ** 2)
-    pairs = tree.query(points, predicate="dwithin", distance=radius)
-    d = haversine_km(olon[pairs[0]], olat[pairs[0]], tlon[pairs[1]], tlat[pairs[1]])
-    # 3. the smallest candidate per origin (ties: the lowest target index)
-    order = np.lexsort((source[pairs[1]], d, pairs[0]))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = pairs[0][order][1:] != pairs[0][order][:-1]
-    chosen = order[first]
+    todo = np.arange(len(olon))
+    for size in (0.05, 0.25, 1.5):
+        if not len(todo):
+            break
+        keys, first = np.unique(_cell_keys(tlon, tlat, size), return_index=True)
+        okeys = _cell_keys(olon[todo], olat[todo], size)
+        pos = np.clip(np.searchsorted(keys, okeys), 0, len(keys) - 1)
+        hit = keys[pos] == okeys
+        found, rep = todo[hit], first[pos[hit]]
+        bound[found] = haversine_km(olon[found], olat[found], tlon[rep], tlat[rep])
+        todo = todo[~hit]
+    if len(todo):
+        sample = np.unique(np.linspace(0, len(tlon) - 1, min(len(tlon), 256)).astype(np.int64))
+        for start in range(0, len(todo), 2000):
+            part = todo[start:start + 2000]
+            d = haversine_km(olon[part, None], olat[part, None], tlon[None, sample], tlat[None, sample])
+            bound[part] = d.min(axis=1)
+    return bound
+
+
+def _nearest_banded(olon, olat, tlon, tlat) -> tuple[np.ndarray, np.ndarray]:
+    bound = _upper_bound(olon, olat, tlon, tlat)
+    order = np.argsort(tlat, kind="stable")
+    sorted_lat = tlat[order]
+    # |latitude difference| <= angular distance: the band is exact, at any longitude or latitude.
+    dlat = np.degrees(bound / EARTH_RADIUS_KM) * (1 + 1e-9) + 1e-9
+    low = np.searchsorted(sorted_lat, olat - dlat, side="left")
+    high = np.searchsorted(sorted_lat, olat + dlat, side="right")
+    counts = high - low
     best_d = np.full(len(olon), np.nan)
     best_i = np.full(len(olon), -1, dtype=np.int64)
-    best_d[pairs[0][chosen]] = d[chosen]
-    best_i[pairs[0][chosen]] = source[pairs[1][chosen]]
+    start = 0
+    while start < len(olon):
+        # as many origins as fit in one chunk of pairs (at least one)
+        cumulative = np.cumsum(counts[start:])
+        stop = start + max(1, int(np.searchsorted(cumulative, PAIRS_PER_CHUNK, side="right")))
+        n = counts[start:stop]
+        offsets = np.cumsum(n) - n
+        origin = np.repeat(np.arange(start, stop), n)
+        position = np.arange(int(n.sum())) - np.repeat(offsets, n) + np.repeat(low[start:stop], n)
+        target = order[position]
+        d = haversine_km(olon[origin], olat[origin], tlon[target], tlat[target])
+        # Each origin's pairs are contiguous: the smallest distance of each run, and the first
+        # pair that reaches it. (Every origin has at least its bounding target in its band.)
+        smallest = np.minimum.reduceat(d, offsets)
+        hits = np.flatnonzero(d <= np.repeat(smallest, n))
+        chosen = hits[np.searchsorted(hits, offsets)]
+        best_d[start:stop] = smallest
+        best_i[start:stop] = target[chosen]
+        start = stop
     return best_d, best_i
 
 
@@ -190,11 +217,10 @@ def need_points(regions: pd.DataFrame, alliance_low_income: float) -> pd.DataFra
     out["rural_point"] = (out["locale"] == "rural").astype(int)
     out["outcome_point"] = (shortfall > 0).fillna(False).astype(int)
     out["need_points"] = out[list(NEED_COMPONENTS)].sum(axis=1).astype(int)
-    missing = pd.DataFrame({
-        "low-income share": low_income.isna(),
-        "outcome rate": shortfall.isna(),
-    }, index=out.index)
-    out["need_missing"] = missing.apply(lambda row: ", ".join(k for k, v in row.items() if v), axis=1) if len(out) else ""
+    no_share, no_rate = low_income.isna().to_numpy(), shortfall.isna().to_numpy()
+    out["need_missing"] = np.select(
+        [no_share & no_rate, no_share, no_rate], ["low-income share, outcome rate", "low-income share", "outcome rate"],
+        default="")
     return out
 
 

@@ -60,7 +60,8 @@ selected = None if region == NONE else region
 params = dict(quarter=quarter, program_type=program_type, grade_band=grade_band, sector=sector)
 what = charts.filter_text(program_type, grade_band, sector)
 
-ranked = run(coverage.underserved, **params, indicator=indicator)
+covered = run(coverage.region_coverage, **params)
+ranked = coverage.rank(covered, run(coverage.need_measures, indicator=indicator))  # no SQL: both halves are cached
 attrs = ranked.attrs
 metric_id = synced_select("metric", "Colour the regions by", list(METRICS), DEFAULT_METRIC, lambda m: METRICS[m].label,
                           container=st)
@@ -179,7 +180,7 @@ st.caption("Distance is measured in a straight line over the Earth's surface fro
 
 # 6. rural vs non-rural --------------------------------------------------------------------------
 st.subheader("Rural vs non-rural regions")
-summary = run(coverage.locale_coverage, **params)
+summary = coverage.by_locale(covered)  # no SQL
 chart_block(charts.locale_figure(summary, limit), charts.locale_caption(summary, what, quarter),
             charts.locale_table(summary), key="locale", filename=f"coverage_by_locale_{quarter}.csv")
 

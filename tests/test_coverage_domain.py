@@ -67,15 +67,28 @@ def test_nearest_without_targets_or_coordinates():
 
 @pytest.mark.parametrize("n_from,n_to", [(40, 300), (900, 3000)])
 def test_nearest_matches_brute_force(n_from, n_to, monkeypatch):
-    """The indexed search (used past BRUTE_FORCE_PAIRS) gives exactly the brute-force answer."""
+    """The banded search (used past BRUTE_FORCE_PAIRS) gives exactly the brute-force answer,
+    also when it has to work in several chunks."""
     rng = np.random.default_rng(n_from)
     flon, flat = rng.uniform(-125, -67, n_from), rng.uniform(25, 49, n_from)
     tlon, tlat = rng.uniform(-125, -67, n_to), rng.uniform(25, 49, n_to)
     full = cov.haversine_km(flon[:, None], flat[:, None], tlon[None, :], tlat[None, :])
     monkeypatch.setattr(cov, "BRUTE_FORCE_PAIRS", 0)
+    monkeypatch.setattr(cov, "PAIRS_PER_CHUNK", 5000)
     d, i = cov.nearest_km(flon, flat, tlon, tlat)
     np.testing.assert_allclose(d, full.min(axis=1), rtol=1e-12)
     np.testing.assert_allclose(full[np.arange(n_from), i], full.min(axis=1), rtol=1e-12)
+
+
+def test_nearest_with_clustered_targets_and_far_origins(monkeypatch):
+    """Targets in one small cluster, origins everywhere: the sample bound is used."""
+    monkeypatch.setattr(cov, "BRUTE_FORCE_PAIRS", 0)
+    rng = np.random.default_rng(3)
+    tlon, tlat = rng.normal(-85, 0.2, 500), rng.normal(35, 0.2, 500)
+    flon, flat = rng.uniform(-120, -70, 300), rng.uniform(25, 49, 300)
+    full = cov.haversine_km(flon[:, None], flat[:, None], tlon[None, :], tlat[None, :])
+    d, _ = cov.nearest_km(flon, flat, tlon, tlat)
+    np.testing.assert_allclose(d, full.min(axis=1), rtol=1e-12)
 
 
 def test_nearest_indexed_across_the_antimeridian(monkeypatch):
