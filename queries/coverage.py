@@ -127,7 +127,7 @@ def _bounds(geometries: list[str]) -> list[float] | None:
     the numbers (every coordinate pair is lon, lat), without building geometries."""
     numbers = ",".join(g[g.index("[", g.index('"coordinates"')):] for g in geometries if '"coordinates"' in g)
     numbers = numbers.translate(str.maketrans({"[": None, "]": None, "}": None, " ": None}))
-    values = np.array(numbers.split(","), dtype="float64") if numbers else np.empty(0)
+    values = np.fromstring(numbers, dtype="float64", sep=",") if numbers else np.empty(0)
     if len(values) < 2:
         return None
     lon, lat = values[0::2], values[1::2]
