@@ -30,14 +30,17 @@ def synced_select(
     widget_key, state_key = f"_filter_widget_{name}", f"_filter_{name}"
     fallback = default if default in options else options[0]
     requested = st.query_params.get(name)
-    if widget_key not in st.session_state or st.session_state[widget_key] not in options:
-        remembered = st.session_state.get(state_key)
-        st.session_state[widget_key] = (
-            requested if requested in options else remembered if remembered in options else fallback
-        )
-    elif requested in options and requested != st.session_state.get(state_key):
-        # The URL changed under us (browser back/forward, or a story step): follow it.
-        st.session_state[widget_key] = requested
+    remembered, current = st.session_state.get(state_key), st.session_state.get(widget_key)
+    if requested in options and requested != remembered:
+        chosen = requested  # a link on arrival, or the URL changed under us (back/forward, a story step)
+    elif current in options:
+        chosen = current  # the widget as the user left it
+    else:
+        chosen = remembered if remembered in options else fallback
+    # Always set, never only when it changed: two pages may show this filter with different
+    # options (the overview lists quarters newest first), which makes them different widgets
+    # sharing one key, and a widget only takes a key's value set during its own run.
+    st.session_state[widget_key] = chosen
     value = (container or st.sidebar).selectbox(label, options, key=widget_key, format_func=format_func, help=help)
     st.session_state[state_key] = value
     st.query_params[name] = value

@@ -44,13 +44,8 @@ def synced_selects(at: AppTest) -> dict[str, object]:
     return {box.key.removeprefix(WIDGET_PREFIX): box for box in at.selectbox if (box.key or "").startswith(WIDGET_PREFIX)}
 
 
-# Known bug (issue #4 left open): /coverage does not honour ?quarter= on a fresh visit.
-COVERAGE_QUARTER_BUG = pytest.mark.xfail(reason="/coverage ignores ?quarter= on a fresh visit (issue #4)", strict=False)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("page", [pytest.param(file, marks=COVERAGE_QUARTER_BUG) if file == "pages/coverage.py" else file
-                                  for file, _ in PAGES])
+@pytest.mark.parametrize("page", [file for file, _ in PAGES])
 def test_every_filter_of_every_page_round_trips_through_the_url(monkeypatch, demo_store_url, page):
     first = open_page(monkeypatch, demo_store_url, page)
     assert not first.exception, first.exception
@@ -71,6 +66,19 @@ def test_every_filter_of_every_page_round_trips_through_the_url(monkeypatch, dem
     for name, value in wanted.items():
         assert str(shown[name].value) == value, name
         assert at.query_params[name] in (value, [value]), name
+
+
+def test_a_quarter_chosen_on_the_overview_stays_chosen_on_the_next_page(monkeypatch, demo_store_url):
+    # The overview lists quarters newest first and /coverage oldest first: two widgets, one key.
+    at = open_page(monkeypatch, demo_store_url, "pages/overview.py")
+    quarter = synced_selects(at)["quarter"]
+    quarter.select_index(len(quarter.options) // 2).run()
+    older = synced_selects(at)["quarter"].value
+    assert older != quarter.value  # not the default, the newest
+    at.switch_page("pages/coverage.py").run()
+    assert not at.exception, at.exception
+    assert synced_selects(at)["quarter"].value == older
+    assert at.query_params["quarter"] in (older, [older])
 
 
 @pytest.mark.parametrize("page", ["pages/gaps.py", "pages/data.py", "pages/stories.py"])
