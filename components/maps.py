@@ -11,6 +11,7 @@ Each trace carries only the features it draws, so the geometry is sent once.
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -46,9 +47,11 @@ def fit_view(bounds, height: int = MAP_HEIGHT, width: int = ASSUMED_WIDTH) -> di
     return {"center": {"lon": (west + east) / 2, "lat": centre_lat}, "zoom": round(zoom, 2)}
 
 
-def _subset(geojson: dict, ids) -> dict:
-    wanted = set(ids)
-    return {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["id"] in wanted]}
+def _features(geometries: dict[str, str], ids) -> dict:
+    """A FeatureCollection of the regions `ids` (feature id = region_id), parsed from the
+    GeoJSON texts of queries.coverage.region_shapes."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": i, "properties": {}, "geometry": json.loads(geometries[i])} for i in ids]}
 
 
 def fmt_number(value, digits: int = 0) -> str:
@@ -113,9 +116,8 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
     `regions`: one row per region (queries.coverage.underserved or region_coverage); `shapes`:
     queries.coverage.region_shapes. Every trace's customdata[0] is the region_id, so a click
     on a region or a site selects that region."""
-    geojson = shapes["geojson"]
-    drawable = {f["id"] for f in geojson["features"]}
-    frame = regions[regions["region_id"].isin(drawable)].reset_index(drop=True)
+    geometries = shapes["geometries"]
+    frame = regions[regions["region_id"].isin(list(geometries))].reset_index(drop=True)
     values = pd.to_numeric(frame[metric.column], errors="coerce")
     hidden = frame["participations_suppressed"].astype(bool) if metric.student_count else pd.Series(False, index=frame.index)
     no_sites = frame["sites"] <= 0
@@ -131,7 +133,7 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
             return
         ids = frame.loc[idx, "region_id"].tolist()
         fig.add_trace(go.Choroplethmap(
-            geojson=_subset(geojson, ids), locations=ids, featureidkey="id", z=z, zmin=0, zmax=zmax,
+            geojson=_features(geometries, ids), locations=ids, featureidkey="id", z=z, zmin=0, zmax=zmax,
             colorscale=colorscale, showscale=showscale, name=name, showlegend=legend,
             marker=dict(line=dict(color=line_colour, width=line_width)),
             customdata=np.array(ids, dtype=object).reshape(-1, 1),

@@ -27,11 +27,13 @@ cached) and ranks and groups them itself with `rank` and `by_locale`, which run 
 """
 from __future__ import annotations
 
-import json
+import io
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv
 from sqlalchemy import Engine, and_, case, func, select, true
 
 from data import participation_rollup as rollup
@@ -113,21 +115,29 @@ def outcome_choices(engine: Engine) -> pd.DataFrame:
 # --- regions and their shapes ------------------------------------------------------------
 
 def region_shapes(engine: Engine) -> dict:
-    """Every region's simplified geometry as a GeoJSON FeatureCollection (feature id =
-    region_id), and the alliance's bounding box [west, south, east, north]."""
+    """Every region's simplified geometry as GeoJSON text by region_id (`geometries`; left as
+    text because parsing 2,000 of them costs more than the rest of the page's queries: the map
+    parses the ones it draws), and the alliance's bounding box [west, south, east, north]
+    (`bounds`)."""
     with engine.connect() as conn:
-        rows = [(r, g) for r, g in _tuples(conn, select(regions.c.region_id, regions.c.geometry)) if g]
-    features = [{"type": "Feature", "id": region_id, "properties": {}, "geometry": json.loads(geometry)}
-                for region_id, geometry in rows]
-    return {"geojson": {"type": "FeatureCollection", "features": features}, "bounds": _bounds([g for _, g in rows])}
+        geometries = {r: g for r, g in _tuples(conn, select(regions.c.region_id, regions.c.geometry)) if g}
+    return {"geometries": geometries, "bounds": _bounds(list(geometries.values()))}
+
+
+# Brackets, braces and spaces go; every comma ends a number's line.
+_ONE_NUMBER_A_LINE = str.maketrans({"[": None, "]": None, "}": None, " ": None, ",": "\n"})
 
 
 def _bounds(geometries: list[str]) -> list[float] | None:
     """[west, south, east, north] of GeoJSON Polygon/MultiPolygon texts, read straight from
-    the numbers (every coordinate pair is lon, lat), without building geometries."""
-    numbers = ",".join(g[g.index("[", g.index('"coordinates"')):] for g in geometries if '"coordinates"' in g)
-    numbers = numbers.translate(str.maketrans({"[": None, "]": None, "}": None, " ": None}))
-    values = np.fromstring(numbers, dtype="float64", sep=",") if numbers else np.empty(0)
+    the numbers (every coordinate pair is lon, lat; "coordinates" is the last member) by
+    Arrow's CSV reader, one number a line: no geometries and no Python float per number."""
+    numbers = "\n".join(g[g.index("[", g.index('"coordinates"')):] for g in geometries if '"coordinates"' in g)
+    numbers = numbers.translate(_ONE_NUMBER_A_LINE).encode()
+    if not numbers.strip():
+        return None
+    values = csv.read_csv(io.BytesIO(numbers), read_options=csv.ReadOptions(column_names=["v"], use_threads=False),
+                          convert_options=csv.ConvertOptions(column_types={"v": pa.float64()})).column("v").to_numpy()
     if len(values) < 2:
         return None
     lon, lat = values[0::2], values[1::2]

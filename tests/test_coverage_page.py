@@ -154,10 +154,9 @@ def test_map_figure_stays_small_for_150_regions():
         ids = sorted(f2["properties"]["region_id"] for f2 in json.load(f)["features"])
     ids = [i for i in ids if i.startswith(("47", "13", "01"))][:150]  # Tennessee, Georgia, Alabama
     counties = load_counties(ids)
-    features = [{"type": "Feature", "id": i, "properties": {}, "geometry": counties[i]["geometry"]} for i in ids]
     lons = [counties[i]["centroid_lon"] for i in ids]
     lats = [counties[i]["centroid_lat"] for i in ids]
-    shapes = {"geojson": {"type": "FeatureCollection", "features": features},
+    shapes = {"geometries": {i: json.dumps(counties[i]["geometry"]) for i in ids},
               "bounds": [min(lons) - 1, min(lats) - 1, max(lons) + 1, max(lats) + 1]}
     frame = pd.DataFrame({
         "region_id": ids, "name": [counties[i]["name"] for i in ids], "locale": "rural", "k12_enrollment": 5000.0,
