@@ -23,8 +23,8 @@ from data import geography, parsers
 from data.package import RawPackage, RawTable, read_package
 from data.problems import Problem
 from data.coverage_rollup import rebuild_coverage_sites
-from data.participation_rollup import rebuild_participation_cells
-from data.rollup import rebuild_outcome_rollup
+from data.participation_rollup import has_participation, rebuild_participation_cells
+from data.rollup import indicators_not_stored, rebuild_outcome_rollup
 from data.schema import TABLE_FOR_FILE, imports, metadata
 from data.writer import write_rows
 from domain import vocabulary as vocab
@@ -590,12 +590,16 @@ def import_package(path: str | Path, engine: Engine) -> ImportResult:
         return result
     began = time.perf_counter()
     with engine.begin() as conn:
+        # Where the store held none of a kind of row, the rows stored are the package's: the
+        # rollups take them from memory instead of reading them back.
+        participation_stored = None if has_participation(conn) else package.frames.get("participation")
+        fresh_indicators = indicators_not_stored(conn, package.frames)
         for name in ("groups", "regions", "partners", "programs", "program_sites", "participation",
                      "indicators", "outcomes", "pathway", "targets"):
             if name in package.frames:
                 write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
-        rebuild_outcome_rollup(conn, package.frames)  # pooled sums and complementary suppression (data/rollup.py)
-        rebuild_participation_cells(conn)  # participation sums and their suppression (data/participation_rollup.py)
+        rebuild_outcome_rollup(conn, package.frames, fresh=fresh_indicators)  # pooled sums and complementary suppression (data/rollup.py)
+        rebuild_participation_cells(conn, stored=participation_stored)  # participation sums and their suppression (data/participation_rollup.py)
         rebuild_coverage_sites(conn)  # one row per site for the coverage page (data/coverage_rollup.py)
         conn.execute(insert(imports).values(
             started_at=started_at, finished_at=datetime.now(timezone.utc), source=Path(path).name,

@@ -33,6 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, select, text
 
 from data.schema import participation, participation_cells, partners, programs, regions
+from data.writer import write_rows
 from domain.suppression import ALLIANCE_TOTAL, GROUP_PARTITIONS, Partition, primary_mask, suppress_counts, threshold
 
 ANY = "__any__"  # a filter left open: every program type (grade band, sector)
@@ -48,28 +49,21 @@ SPLITS: tuple[tuple[str, ...], ...] = ((),)  # filter combinations kept for grou
 BASE_COLUMNS = ["quarter", "region_id", "locale", "student_group", *FILTERS, "participants", "known_rows", "source_rows"]
 
 
-def read_base(conn: Connection) -> pd.DataFrame:
+def read_base(conn: Connection, stored: pd.DataFrame | None = None) -> pd.DataFrame:
     """Participation summed per quarter, region, group, program type, grade band and sector.
 
-    Participation is read as it is stored (its key already has one row per program, region,
-    quarter and group) and summed here: a GROUP BY over joins of millions of rows is several
-    times slower in SQLite than reading them."""
+    `stored`: the participation rows as the store now holds them, when the caller has them (an
+    import into a store that held none); otherwise they are read. Participation is read as it
+    is stored (its key already has one row per program, region, quarter and group) and summed
+    here: a GROUP BY over joins of millions of rows is several times slower in SQLite than
+    reading them."""
     programs_frame = pd.DataFrame(
         [tuple(r) for r in conn.execute(
             select(programs.c.program_id, programs.c.program_type, programs.c.grade_band, partners.c.sector)
             .select_from(programs.join(partners, partners.c.partner_id == programs.c.partner_id, isouter=True)))],
         columns=["program_id", *FILTERS]).drop_duplicates("program_id").set_index("program_id")
     locales = dict(tuple(r) for r in conn.execute(select(regions.c.region_id, regions.c.locale)))
-    cursor = conn.connection.cursor()  # the driver's own cursor: several times faster for big reads
-    try:
-        cursor.execute("SELECT quarter, region_id, student_group, program_id, participants, "
-                       "CASE WHEN participants_suppressed THEN 1 ELSE 0 END FROM participation")
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    raw = pd.DataFrame.from_records(rows, columns=["quarter", "region_id", "student_group", "program_id",
-                                                   "participants", "source_rows"])
-    del rows
+    raw = stored[list(STORED_COLUMNS)].copy() if stored is not None else _read_stored(conn)
     if raw.empty:
         return pd.DataFrame(columns=BASE_COLUMNS)
     for column in ("quarter", "region_id", "student_group", "program_id"):
@@ -83,11 +77,26 @@ def read_base(conn: Connection) -> pd.DataFrame:
     raw["participants"] = pd.to_numeric(raw["participants"], errors="coerce").astype("float64")
     raw["known_rows"] = raw["participants"].notna().astype("int64")
     raw["participants"] = raw["participants"].fillna(0.0)
-    raw["source_rows"] = pd.to_numeric(raw["source_rows"], errors="coerce").fillna(0).astype("int64")
+    raw["source_rows"] = raw.pop("participants_suppressed").fillna(False).astype("int64")
     base = raw.groupby(["quarter", "region_id", "locale", "student_group", *FILTERS], observed=True, sort=False,
                        as_index=False)[["participants", "known_rows", "source_rows"]].sum()
     base.loc[base["known_rows"] == 0, "participants"] = np.nan
     return base[BASE_COLUMNS]
+
+
+STORED_COLUMNS = ("quarter", "region_id", "student_group", "program_id", "participants", "participants_suppressed")
+
+
+def _read_stored(conn: Connection) -> pd.DataFrame:
+    cursor = conn.connection.cursor()  # the driver's own cursor: several times faster for big reads
+    try:
+        cursor.execute(f"SELECT {', '.join(STORED_COLUMNS)} FROM participation")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    raw = pd.DataFrame.from_records(rows, columns=list(STORED_COLUMNS))
+    raw["participants_suppressed"] = raw["participants_suppressed"].astype(bool)
+    return raw
 
 
 def _sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -209,39 +218,37 @@ def _complete_partitions(cells: pd.DataFrame) -> pd.Series:
     students (the reader sees "no data" for the other, neither zero nor a number), so it is
     not a part of that relation. Without this, a small disadvantaged count beside an
     unreported complement would hide the area's all-students total."""
-    groups = cells["student_group"].astype(str)
-    area = cells["quarter"].astype(str) + "\x1f" + cells["region_id"].astype(str)
-    present = pd.crosstab(area, groups).astype(bool)
-    complete = pd.Series(True, index=cells.index)
+    groups, group_names = pd.factorize(cells["student_group"].astype(str))
+    area = pd.MultiIndex.from_frame(cells[["quarter", "region_id"]].astype(str)).factorize()[0]
+    present = np.zeros((area.max() + 1, len(group_names)), dtype=bool)
+    present[area, groups] = True
+    column = {name: i for i, name in enumerate(group_names)}
+    complete = np.ones(len(cells), dtype=bool)
     for partition in GROUP_PARTITIONS:
-        members = list(partition.parts or ())
-        in_partition = groups.isin(members)
+        members = [column.get(m) for m in partition.parts or ()]
+        in_partition = np.isin(groups, [m for m in members if m is not None])
         if not in_partition.any():
             continue
-        full = present.reindex(columns=members, fill_value=False).all(axis=1)
-        complete[in_partition] = area[in_partition].map(full).fillna(False).astype(bool)
-    return complete
+        full = np.all([present[:, m] if m is not None else np.zeros(len(present), dtype=bool) for m in members], axis=0)
+        complete[in_partition] = full[area[in_partition]]
+    return pd.Series(complete, index=cells.index)
 
 
-def rebuild_participation_cells(conn: Connection, limit: int | None = None) -> None:
+def rebuild_participation_cells(conn: Connection, limit: int | None = None, stored: pd.DataFrame | None = None) -> None:
     """Recompute the rollup and its suppression from the whole store (inside the import
-    transaction, after the writes)."""
+    transaction, after the writes). `stored`: see `read_base`."""
     limit = limit or threshold()
     conn.execute(delete(participation_cells))
-    cells = protect(build_cells(read_base(conn)), limit)
+    cells = protect(build_cells(read_base(conn, stored)), limit)
     if cells.empty:
         return
-    participants = cells["participants"]
-    rows = pd.DataFrame({
+    write_rows(conn, participation_cells, pd.DataFrame({
         **{k: cells[k].astype(str) for k in CELL_KEYS},
-        "participants": participants.round().astype("Int64").astype(object).where(participants.notna(), None),
-        "source_rows": cells["source_rows"].astype(int),
+        "participants": cells["participants"].round().astype("Int64"),
+        "source_rows": cells["source_rows"].astype("int64"),
         "complement": cells["complement"].astype(bool),
         "threshold": limit,
-    })
-    records = rows.to_dict("records")
-    for start in range(0, len(records), 50_000):
-        conn.execute(participation_cells.insert(), records[start:start + 50_000])
+    }))
 
 
 def stored_threshold(conn: Connection) -> int | None:

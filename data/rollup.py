@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, select, text
 
 from data.schema import outcome_complements, outcome_rollup, outcomes, regions
+from data.writer import write_rows
 from domain.suppression import GROUP_PARTITIONS, Partition, suppress_rates, threshold
 
 ALLIANCE_CELL = "__alliance__"
@@ -26,28 +27,63 @@ RURAL_CELL, NONRURAL_CELL = "locale:rural", "locale:nonrural"
 AGGREGATE_CELLS = (ALLIANCE_CELL, RURAL_CELL, NONRURAL_CELL)
 CELL_KEYS = ["indicator_id", "school_year", "region_id", "student_group"]
 
-# A row can be pooled when it is not suppressed at source and its denominator and rate are known.
-_POOLED = (
-    "(NOT o.numerator_suppressed AND NOT o.denominator_suppressed AND o.denominator IS NOT NULL"
-    " AND (o.numerator IS NOT NULL OR (o.rate_low IS NOT NULL AND o.rate_high IS NOT NULL)))"
-)
-_ROWS_SQL = f"""
-SELECT o.school_year, o.region_id, o.student_group,
-    CASE WHEN {_POOLED} THEN o.denominator END,
-    CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_low * o.denominator / 100.0) END,
-    CASE WHEN {_POOLED} THEN COALESCE(o.numerator, o.rate_high * o.denominator / 100.0) END,
-    CASE WHEN o.numerator_suppressed OR o.denominator_suppressed THEN 1 ELSE 0 END,
-    CASE WHEN {_POOLED} AND o.numerator IS NULL AND o.rate_low < o.rate_high THEN 1 ELSE 0 END
-FROM outcomes o WHERE o.indicator_id = :indicator_id
-"""
+STORED_COLUMNS = ("school_year", "region_id", "student_group", "numerator", "numerator_suppressed", "denominator",
+                  "denominator_suppressed", "rate_low", "rate_high")
 
 
-def rebuild_outcome_rollup(conn: Connection, frames: dict | None = None, limit: int | None = None) -> None:
+def pooling_terms(stored: pd.DataFrame) -> pd.DataFrame:
+    """What pooling needs from outcome rows as stored (STORED_COLUMNS): the denominator and
+    numerator bounds of the rows that can be pooled (NaN otherwise), whether a row was
+    suppressed at source, and whether it is range-coded.
+
+    A row can be pooled when it is not suppressed at source and its denominator and rate are
+    known; a range-coded rate contributes numerator bounds rate_low*den/100 .. rate_high*den/100."""
+    numerator = pd.to_numeric(stored["numerator"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    denominator = pd.to_numeric(stored["denominator"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    low = pd.to_numeric(stored["rate_low"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    high = pd.to_numeric(stored["rate_high"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    at_source = (stored["numerator_suppressed"].fillna(False).to_numpy(dtype=bool)
+                 | stored["denominator_suppressed"].fillna(False).to_numpy(dtype=bool))
+    has_numerator = ~np.isnan(numerator)
+    pooled = ~at_source & ~np.isnan(denominator) & (has_numerator | (~np.isnan(low) & ~np.isnan(high)))
+    exact_or = lambda rate: np.where(has_numerator, numerator, rate * denominator / 100.0)  # noqa: E731
+    return pd.DataFrame({
+        "denominator": np.where(pooled, denominator, np.nan),
+        "numerator_low": np.where(pooled, exact_or(low), np.nan),
+        "numerator_high": np.where(pooled, exact_or(high), np.nan),
+        "source_suppressed": at_source,
+        "ranged": pooled & ~has_numerator & (low < high),
+    }, index=stored.index)
+
+
+def _categories(values) -> pd.Categorical:
+    """Text values as a categorical, with plain str categories (building Arrow strings for
+    millions of values costs seconds)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
+def _read_stored(conn: Connection, sql: str, params: tuple, columns: list[str]) -> pd.DataFrame:
+    cursor = conn.connection.cursor()  # the driver's own cursor: several times faster for millions of rows
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    # Plain object columns: pandas' inference would build Arrow strings, seconds for millions.
+    grid = np.array(rows, dtype=object).reshape(len(rows), len(columns))
+    return pd.DataFrame({name: pd.Series(grid[:, i], dtype=object) for i, name in enumerate(columns)})
+
+
+def rebuild_outcome_rollup(conn: Connection, frames: dict | None = None, limit: int | None = None,
+                           fresh: frozenset[str] = frozenset()) -> None:
     """Recompute the rollup and the complementary suppression (call it inside the import
     transaction, after the writes). Given the imported package's frames, only the indicators
     it touched are recomputed, unless it changed regions (their locales move rows between
-    rural and non-rural); without frames, everything is. One indicator at a time: its rows are
-    read once (by the primary-key prefix), summed per year, group and locale, and protected."""
+    rural and non-rural); without frames, everything is. `fresh`: indicators the store held no
+    rows of before this import, whose stored rows are the package's own (not read back).
+    One indicator at a time: its rows are read once (by the primary-key prefix), summed per
+    year, group and locale, and protected."""
     limit = limit or threshold()
     if frames is not None and stored_threshold(conn) not in (None, limit):
         frames = None  # the threshold changed since the last import: decide everything again
@@ -59,29 +95,33 @@ def rebuild_outcome_rollup(conn: Connection, frames: dict | None = None, limit: 
         indicator_ids = list(conn.execute(select(outcomes.c.indicator_id).distinct()).scalars())
         conn.execute(delete(outcome_rollup))
         conn.execute(delete(outcome_complements))
+    package_rows = frames.get("outcomes") if frames is not None and fresh else None
+    in_package = dict(tuple(package_rows.groupby("indicator_id", sort=False, observed=True))) if package_rows is not None else {}
+    placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = f"SELECT {', '.join(STORED_COLUMNS)} FROM outcomes WHERE indicator_id = {placeholder}"
     locale_of = dict(conn.execute(select(regions.c.region_id, regions.c.locale)).all())
     for indicator_id in indicator_ids:
         conn.execute(delete(outcome_rollup).where(outcome_rollup.c.indicator_id == indicator_id))
         conn.execute(delete(outcome_complements).where(outcome_complements.c.indicator_id == indicator_id))
-        rows = conn.execute(text(_ROWS_SQL), {"indicator_id": indicator_id}).fetchall()
-        if not rows:
+        stored = (in_package[indicator_id] if indicator_id in fresh and indicator_id in in_package
+                  else _read_stored(conn, sql, (indicator_id,), list(STORED_COLUMNS)))
+        if stored.empty:
             continue
-        year, region, group, den, low, high, at_source, ranged = zip(*rows)
-        del rows
-        frame = pd.DataFrame({
-            "indicator_id": indicator_id, "school_year": pd.Categorical(year), "region_id": pd.Categorical(region),
-            "student_group": pd.Categorical(group), "denominator": np.array(den, dtype="float64"),
-            "numerator_low": np.array(low, dtype="float64"), "numerator_high": np.array(high, dtype="float64"),
-            "source_suppressed": np.array(at_source, dtype=bool), "ranged": np.array(ranged, dtype=bool),
-        })
+        frame = pooling_terms(stored).reset_index(drop=True)
+        for column in ("school_year", "region_id", "student_group"):
+            frame[column] = _categories(stored[column])
+        # In key order whatever order the rows came in: ties between equally small complement
+        # candidates go by row order, and the package's order is not the store's.
+        order = np.lexsort([frame[c].cat.codes.to_numpy() for c in ("student_group", "region_id", "school_year")])
+        frame = frame.iloc[order].reset_index(drop=True)
+        frame["indicator_id"] = indicator_id
         locale = frame["region_id"].map(locale_of)
         frame["locale"] = locale.astype("category")
         frame["rural"] = (locale == "rural").to_numpy(dtype=bool)
         _write_rollup(conn, indicator_id, frame, limit)
         complements = complement_cells(frame[[*CELL_KEYS, "denominator", "source_suppressed", "rural"]], limit)
         if not complements.empty:
-            records = complements[CELL_KEYS].astype(str).assign(threshold=limit).to_dict("records")
-            conn.execute(outcome_complements.insert(), records)
+            write_rows(conn, outcome_complements, complements[CELL_KEYS].astype(str).assign(threshold=limit))
 
 
 def _write_rollup(conn: Connection, indicator_id: str, frame: pd.DataFrame, limit: int) -> None:
@@ -115,28 +155,23 @@ def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.Da
     if school_years is not None:
         conditions.append("o.school_year IN :school_years")
         params["school_years"] = list(school_years)
+    columns = ["indicator_id", *STORED_COLUMNS, "rural"]
     sql = f"""
-        SELECT o.indicator_id, o.school_year, o.region_id, o.student_group,
-               CASE WHEN {_POOLED} THEN o.denominator END AS denominator,
-               CASE WHEN o.numerator_suppressed OR o.denominator_suppressed THEN 1 ELSE 0 END AS source_suppressed,
+        SELECT o.indicator_id, {", ".join(f"o.{c}" for c in STORED_COLUMNS)},
                CASE WHEN r.locale = 'rural' THEN 1 ELSE 0 END AS rural
         FROM outcomes o JOIN regions r ON r.region_id = o.region_id
         {"WHERE " + " AND ".join(conditions) if conditions else ""}
     """
     if params:
         statement = text(sql).bindparams(*[bindparam(name, expanding=True) for name in params])
-        rows = conn.execute(statement, params).fetchall()
-    else:  # the whole table: the driver's own cursor is several times faster for millions of rows
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-    frame = pd.DataFrame(rows, columns=[*CELL_KEYS, "denominator", "source_suppressed", "rural"])
-    frame["denominator"] = pd.to_numeric(frame["denominator"], errors="coerce").astype("float64")
-    frame["source_suppressed"] = frame["source_suppressed"].astype(bool)
-    frame["rural"] = frame["rural"].astype(bool)
+        stored = pd.DataFrame(conn.execute(statement, params).fetchall(), columns=columns)
+    else:  # the whole table
+        stored = _read_stored(conn, sql, (), columns)
+    terms = pooling_terms(stored)
+    frame = stored[CELL_KEYS].copy()
+    frame["denominator"] = terms["denominator"].astype("float64")
+    frame["source_suppressed"] = terms["source_suppressed"].astype(bool)
+    frame["rural"] = stored["rural"].astype(bool)
     return frame
 
 
@@ -194,3 +229,11 @@ def stored_threshold(conn: Connection) -> int | None:
 def has_outcomes(conn: Connection) -> bool:
     return conn.execute(select(outcomes.c.indicator_id).limit(1)).first() is not None
 
+
+
+def indicators_not_stored(conn: Connection, frames: dict) -> frozenset[str]:
+    """The package's indicators of which the store holds no outcome row yet (ask before writing)."""
+    if "outcomes" not in frames:
+        return frozenset()
+    probe = select(outcomes.c.indicator_id).where(outcomes.c.indicator_id == bindparam("i")).limit(1)
+    return frozenset(i for i in set(frames["outcomes"]["indicator_id"]) if conn.execute(probe, {"i": i}).first() is None)

@@ -217,7 +217,7 @@ def _copy_upsert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
     cursor = conn.connection.cursor()
     try:
         cursor.execute(f"CREATE TEMP TABLE {staging} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP")
-        for chunk in _csv_chunks(frame):
+        for chunk in _csv_chunks(frame[names]):  # COPY reads fields in the order named
             if isinstance(chunk, tuple):
                 data, null = chunk
                 sql = f"COPY {staging} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv, NULL '{null}')"

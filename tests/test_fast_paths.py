@@ -219,3 +219,23 @@ def test_sqlite_writer_participation_big_batch(sqlite_engine, monkeypatch):
     assert len(stored) == n
     assert stored.participants.isna().sum() == (frame.participants.isna()).sum()
     assert stored.participants_suppressed.sum() == frame.participants_suppressed.sum()
+
+
+@pytest.mark.slow
+def test_rollups_from_the_package_equal_rollups_read_back_from_the_store(store):
+    """Into an empty store the rollups take the package's rows from memory (data.importer);
+    rebuilt from what the store holds, they must come out the same."""
+    from data.demo import load_demo
+    from data.participation_rollup import rebuild_participation_cells
+    from data.rollup import rebuild_outcome_rollup
+    from data.schema import outcome_complements, outcome_rollup, participation_cells
+
+    assert load_demo(store).ok
+    tables = (outcome_rollup, outcome_complements, participation_cells)
+    from_package = {t.name: _stored(store, t) for t in tables}
+    assert all(len(frame) for frame in from_package.values())
+    with store.begin() as conn:
+        rebuild_outcome_rollup(conn)  # no frames: every indicator read from the store
+        rebuild_participation_cells(conn)
+    for table in tables:
+        pd.testing.assert_frame_equal(_stored(store, table), from_package[table.name], check_exact=False, rtol=1e-12)
