@@ -82,7 +82,7 @@ def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-BRUTE_FORCE_PAIRS = 2_000_000  # below this many origin x target pairs, compare them all
+BRUTE_FORCE_PAIRS = 100_000  # below this many origin x target pairs, compare them all (past it the band is faster)
 
 
 def nearest_km(from_lon, from_lat, to_lon, to_lat) -> tuple[np.ndarray, np.ndarray]:
@@ -238,21 +238,22 @@ def rank_underserved(regions: pd.DataFrame, alliance_low_income: float) -> pd.Da
     seats = pd.to_numeric(out["seats_per_1000"], errors="coerce")
     distance = pd.to_numeric(out["nearest_site_km"], errors="coerce")
     # Sort keys, smallest first. Unknown distances sort as farthest (no site to measure to).
-    keys = pd.DataFrame({
-        "k_students": out["no_students"].astype(int),
-        "k_need": -out["need_points"],
-        "k_sites": (~out["no_sites"]).astype(int),
-        "k_seats": seats.fillna(0.0),
-        "k_distance": -distance.fillna(np.inf),
-    }, index=out.index)
-    order = keys.assign(_name=out["name"].astype(str), _id=out["region_id"].astype(str)).sort_values(
-        [*keys.columns, "_name", "_id"], kind="mergesort").index
-    out, keys = out.loc[order], keys.loc[order]
+    keys = np.column_stack([
+        out["no_students"].to_numpy(dtype="float64"),
+        -out["need_points"].to_numpy(dtype="float64"),
+        (~out["no_sites"]).to_numpy(dtype="float64"),
+        seats.fillna(0.0).to_numpy(dtype="float64"),
+        -distance.fillna(np.inf).to_numpy(dtype="float64"),
+    ])
+    names, ids = (out[c].astype(str).to_numpy(dtype=object) for c in ("name", "region_id"))
+    # np.lexsort sorts by its last key first (stable, like the mergesort of pandas it replaces).
+    order = np.lexsort([ids, names, *keys.T[::-1]])
+    out, keys = out.take(order).reset_index(drop=True), keys[order]
     # Competition ranking: equal keys share the rank of the first of them (1, 2, 2, 4).
-    same = keys.eq(keys.shift()).all(axis=1).to_numpy()
-    position = np.arange(1, len(out) + 1)
-    out["rank"] = pd.Series(np.where(same, np.nan, position)).ffill().astype(int).to_numpy() if len(out) else []
-    return out.reset_index(drop=True)
+    same = np.zeros(len(out), dtype=bool)
+    same[1:] = (keys[1:] == keys[:-1]).all(axis=1)
+    out["rank"] = np.maximum.accumulate(np.where(same, 0, np.arange(1, len(out) + 1)))
+    return out
 
 
 # --- locale comparison ------------------------------------------------------------------------
@@ -263,22 +264,24 @@ LOCALE_ORDER = ("city", "suburb", "town", "rural")
 def locale_summary(regions: pd.DataFrame) -> pd.DataFrame:
     """Seats, programs and access by locale (city, suburb, town, rural), then non-rural and
     the alliance: per-1,000 figures pooled (sums over sums), distances as medians."""
-    groups = {f"locale:{loc}": regions["locale"] == loc for loc in LOCALE_ORDER}
-    groups["locale:nonrural"] = regions["locale"].isin(("city", "suburb", "town"))
-    groups["__alliance__"] = pd.Series(True, index=regions.index)
+    locale = regions["locale"].to_numpy(dtype=object)
+    enrollment, seats, sites, distance = (
+        pd.to_numeric(regions[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        for c in ("k12_enrollment", "seats", "sites", "nearest_site_km"))
+    groups = {f"locale:{loc}": locale == loc for loc in LOCALE_ORDER}
+    groups["locale:nonrural"] = np.isin(locale, ("city", "suburb", "town"))
+    groups["__alliance__"] = np.ones(len(regions), dtype=bool)
     rows = []
     for area, mask in groups.items():
-        part = regions[mask]
-        enrollment = float(pd.to_numeric(part["k12_enrollment"], errors="coerce").sum())
-        seats = float(pd.to_numeric(part["seats"], errors="coerce").sum())
-        distance = pd.to_numeric(part["nearest_site_km"], errors="coerce")
+        area_enrollment, area_seats = float(np.nansum(enrollment[mask])), float(np.nansum(seats[mask]))
+        known = distance[mask][~np.isnan(distance[mask])]
         rows.append({
             "area": area,
-            "regions": int(len(part)),
-            "k12_enrollment": enrollment,
-            "seats": seats,
-            "seats_per_1000": per_thousand([seats], [enrollment])[0],
-            "regions_without_sites": int((pd.to_numeric(part["sites"], errors="coerce").fillna(0) <= 0).sum()),
-            "median_distance_km": float(distance.median()) if distance.notna().any() else np.nan,
+            "regions": int(mask.sum()),
+            "k12_enrollment": area_enrollment,
+            "seats": area_seats,
+            "seats_per_1000": per_thousand([area_seats], [area_enrollment])[0],
+            "regions_without_sites": int((np.nan_to_num(sites[mask]) <= 0).sum()),
+            "median_distance_km": float(np.median(known)) if len(known) else np.nan,
         })
     return pd.DataFrame(rows)

@@ -158,15 +158,18 @@ def _site_where(quarter: str | None, filters: dict[str, str]):
     return and_(true(), *conditions)
 
 
+REACH_COLUMNS = ["sites", "seats", "programs", "partners", "sites_located"]
+
+
 def _reach_by_region(conn, quarter, filters) -> pd.DataFrame:
+    """REACH_COLUMNS of the regions with a running site, indexed by region_id."""
     c = coverage_sites.c
     query = (select(c.region_id, func.count(), func.sum(c.seats), func.count(func.distinct(c.program_id)),
                     func.count(func.distinct(c.partner_id)), func.sum(case((c.located, 1), else_=0)))
              .where(_site_where(quarter, filters)).group_by(c.region_id))
-    frame = pd.DataFrame(_tuples(conn, query), columns=["region_id", "sites", "seats", "programs", "partners", "sites_located"])
-    for column in ("sites", "seats", "programs", "partners", "sites_located"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
-    return frame
+    rows = _tuples(conn, query)
+    counts = np.array([row[1:] for row in rows], dtype="int64").reshape(len(rows), len(REACH_COLUMNS))
+    return pd.DataFrame(counts, columns=REACH_COLUMNS, index=pd.Index([row[0] for row in rows], name="region_id"))
 
 
 def _site_points(conn, quarter, filters) -> tuple[np.ndarray, np.ndarray]:
@@ -215,26 +218,31 @@ def _protected_cells(engine: Engine, conn, **equal) -> pd.DataFrame:
     limit = threshold()
     stored = rollup.stored_threshold(conn)
     columns = ["quarter", "region_id", "student_group", *rollup.FILTERS]
+    # Columns are built as numpy arrays and the frame once: pandas costs about 0.3 ms an
+    # operation, more than reading the few dozen cells of a region.
     if stored == limit:
         c = participation_cells.c
         query = select(*[c[k] for k in columns], c.participants, c.source_rows, c.complement).where(*_cell_where(**equal))
-        frame = pd.DataFrame(_tuples(conn, query), columns=[*columns, "participations", "source_rows", "complement"])
-        frame["participations"] = pd.to_numeric(frame["participations"], errors="coerce").astype("float64")
-        frame["complement"] = frame["complement"].astype(bool)
-        frame["source_rows"] = pd.to_numeric(frame["source_rows"], errors="coerce").fillna(0).astype("int64")
-        source_only = frame["participations"].isna() & (frame["source_rows"] > 0)
-        hidden = source_only | primary_mask(frame["participations"], limit) | frame["complement"]
+        rows = _tuples(conn, query)
+        values = list(zip(*rows)) if rows else [()] * (len(columns) + 3)
+        frame = pd.DataFrame(dict(zip(columns, values)), columns=columns)
+        participations = np.array(values[-3], dtype="float64")  # NULL (suppressed at source) becomes NaN
+        source_rows = np.array(values[-2], dtype="int64")
+        hidden = ((np.isnan(participations) & (source_rows > 0)) | primary_mask(pd.Series(participations), limit).to_numpy()
+                  | np.array(values[-1], dtype=bool))
     else:  # another threshold in force (or a store not rebuilt yet): decide again, whole store
         cells = _recomputed_cells(str(engine.url), _store_version(conn), limit)
         mask = np.ones(len(cells), dtype=bool)
         for key, value in equal.items():
             mask &= (cells[key] == value).to_numpy()
-        frame = cells.loc[mask, [*columns, "participants", "source_rows", "suppressed"]].rename(
-            columns={"participants": "participations"}).reset_index(drop=True)
-        hidden = frame.pop("suppressed").astype(bool)
-    frame["participations_suppressed"] = hidden.to_numpy()
-    frame.loc[frame["participations_suppressed"], "participations"] = np.nan
-    return frame.drop(columns=["complement"], errors="ignore")
+        frame = cells.loc[mask, columns].reset_index(drop=True)
+        participations = cells.loc[mask, "participants"].to_numpy(dtype="float64", na_value=np.nan)
+        source_rows = cells.loc[mask, "source_rows"].to_numpy(dtype="int64")
+        hidden = cells.loc[mask, "suppressed"].to_numpy(dtype=bool)
+    frame["participations"] = np.where(hidden, np.nan, participations)
+    frame["source_rows"] = source_rows
+    frame["participations_suppressed"] = hidden
+    return frame
 
 
 def _store_version(conn) -> int:
@@ -279,20 +287,19 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
         cells = _protected_cells(engine, conn, quarter=quarter, student_group="all", **cell_filter) if quarter else None
     for column in ("k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    frame = frame.merge(reach, on="region_id", how="left")
-    for column in ("sites", "seats", "programs", "partners", "sites_located"):
-        frame[column] = frame[column].fillna(0).astype("int64")
+    reach = reach.reindex(frame["region_id"], fill_value=0)
+    for column in REACH_COLUMNS:
+        frame[column] = reach[column].to_numpy()
     frame["seats_per_1000"] = domain.per_thousand(frame["seats"], frame["k12_enrollment"])
     frame["nearest_site_km"] = _nearest_site_km(frame, points)
     frame["participations_available"] = cells is not None
     if cells is not None:
-        by_region = cells.set_index("region_id")
-        frame["participations"] = frame["region_id"].map(by_region["participations"]).astype("float64")
-        frame["participations_suppressed"] = frame["region_id"].map(by_region["participations_suppressed"]).fillna(False).astype(bool)
-        frame["participations_source_rows"] = frame["region_id"].map(by_region["source_rows"]).fillna(0).astype("int64")
         # No cell: no participation reported in the region (a true zero for this quarter).
-        no_cell = frame["region_id"].map(lambda r, known=set(by_region.index): r not in known).astype(bool)
-        frame.loc[no_cell, "participations"] = 0.0
+        by_region = cells.set_index("region_id").reindex(frame["region_id"])
+        no_cell = by_region["source_rows"].isna().to_numpy()
+        frame["participations"] = np.where(no_cell, 0.0, by_region["participations"].to_numpy(dtype="float64"))
+        frame["participations_suppressed"] = by_region["participations_suppressed"].fillna(False).to_numpy(dtype=bool)
+        frame["participations_source_rows"] = by_region["source_rows"].fillna(0).to_numpy(dtype="int64")
     else:
         frame["participations"] = np.nan
         frame["participations_suppressed"] = False
@@ -332,9 +339,10 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
     o = outcomes.c
     with engine.connect() as conn:
         meta = conn.execute(select(indicators).where(indicators.c.indicator_id == indicator)).mappings().first()
-        if school_year is None:
-            school_year = conn.execute(select(func.max(o.school_year)).where(
-                and_(o.indicator_id == indicator, o.student_group == "all"))).scalar()
+        if school_year is None:  # from the rollup: a scan of the indicator's outcomes costs 20 ms
+            r = outcome_rollup.c
+            school_year = conn.execute(select(func.max(r.school_year)).where(and_(
+                r.indicator_id == indicator, r.student_group == "all", r.source_rows > 0))).scalar()
         rows = pd.DataFrame(_tuples(conn, select(
             o.region_id, o.numerator, o.numerator_suppressed, o.denominator, o.denominator_suppressed, o.rate_low, o.rate_high)
             .where(and_(o.school_year == school_year, o.indicator_id == indicator, o.student_group == "all"))),
@@ -461,20 +469,23 @@ def region_outcomes(engine: Engine, region_id: str) -> pd.DataFrame:
     school year the region reports it (pooled and suppressed by queries.gaps.group_rates)."""
     from queries.gaps import group_rates
 
+    o = outcomes.c
     with engine.connect() as conn:
         meta = pd.DataFrame(_tuples(conn, select(indicators.c.indicator_id, indicators.c.name, indicators.c.stage,
                                                  indicators.c.higher_is_better)),
                             columns=["indicator_id", "name", "stage", "higher_is_better"])
+        # Each indicator's latest year first (a primary-key range): then only those years are
+        # pooled, not every year and group the region reports.
+        years = dict(conn.execute(select(o.indicator_id, func.max(o.school_year)).where(
+            o.indicator_id.in_(tuple(meta["indicator_id"])), o.region_id == region_id, o.student_group == "all")
+            .group_by(o.indicator_id)).all())
     columns = ["indicator_id", "name", "higher_is_better", "school_year", "rate_low", "rate_high", "denominator",
                "suppressed", "alliance_low", "alliance_high", "alliance_suppressed"]
-    if meta.empty:
+    if not years:
         return pd.DataFrame(columns=columns)
     ids = tuple(meta["indicator_id"])
-    region = group_rates(engine, ids, region_id)
-    region = region[region["student_group"] == "all"]
-    if region.empty:
-        return pd.DataFrame(columns=columns)
-    latest = region.sort_values("school_year").groupby("indicator_id").tail(1)
+    region = group_rates(engine, ids, region_id, tuple(sorted(set(years.values()))))
+    latest = region[(region["student_group"] == "all") & (region["school_year"] == region["indicator_id"].map(years))]
     alliance = group_rates(engine, ids, ALLIANCE, tuple(sorted(latest["school_year"].unique())))
     alliance = alliance[alliance["student_group"] == "all"][["indicator_id", "school_year", "rate_low", "rate_high", "suppressed"]]
     alliance = alliance.rename(columns={"rate_low": "alliance_low", "rate_high": "alliance_high", "suppressed": "alliance_suppressed"})
