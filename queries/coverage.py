@@ -37,7 +37,7 @@ from pyarrow import csv
 from sqlalchemy import Engine, and_, case, func, select, true
 
 from data import participation_rollup as rollup
-from data.rollup import protected_cube, read_cells
+from data.rollup import pooling_terms, protected_cube, read_cells
 from data.rollup import stored_threshold as outcome_threshold
 from data.schema import (
     coverage_sites, indicators, outcome_complements, outcome_rollup, outcomes, participation_cells, partners, programs,
@@ -91,25 +91,27 @@ def filter_options(engine: Engine) -> dict[str, list[str]]:
     return {"program_type": types, "grade_band": bands, "sector": sectors}
 
 
+STAGE_ORDER = {s: i for i, s in enumerate(("elementary", "middle", "high", "postsecondary", "workforce", "educator"))}
+
+
 def outcome_choices(engine: Engine) -> pd.DataFrame:
     """Indicators with all-students data, with their latest school year and how many regions
     report it that year, the most widely reported first (read from `outcome_rollup`)."""
-    r = outcome_rollup.c
+    i, r = indicators.c, outcome_rollup.c
+    latest = (select(r.indicator_id, func.max(r.school_year).label("school_year")).where(r.student_group == "all")
+              .group_by(r.indicator_id).subquery())
+    query = (select(i.indicator_id, i.name, i.stage, i.higher_is_better, r.school_year, func.sum(r.source_rows))
+             .join_from(indicators, latest, latest.c.indicator_id == i.indicator_id)
+             .join(outcome_rollup, and_(r.indicator_id == latest.c.indicator_id, r.school_year == latest.c.school_year))
+             .where(r.student_group == "all")
+             .group_by(i.indicator_id, i.name, i.stage, i.higher_is_better, r.school_year))
     with engine.connect() as conn:
-        rows = pd.DataFrame(_tuples(conn, select(r.indicator_id, r.school_year, func.sum(r.source_rows))
-                                    .where(r.student_group == "all").group_by(r.indicator_id, r.school_year)),
-                            columns=["indicator_id", "school_year", "regions_reported"])
-        meta = pd.DataFrame(_tuples(conn, select(indicators.c.indicator_id, indicators.c.name, indicators.c.stage,
-                                                 indicators.c.higher_is_better)),
-                            columns=["indicator_id", "name", "stage", "higher_is_better"])
-    found = rows.sort_values("school_year").groupby("indicator_id", as_index=False).tail(1)
-    out = meta.merge(found, on="indicator_id")
-    stage_order = {s: i for i, s in enumerate(("elementary", "middle", "high", "postsecondary", "workforce", "educator"))}
-    out["_stage"] = out["stage"].map(stage_order).fillna(99)
+        rows = [(*row[:5], int(row[5] or 0)) for row in _tuples(conn, query)]
+    rows.sort(key=lambda row: (-row[5], STAGE_ORDER.get(row[2], 99), row[1]))
+    out = pd.DataFrame(rows, columns=["indicator_id", "name", "stage", "higher_is_better", "school_year", "regions_reported"])
     out["higher_is_better"] = out["higher_is_better"].astype(bool)
-    out["regions_reported"] = pd.to_numeric(out["regions_reported"], errors="coerce").fillna(0).astype(int)
-    return out.sort_values(["regions_reported", "_stage", "name"], ascending=[False, True, True]).drop(
-        columns="_stage").reset_index(drop=True)
+    out["regions_reported"] = out["regions_reported"].astype(int)
+    return out
 
 
 # --- regions and their shapes ------------------------------------------------------------
@@ -355,17 +357,9 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
         else:
             cube = protected_cube(read_cells(conn, (indicator,), (school_year,)), limit) if len(rows) else pd.DataFrame()
             complements = set(cube.loc[cube["suppressed"] & ~cube["primary"] & (cube["student_group"] == "all"), "region_id"]) if len(cube) else set()
-    for column in ("numerator", "denominator", "rate_low", "rate_high"):
-        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype("float64")
-    source = rows["numerator_suppressed"].astype(bool) | rows["denominator_suppressed"].astype(bool)
-    known = ~source & rows["denominator"].notna() & (rows["numerator"].notna() | (rows["rate_low"].notna() & rows["rate_high"].notna()))
-    sums = pd.DataFrame({
-        "region_id": rows["region_id"],
-        "denominator": rows["denominator"].where(known),
-        "numerator_low": rows["numerator"].fillna(rows["rate_low"] * rows["denominator"] / 100).where(known),
-        "numerator_high": rows["numerator"].fillna(rows["rate_high"] * rows["denominator"] / 100).where(known),
-    })
-    out = pooled_rates(sums)
+    terms = pooling_terms(rows)  # as the rollup pools them: rows suppressed at source add nothing
+    source = terms.pop("source_suppressed")
+    out = pooled_rates(terms[["denominator", "numerator_low", "numerator_high"]].assign(region_id=rows["region_id"]))
     out["suppressed"] = (source | (out["denominator"] < limit) | out["region_id"].isin(complements)).to_numpy()
     out.loc[out["suppressed"], ["denominator", "rate_low", "rate_high"]] = np.nan
     from queries.gaps import group_rates
