@@ -447,13 +447,14 @@ def region_participation(engine: Engine, region_id: str, quarter: str | None = N
     """One region's participations (all programs) by quarter, and by student group in the
     quarter, beside the alliance's; suppressed with the store-wide decision."""
     with engine.connect() as conn:
-        by_quarter = _protected_cells(engine, conn, region_id=region_id, student_group="all",
-                                      program_type=rollup.ANY, grade_band=rollup.ANY, sector=rollup.ANY)
-        by_group = (_protected_cells(engine, conn, quarter=quarter, region_id=region_id, program_type=rollup.ANY,
-                                     grade_band=rollup.ANY, sector=rollup.ANY) if quarter else by_quarter.iloc[:0])
+        # Every group and quarter of the region in one read by the region's index (asked for
+        # one quarter, SQLite would rather scan that quarter's cells of every region).
+        cells = _protected_cells(engine, conn, region_id=region_id, program_type=rollup.ANY, grade_band=rollup.ANY,
+                                 sector=rollup.ANY)
         enrollment = conn.execute(select(regions.c.k12_enrollment).where(regions.c.region_id == region_id)).scalar()
     keep = ["quarter", "student_group", "participations", "participations_suppressed", "source_rows"]
-    by_quarter = by_quarter[keep].sort_values("quarter").reset_index(drop=True)
+    by_quarter = cells.loc[cells["student_group"] == "all", keep].sort_values("quarter").reset_index(drop=True)
+    by_group = cells.loc[cells["quarter"] == quarter] if quarter else cells.iloc[:0]
     by_quarter["participations_per_1000"] = domain.per_thousand(by_quarter["participations"], [enrollment] * len(by_quarter)) if len(by_quarter) else []
     return {"by_quarter": by_quarter, "by_group": by_group[keep].reset_index(drop=True)}
 
@@ -463,29 +464,29 @@ def region_outcomes(engine: Engine, region_id: str) -> pd.DataFrame:
     school year the region reports it (pooled and suppressed by queries.gaps.group_rates)."""
     from queries.gaps import group_rates
 
-    o = outcomes.c
+    i, o = indicators.c, outcomes.c
     with engine.connect() as conn:
-        meta = pd.DataFrame(_tuples(conn, select(indicators.c.indicator_id, indicators.c.name, indicators.c.stage,
-                                                 indicators.c.higher_is_better)),
-                            columns=["indicator_id", "name", "stage", "higher_is_better"])
+        meta = {row[0]: row[1:] for row in _tuples(conn, select(i.indicator_id, i.name, i.higher_is_better))}
         # Each indicator's latest year first (a primary-key range): then only those years are
         # pooled, not every year and group the region reports.
         years = dict(conn.execute(select(o.indicator_id, func.max(o.school_year)).where(
-            o.indicator_id.in_(tuple(meta["indicator_id"])), o.region_id == region_id, o.student_group == "all")
+            o.indicator_id.in_(tuple(meta)), o.region_id == region_id, o.student_group == "all")
             .group_by(o.indicator_id)).all())
     columns = ["indicator_id", "name", "higher_is_better", "school_year", "rate_low", "rate_high", "denominator",
                "suppressed", "alliance_low", "alliance_high", "alliance_suppressed"]
     if not years:
         return pd.DataFrame(columns=columns)
-    ids = tuple(meta["indicator_id"])
-    region = group_rates(engine, ids, region_id, tuple(sorted(set(years.values()))))
-    latest = region[(region["student_group"] == "all") & (region["school_year"] == region["indicator_id"].map(years))]
-    alliance = group_rates(engine, ids, ALLIANCE, tuple(sorted(latest["school_year"].unique())))
-    alliance = alliance[alliance["student_group"] == "all"][["indicator_id", "school_year", "rate_low", "rate_high", "suppressed"]]
-    alliance = alliance.rename(columns={"rate_low": "alliance_low", "rate_high": "alliance_high", "suppressed": "alliance_suppressed"})
-    out = latest.merge(alliance, on=["indicator_id", "school_year"], how="left").merge(meta, on="indicator_id")
-    out["higher_is_better"] = out["higher_is_better"].astype(bool)
-    return out[columns].sort_values("name").reset_index(drop=True)
+    ids, school_years = tuple(sorted(years, key=lambda k: meta[k][0])), tuple(sorted(set(years.values())))
+    wanted = pd.MultiIndex.from_tuples([(k, years[k], "all") for k in ids])
+    keys = ["indicator_id", "school_year", "student_group"]
+    region = group_rates(engine, tuple(meta), region_id, school_years).set_index(keys).reindex(wanted)
+    alliance = group_rates(engine, tuple(meta), ALLIANCE, school_years).set_index(keys).reindex(wanted)
+    return pd.DataFrame({
+        "indicator_id": list(ids), "name": [meta[k][0] for k in ids], "higher_is_better": [bool(meta[k][1]) for k in ids],
+        "school_year": [years[k] for k in ids], **{c: region[c].to_numpy() for c in ("rate_low", "rate_high", "denominator", "suppressed")},
+        "alliance_low": alliance["rate_low"].to_numpy(), "alliance_high": alliance["rate_high"].to_numpy(),
+        "alliance_suppressed": alliance["suppressed"].to_numpy(),
+    }, columns=columns)
 
 
 # --- benchmark -----------------------------------------------------------------------------
