@@ -20,6 +20,8 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
+from data.problems import Description
+
 COUNTIES_FILE = Path(__file__).parent / "geo" / "us_counties_2016.geojson.gz"
 
 # Douglas-Peucker tolerance in degrees (~330 m north-south, ~270 m east-west at 36°N). Keeps
@@ -272,13 +274,13 @@ def read_custom_regions(
             raw_ids, raw_geoms, columns_without_id = _read_geojson(data)
         cleaned = clean_geometries(raw_geoms)
     except (_BadFile, OSError) as exc:
-        return {}, [_problem(source_name, None, None, str(exc), CUSTOM_REGIONS_EXPECTED)]
+        return {}, [_problem(source_name, None, None, Description(str(exc)), CUSTOM_REGIONS_EXPECTED)]
     except Exception as exc:  # odd input tripping a parser or PROJ (e.g. an unknown CRS)
-        found = f"a file that could not be read ({exc.__class__.__name__}: {exc})"[:300]
+        found = Description(f"a file that could not be read ({exc.__class__.__name__}: {exc})"[:300])
         return {}, [_problem(source_name, None, None, found, CUSTOM_REGIONS_EXPECTED)]
 
     if columns_without_id is not None:
-        found = ", ".join(columns_without_id) or "no attributes"
+        found = Description(f"attributes {', '.join(columns_without_id)}" if columns_without_id else "no attributes")
         return {}, [_problem(source_name, None, "region_id", found, "a region_id attribute on every feature")]
 
     problems: list[dict] = []
@@ -295,13 +297,13 @@ def read_custom_regions(
             continue
         first_row[region_id] = row
         if raw is None or raw.is_empty:
-            problems.append(_problem(source_name, row, "geometry", "empty", "a Polygon or MultiPolygon"))
+            problems.append(_problem(source_name, row, "geometry", Description("an empty geometry"), "a Polygon or MultiPolygon"))
         elif geom.is_empty:
             problems.append(_problem(source_name, row, "geometry", raw.geom_type,
                                      "a Polygon or MultiPolygon with an area (after rounding to 4 decimals)"))
         elif not _in_lon_lat_range(raw):
             bounds = ", ".join(f"{b:.6g}" for b in raw.bounds)
-            problems.append(_problem(source_name, row, "geometry", f"bounds {bounds}",
+            problems.append(_problem(source_name, row, "geometry", Description(f"bounds {bounds}"),
                                      "WGS84 longitude/latitude (or a shapefile with its .prj)"))
         else:
             regions[region_id] = geom

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, insert, select
 
 from data import geography, parsers
 from data.package import RawPackage, RawTable, read_package
-from data.problems import Problem
+from data.problems import Description, Problem
 from data.coverage_rollup import rebuild_coverage_sites
 from data.participation_rollup import has_participation, rebuild_participation_cells
 from data.rollup import indicators_not_stored, rebuild_outcome_rollup
@@ -163,7 +163,7 @@ class _Problems:
         self.items.append(problem)
 
     def all(self) -> list[Problem]:
-        more = [Problem(file, None, column, f"{n} more rows like the ones above", "the same fix") for (file, column), n in self.capped.items()]
+        more = [Problem(file, None, column, Description(f"{n} more rows like the ones above"), "the same fix") for (file, column), n in self.capped.items()]
         return self.items + more
 
 
@@ -199,7 +199,7 @@ def validate(path: str | Path, engine: Engine | None = None) -> tuple[ValidPacka
     # could not be read at all is not used to judge references to it.
     unusable = set(raw.unreadable) | (set(raw.tables) - set(typed))
     if "regions" in typed and typed["regions"].empty:
-        problems.add(Problem(raw.tables["regions"].file, 2, None, "a header and no rows",
+        problems.add(Problem(raw.tables["regions"].file, 2, None, Description("a header and no rows"),
                              "at least one region: regions.csv is the one required table"))
     if "regions" not in typed or typed["regions"].empty:
         unusable.add("regions")  # reported above or by the reader; every region_id would follow
@@ -230,6 +230,11 @@ def _parse_table(table: RawTable, spec: TableSpec, problems: _Problems, warnings
     extra = [c for c in frame.columns if c not in names]
     if extra:
         warnings.append(f"{table.file}: unknown column(s) {', '.join(extra)} kept out of the store")
+    cut = [row for row, absent in table.short_rows.items() if names.intersection(absent)]
+    if cut:
+        rows = ", ".join(map(str, cut[:5])) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
+        warnings.append(f"{table.file}: row(s) {rows} have fewer cells than the header, so their last cells were read "
+                        "as blank (check for a missing comma)")
     if missing:
         return None
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.problems import Problem
+from data.problems import Description, Problem
 
 TABLE_NAMES = (
     "regions", "partners", "programs", "program_sites", "participation",
@@ -32,6 +32,8 @@ class RawTable:
     file: str  # as shown in messages, e.g. "outcomes.csv" or "workbook.xlsx, sheet outcomes"
     frame: pd.DataFrame  # all cells as stripped-later text; columns lower-cased and stripped
     unknown_columns: list[str] = field(default_factory=list)
+    # Spreadsheet row -> the header's columns that row has no cell for (read as blank).
+    short_rows: dict[int, list[str]] = field(default_factory=dict)
 
     def row_number(self, index) -> int:
         """Row as a spreadsheet numbers it: the header is row 1."""
@@ -110,15 +112,20 @@ def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[
         return None, [_encoding_problem(file, data, exc)]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        return None, [Problem(file, line, None, "a NUL byte", "CSV text, not a binary file")]
+        return None, [Problem(file, line, None, Description("a NUL byte"), "CSV text, not a binary file")]
     if "\r" in text:
         # Old Mac exports end lines with CR alone; Windows with CRLF.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        return None, [Problem(file, 1, None, "an empty file", "a header row naming the columns")]
+        return None, [Problem(file, 1, None, Description("an empty file"), "a header row naming the columns")]
     # Blank lines above the header: the header is the first line with something on it.
     body = text.lstrip("\n")
     header_row = len(text) - len(body) + 1
+    first_line = body.split("\n", 1)[0]
+    for separator, name_of in ((";", "semicolons"), ("\t", "tabs")):
+        if "," not in first_line and separator in first_line:
+            return None, [Problem(file, header_row, None, Description(f"a header whose columns are separated by {name_of}"),
+                                  "columns separated by commas (in Excel: Save As, 'CSV UTF-8 (Comma delimited)')")]
     grid = _plain_grid(body)
     if grid is not None:
         header = [str(c) for c in grid.iloc[0]]
@@ -141,7 +148,7 @@ def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[
             message = str(exc)
             quote = re.search(r"EOF inside string starting at row (\d+)", message)
             if quote:
-                return None, [Problem(file, int(quote.group(1)) + header_row, None, "a quote (\") that is never closed",
+                return None, [Problem(file, int(quote.group(1)) + header_row, None, Description("a quote (\") that is never closed"),
                                       "each quoted cell to end with a closing quote")]
             return None, [Problem(file, None, None, message.splitlines()[0], "well-formed CSV")]
     if any("Skipping line" in str(w.message) for w in caught):
@@ -150,7 +157,8 @@ def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[
     frame = grid.iloc[1:]
     frame.columns = header
     frame.index = frame.index + header_row - 2  # grid row i is spreadsheet row i + header_row
-    return _table(name, file, frame)
+    # pandas pads a row shorter than the header with blanks, silently: note such rows.
+    return _table(name, file, frame, _short_rows(csv.reader(io.StringIO(body)), len(header), header_row))
 
 
 PLAIN_GRID_MIN_CHARS = 1_000_000
@@ -207,7 +215,7 @@ def _read_ragged_csv(name: str, file: str, text: str, header_row: int) -> tuple[
         if len(record) > width:
             if any(cell.strip() for cell in record[width:]):
                 extra = ", ".join(repr(c) for c in record[width:] if c.strip())
-                problems.append(Problem(file, number, None, f"a row of {len(record)} cells (extra: {extra})"[:200],
+                problems.append(Problem(file, number, None, Description(f"a row of {len(record)} cells (extra: {extra})"[:200]),
                                         f"{width} cells, like the header"))
                 continue
             record = record[:width]
@@ -216,7 +224,15 @@ def _read_ragged_csv(name: str, file: str, text: str, header_row: int) -> tuple[
     if problems:
         return None, problems
     frame = pd.DataFrame(rows, columns=header, index=index, dtype=str)
-    return _table(name, file, frame)
+    return _table(name, file, frame, _short_rows(records, width, header_row))
+
+
+def _short_rows(records, width: int, header_row: int) -> dict[int, int]:
+    """Spreadsheet row -> cell count of each row with fewer cells than the header (a blank line
+    is not a row). Read with blanks for the missing cells; the importer warns where a missing
+    cell is a contract column's, since a separator left out moves later values along."""
+    return {number: len(record) for number, record in enumerate(records, start=header_row)
+            if 0 < len(record) < width and any(cell.strip() for cell in record)}
 
 
 def _encoding_problem(file: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
@@ -248,33 +264,56 @@ def _encoding_problem(file: str, data: bytes, exc: UnicodeDecodeError) -> Proble
 
 
 def _from_workbook(path: Path) -> RawPackage:
+    import openpyxl
+
+    def damaged(exc: Exception) -> RawPackage:
+        return RawPackage(str(path), {}, None, [Problem(path.name, None, None, Description(
+            f"a damaged workbook ({type(exc).__name__})"), "a readable .xlsx workbook")], [])
+
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False, na_filter=False)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        return RawPackage(str(path), {}, None, [Problem(path.name, None, None, type(exc).__name__, "a readable .xlsx workbook")], [])
+        return damaged(exc)
     tables, problems, unknown, unreadable = {}, [], [], set()
-    for sheet, frame in sheets.items():
-        name = sheet.strip().lower().removesuffix(".csv")
-        if name not in TABLE_NAMES:
-            unknown.append(f"sheet {sheet}")
-            continue
-        frame = frame.map(_cell_text) if not frame.empty else frame.astype(str)
-        table, table_problems = _table(name, f"{path.name}, sheet {sheet}", frame)
-        problems += table_problems
-        if table is not None:
-            tables[name] = table
-        else:
-            unreadable.add(name)
+    try:
+        for sheet in book.worksheets:
+            name = sheet.title.strip().lower().removesuffix(".csv")
+            if name not in TABLE_NAMES:
+                unknown.append(f"sheet {sheet.title}")
+                continue
+            table, table_problems = _table(name, f"{path.name}, sheet {sheet.title}", _sheet_frame(sheet))
+            problems += table_problems
+            if table is not None:
+                tables[name] = table
+            else:
+                unreadable.add(name)
+    except Exception as exc:  # a part of the file that only fails once read
+        return damaged(exc)
+    finally:
+        book.close()
     if "regions" not in tables:
         problems.append(Problem(path.name, None, None, None, "a sheet named regions: it is the one required table"))
     return RawPackage(str(path), tables, None, problems, unknown, unreadable)
 
 
-def _cell_text(value) -> str:
+def _sheet_frame(sheet) -> pd.DataFrame:
+    """A sheet's cells as text, first row the header; frame row i is spreadsheet row i + 2."""
+    rows = [[_cell_text(cell.value, getattr(cell, "number_format", None)) for cell in row] for row in sheet.iter_rows()]
+    while rows and not any(rows[-1]):
+        rows.pop()  # formatting left below the data
+    if not rows:
+        return pd.DataFrame()
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    return pd.DataFrame(rows[1:], columns=rows[0], dtype=str) if len(rows) > 1 else pd.DataFrame(columns=rows[0])
+
+
+def _cell_text(value, number_format: str | None = None) -> str:
     """A workbook cell as the text a CSV export would hold.
 
     Date cells become `YYYY-MM-DD` (not `2019-08-01 00:00:00`), whole-number cells lose
-    Excel's `.0`, and TRUE/FALSE cells become `true`/`false`.
+    Excel's `.0`, TRUE/FALSE cells become `true`/`false`, and a percent-formatted cell reads as
+    it shows (94%, stored as 0.94, becomes `94`: rates in the contract are percentages).
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -284,13 +323,16 @@ def _cell_text(value) -> str:
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, (int, float)) and number_format and "%" in number_format:
+        value = round(value * 100, 9)  # 0.945 * 100 is 94.49999999999999
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
 
 
-def _table(name: str, file: str, frame: pd.DataFrame) -> tuple[RawTable | None, list[Problem]]:
+def _table(name: str, file: str, frame: pd.DataFrame, short_rows: dict[int, int] | None = None) -> tuple[RawTable | None, list[Problem]]:
     columns = [str(c).strip().lower() for c in frame.columns]
+    header = list(columns)
     frame = frame.astype(str)
     frame.columns = range(len(columns))
     # A column without a name and without any value is a spreadsheet leftover (a trailing comma
@@ -316,4 +358,4 @@ def _table(name: str, file: str, frame: pd.DataFrame) -> tuple[RawTable | None, 
             blank = candidates.copy()
             blank[candidates] = (frame[candidates].apply(lambda c: c.str.strip()) == "").all(axis=1)
             frame = frame[~blank]
-    return RawTable(name, file, frame), []
+    return RawTable(name, file, frame, short_rows={row: header[n:] for row, n in (short_rows or {}).items()}), []

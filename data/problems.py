@@ -4,12 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class Description(str):
+    """What was found, told in words ("a NUL byte", "3 more rows like the ones above") rather
+    than a cell's value: printed as it is, where a value is quoted."""
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
     row: int | None  # as a spreadsheet numbers it (header = row 1); None for the whole file
     column: str | None
-    value: str | None  # what was found
+    value: str | None  # what was found: a cell's text, or a Description
     expected: str
 
     def __str__(self) -> str:
@@ -18,5 +23,5 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column {self.column}"
-        found = "nothing" if self.value in (None, "") else repr(self.value) if not self.value.startswith(("a ", "an ")) else self.value
+        found = "nothing" if self.value in (None, "") else self.value if isinstance(self.value, Description) else repr(self.value)
         return f"{where}: found {found}, expected {self.expected}"

@@ -26,6 +26,7 @@ from sqlalchemy import inspect, text
 
 from data.db import get_engine, store_status, upgrade
 from data.importer import MAX_PROBLEMS_PER_COLUMN, import_package, validate
+from data.problems import Description, Problem
 from tests.conftest import TEST_DATABASE_URL, unavailable
 from tests.packages import VALID_PACKAGE, write_package
 
@@ -306,6 +307,7 @@ def test_unknown_column_is_a_warning_not_an_error(tmp_path, baseline):
     package, result = validate(write_files(tmp_path / "p", files))
     assert result.ok, [str(p) for p in result.problems]
     assert any("regions.csv" in w and "notes" in w for w in result.warnings), result.warnings
+    assert not any("fewer cells" in w for w in result.warnings)  # only Notes has no cell in most rows
     assert {name: frame_rows(frame) for name, frame in package.frames.items()} == baseline
 
 
@@ -384,6 +386,41 @@ def test_xlsx_workbook_gives_the_same_rows(tmp_path, baseline):
     assert {name: frame_rows(frame) for name, frame in package.frames.items()} == baseline
 
 
+def test_xlsx_percent_cell_reads_as_the_percentage_it_shows(tmp_path):
+    path = _workbook(tmp_path / "alliance.xlsx", VALID_PACKAGE)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["outcomes"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("rate")].value == "GE95")
+    row[header.index("rate")].value, row[header.index("rate")].number_format = 0.945, "0.0%"
+    workbook.save(path)
+    package, result = validate(path)
+    assert result.ok, [str(p) for p in result.problems]
+    outcomes = package.frames["outcomes"]
+    shown = outcomes[(outcomes["region_id"] == "47149") & (outcomes["student_group"] == "all")]
+    assert shown[["rate_low", "rate_high"]].iloc[0].tolist() == [94.5, 94.5]  # not 0.945 %
+
+
+def test_short_rows_warn_where_a_contract_column_has_no_cell(tmp_path, baseline):
+    # Row 3 lost a comma (its program type and grade band run together); row 4 stops before its
+    # empty end dates: both miss cells of contract columns. A cell missing only under an
+    # unknown column (Notes, filled in on one row) is no news.
+    files = package_files({"programs.csv": VALID_PACKAGE["programs.csv"]
+                           .replace("summer,elementary,,", "summer elementary,,")
+                           .replace("afterschool,high,,", "afterschool,high")})
+    _, result = validate(write_files(tmp_path / "p", files))
+    assert ("programs.csv: row(s) 3, 4 have fewer cells than the header, so their last cells were read as blank "
+            "(check for a missing comma)") in result.warnings
+    assert any(p.file == "programs.csv" and p.row == 3 and p.column == "program_type" for p in result.problems)
+
+
+def test_a_found_value_is_quoted_and_a_description_is_not():
+    assert str(Problem("outcomes.csv", 4, "numerator", "a lot", "a whole number")) == (
+        "outcomes.csv, row 4, column numerator: found 'a lot', expected a whole number")
+    assert str(Problem("outcomes.csv", 4, None, Description("a NUL byte"), "CSV text")) == (
+        "outcomes.csv, row 4: found a NUL byte, expected CSV text")
+
+
 def test_xlsx_problems_name_sheet_and_spreadsheet_row(tmp_path):
     files = package_files(replaced("participation.csv", "G1,47037,2025-Q2", "G1,47037,2025-Q5"))
     workbook = _workbook(tmp_path / "alliance.xlsx", files, blank_row_in="participation")
@@ -437,6 +474,8 @@ BROKEN = {
     "unknown_sector": (replaced("partners.csv", "informal_education", "museum"), ("partners.csv", 3, "sector", "museum")),
     "ragged_row": (replaced("programs.csv", "summer,elementary,,", "summer,elementary,,,2021-06-30"),
                    ("programs.csv", 3, None, "a row of 8 cells (extra: '2021-06-30')")),
+    "semicolon_separated": ({"partners.csv": VALID_PACKAGE["partners.csv"].replace(",", ";")},
+                            ("partners.csv", 1, None, "a header whose columns are separated by semicolons")),
     "unclosed_quote": (replaced("programs.csv", "G2,P2,Summer", 'G2,P2,"Summer'),
                        ("programs.csv", 3, None, 'a quote (") that is never closed')),
     "empty_regions_csv": ({"regions.csv": ""}, ("regions.csv", 1, None, "an empty file")),
