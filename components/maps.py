@@ -49,9 +49,21 @@ def fit_view(bounds, height: int = MAP_HEIGHT, width: int = ASSUMED_WIDTH) -> di
 
 def _features(geometries: dict[str, str], ids) -> dict:
     """A FeatureCollection of the regions `ids` (feature id = region_id), parsed from the
-    GeoJSON texts of queries.coverage.region_shapes."""
+    GeoJSON texts of queries.coverage.region_shapes.
+
+    Each ring's coordinates become one numpy array: Plotly deep-copies a trace's GeoJSON when
+    the trace is added and again when the figure is serialised, and copying an array is one
+    memory copy where copying lists copies every point (for 2,000 regions, 0.9 s a view)."""
+    def geometry(text: str) -> dict:
+        shape = json.loads(text)
+        if shape["type"] == "Polygon":
+            shape["coordinates"] = [np.array(ring, dtype="float64") for ring in shape["coordinates"]]
+        elif shape["type"] == "MultiPolygon":
+            shape["coordinates"] = [[np.array(ring, dtype="float64") for ring in polygon] for polygon in shape["coordinates"]]
+        return shape
+
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": i, "properties": {}, "geometry": json.loads(geometries[i])} for i in ids]}
+        {"type": "Feature", "id": i, "properties": {}, "geometry": geometry(geometries[i])} for i in ids]}
 
 
 def fmt_number(value, digits: int = 0) -> str:
