@@ -193,6 +193,13 @@ def test_queries_on_the_small_package(store, package_dir, monkeypatch):
     assert int(programs["programs"]["seats"].sum()) == 180
     outcomes = q.region_outcomes(store, "47037")
     assert "grad4" in set(outcomes["indicator_id"])
+    choices = q.outcome_choices(store).set_index("indicator_id")
+    assert choices.loc["grad4", "regions_reported"] > 0
+    shapes = q.region_shapes(store)
+    west, south, east, north = shapes["bounds"]
+    assert {"47037", "47015"} <= set(shapes["geometries"]) and west < -86.78 < east and south < 36.16 < north
+    for _, query in q.BENCH:  # every benchmark entry runs on this store too
+        query(store)
     # another threshold in force than the import used: the decision is made again
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "20")
     again = q.region_coverage(store, "2025-Q1").set_index("region_id")
