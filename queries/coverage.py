@@ -23,7 +23,9 @@ per site, rebuilt at import: data/coverage_rollup.py). Program filters take the 
 Speed at benchmark scale (2,000 regions, 2 M participation rows, 36,000 sites): rows are
 fetched with the driver's own cursor, the access distance searches a latitude band
 (domain/coverage.py), and the page asks for region_coverage and need_measures separately (each
-cached) and ranks and groups them itself with `rank` and `by_locale`, which run no SQL.
+cached) and ranks and groups them itself with `rank` and `by_locale`, which run no SQL. Region
+shapes stay GeoJSON text (parsing 2,000 geometries would cost more than every other query);
+latest years come from `outcome_rollup` or a primary-key range, never a scan of `outcomes`.
 """
 from __future__ import annotations
 
