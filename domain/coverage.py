@@ -269,7 +269,7 @@ def locale_summary(regions: pd.DataFrame) -> pd.DataFrame:
         pd.to_numeric(regions[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         for c in ("k12_enrollment", "seats", "sites", "nearest_site_km"))
     groups = {f"locale:{loc}": locale == loc for loc in LOCALE_ORDER}
-    groups["locale:nonrural"] = np.isin(locale, ("city", "suburb", "town"))
+    groups["locale:nonrural"] = groups["locale:city"] | groups["locale:suburb"] | groups["locale:town"]
     groups["__alliance__"] = np.ones(len(regions), dtype=bool)
     rows = []
     for area, mask in groups.items():
