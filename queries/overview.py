@@ -1,9 +1,9 @@
 """The board overview of one quarter: reach against target and the previous quarter, every
 indicator against its target, the biggest changes, trend lines, and frozen snapshots.
 
-Everything here is suppressed before it is returned: participation counts with the one
-suppression engine (primary, and complementary over regions and the alliance total); indicator
-rates come from `queries.gaps.group_rates`, which suppresses them. `overview(engine, quarter)`
+Everything here is suppressed before it is returned: participation counts as every page shows
+them (`queries.participation`: the store-wide decision made at import); indicator rates come
+from `queries.gaps.group_rates`, which suppresses them. `overview(engine, quarter)`
 returns a JSON-safe dict of the already-suppressed figures; a snapshot stores exactly that dict.
 
 Reach definitions (as in the demo's targets): a partner counts in a quarter when it joined on
@@ -21,10 +21,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, func, insert, select
 
-from data.schema import imports, indicators, participation, partners, program_sites, programs, regions, snapshots, targets
+from data.participation_rollup import AGGREGATE_CELLS, ALLIANCE_CELL
+from data.schema import (
+    imports, indicators, participation_cells, partners, program_sites, programs, regions, snapshots, targets,
+)
 from domain import kpi
-from domain.suppression import REGION_PARTITION, suppress_counts, suppressed_label, threshold, with_alliance_total
+from domain.suppression import suppressed_label, threshold
 from queries.common import ALLIANCE, previous_quarter
+from queries.participation import all_programs, protected_cells
 
 REACH_MEASURES = ("partners", "programs", "seats", "participants")
 REACH_LABELS = {"partners": "Partners", "programs": "Programs", "seats": "Seats", "participants": "Participations"}
@@ -49,10 +53,10 @@ def _iso(value) -> str | None:
 
 
 def _active(start: pd.Series, end: pd.Series, quarter: str) -> pd.Series:
+    """Started on or before the quarter's last day and not ended before its first (ISO dates
+    compare as text; a missing date is an open end)."""
     first, last = kpi.quarter_bounds(quarter)
-    started = start.map(lambda d: not isinstance(d, str) or d <= last)
-    not_ended = end.map(lambda d: not isinstance(d, str) or d >= first)
-    return (started & not_ended).astype(bool)
+    return ((start.isna() | (start <= last)) & (end.isna() | (end >= first))).astype(bool)
 
 
 def _reach_inputs(engine: Engine):
@@ -63,61 +67,53 @@ def _reach_inputs(engine: Engine):
                              columns=["program_id", "start", "end"])
         sites = pd.DataFrame([tuple(r) for r in conn.execute(select(program_sites.c.program_id, program_sites.c.region_id, program_sites.c.seats))],
                              columns=["program_id", "region_id", "seats"])
-        p = participation.c
-        reach = pd.DataFrame([tuple(r) for r in conn.execute(
-            select(p.quarter, p.region_id, func.sum(p.participants), func.count(),
-                   func.sum(func.cast(p.participants_suppressed, participation.c.participants.type)))
-            .where(p.student_group == "all").group_by(p.quarter, p.region_id))],
-            columns=["quarter", "region_id", "participants", "rows", "source_suppressed_rows"])
     for frame in (members, progs):
-        frame["start"] = frame["start"].map(_iso)
-        frame["end"] = frame["end"].map(_iso)
-    reach["participants"] = pd.to_numeric(reach["participants"], errors="coerce").astype("float64")
-    reach["source_suppressed_rows"] = pd.to_numeric(reach["source_suppressed_rows"], errors="coerce").fillna(0).astype(int)
-    return members, progs, sites, reach
+        frame["start"] = frame["start"].map(_iso).astype(object)
+        frame["end"] = frame["end"].map(_iso).astype(object)
+    return members, progs, sites
 
 
 def reach_by_quarter(engine: Engine, up_to: str | None = None) -> pd.DataFrame:
     """Partners, programs, seats and participations per quarter (every quarter with
-    participation data, up to `up_to`). Participations are suppressed (primary on the total);
-    `participants_partial` counts regional rows suppressed at source and so left out of the sum."""
-    members, progs, sites, reach = _reach_inputs(engine)
-    quarters = sorted(reach["quarter"].unique())
+    participation data, up to `up_to`). Participations are the alliance's, as suppressed for
+    every page (queries.participation); `participants_partial` counts regional rows suppressed
+    at source and so left out of the sum."""
+    members, progs, sites = _reach_inputs(engine)
+    with engine.connect() as conn:
+        alliance = protected_cells(engine, conn, **all_programs(region_id=ALLIANCE_CELL, student_group="all"))
+    alliance = alliance.sort_values("quarter")
     if up_to:
-        quarters = [q for q in quarters if q <= up_to]
+        alliance = alliance[alliance["quarter"] <= up_to]
+    site_program = pd.Index(progs["program_id"]).get_indexer(sites["program_id"])  # -1: no such program
+    seats = pd.to_numeric(sites["seats"], errors="coerce").fillna(0).to_numpy()
     rows = []
-    for quarter in quarters:
-        running = progs[_active(progs["start"], progs["end"], quarter)]["program_id"] if len(progs) else pd.Series(dtype=str)
-        in_quarter = reach[reach["quarter"] == quarter]
+    for quarter in alliance["quarter"]:
+        running = _active(progs["start"], progs["end"], quarter).to_numpy()
+        site_running = (site_program >= 0) & running[site_program] if len(running) else np.zeros(len(seats), dtype=bool)
         rows.append({
             "quarter": quarter,
-            "partners": int(_active(members["start"], members["end"], quarter).sum()) if len(members) else 0,
-            "programs": int(len(running)),
-            "seats": int(sites[sites["program_id"].isin(running)]["seats"].sum()) if len(sites) else 0,
-            "participants": float(in_quarter["participants"].sum(min_count=1)) if len(in_quarter) else np.nan,
-            "participants_partial": int(in_quarter["source_suppressed_rows"].sum()),
+            "partners": int(_active(members["start"], members["end"], quarter).sum()),
+            "programs": int(running.sum()),
+            "seats": int(seats[site_running].sum()),
         })
-    frame = pd.DataFrame(rows, columns=["quarter", *REACH_MEASURES, "participants_partial"])
-    if frame.empty:
-        frame["participants_suppressed"] = pd.Series(dtype=bool)
-        return frame
-    return suppress_counts(frame, "participants", keys=["quarter"])
+    frame = pd.DataFrame(rows, columns=["quarter", "partners", "programs", "seats"])
+    frame["participants"] = alliance["participations"].to_numpy(dtype="float64")
+    frame["participants_partial"] = alliance["source_rows"].to_numpy(dtype="int64")
+    frame["participants_suppressed"] = alliance["participations_suppressed"].to_numpy(dtype=bool)
+    return frame
 
 
 def participations_by_region(engine: Engine, quarters: tuple[str, ...]) -> pd.DataFrame:
-    """Participations per region in the given quarters, suppressed with complementary
-    suppression over regions and the alliance total."""
-    *_, reach = _reach_inputs(engine)
-    reach = reach[reach["quarter"].isin(quarters)][["quarter", "region_id", "participants"]]
-    if reach.empty:
-        return pd.DataFrame(columns=["quarter", "region_id", "name", "participants", "participants_suppressed"])
-    full = with_alliance_total(reach, "participants", by=["quarter"])
-    protected = suppress_counts(full, "participants", keys=["quarter", "region_id"], partitions=[REGION_PARTITION])
-    protected = protected[protected["region_id"] != REGION_PARTITION.total]
+    """Participations per region in the given quarters, as suppressed for every page."""
     with engine.connect() as conn:
+        cells = protected_cells(engine, conn, **all_programs(quarter=tuple(quarters), student_group="all"))
         names = dict(tuple(r) for r in conn.execute(select(regions.c.region_id, regions.c.name)))
-    protected["name"] = protected["region_id"].map(lambda r: names.get(r, r))
-    return protected.reset_index(drop=True)
+    cells = cells[~cells["region_id"].isin(AGGREGATE_CELLS)]
+    return pd.DataFrame({
+        "quarter": cells["quarter"], "region_id": cells["region_id"],
+        "name": cells["region_id"].map(lambda r: names.get(r, r)),
+        "participants": cells["participations"], "participants_suppressed": cells["participations_suppressed"],
+    }).sort_values(["quarter", "region_id"]).reset_index(drop=True)
 
 
 def reach_targets(engine: Engine) -> pd.DataFrame:
@@ -162,8 +158,11 @@ def _rate_value(low, high) -> float | None:
 # --- the overview --------------------------------------------------------------------------
 
 def quarters_with_data(engine: Engine) -> list[str]:
+    """Quarters with participation data (the alliance's cells of the participation rollup)."""
+    c = participation_cells.c
     with engine.connect() as conn:
-        return list(conn.execute(select(participation.c.quarter).distinct().order_by(participation.c.quarter)).scalars())
+        return list(conn.execute(select(c.quarter).distinct().where(
+            c.region_id == ALLIANCE_CELL, c.student_group == "all").order_by(c.quarter)).scalars())
 
 
 def _num(value):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from data.db import get_engine
 from data.importer import import_package
@@ -81,6 +81,36 @@ def test_region_participations_are_suppressed(demo_store_url):
     shown = frame[~frame["participants_suppressed"]]["participants"]
     assert (shown.isna() | (shown == 0) | (shown >= 10)).all()
     assert frame.loc[frame["participants_suppressed"], "participants"].isna().all()
+
+
+def test_region_participations_match_the_coverage_page(demo_store_url):
+    """One decision for every page: a count hidden on one page and shown on another could be
+    worked out from what the other shows."""
+    from queries.coverage import region_coverage
+
+    engine = get_engine(demo_store_url)
+    quarters = q.quarters_with_data(engine)
+    overview = q.participations_by_region(engine, tuple(quarters)).set_index(["quarter", "region_id"])
+    coverage = pd.concat([region_coverage(engine, quarter).assign(quarter=quarter) for quarter in quarters])
+    both = overview.join(coverage.set_index(["quarter", "region_id"])[["participations", "participations_suppressed"]],
+                         how="inner")
+    assert len(both) == len(overview) > 100
+    assert (both["participants_suppressed"] == both["participations_suppressed"]).all()
+    shown = both[~both["participants_suppressed"]]
+    assert (shown["participants"] == shown["participations"]).all()
+
+
+def test_reach_by_quarter_participations_are_the_alliance_cells_on_both_stores(store, package_dir):
+    assert import_package(package_dir, store).ok
+    with store.connect() as conn:
+        sums = dict(conn.execute(select(participation.c.quarter, func.sum(participation.c.participants)).where(
+            participation.c.student_group == "all").group_by(participation.c.quarter)).all())
+    trend = q.reach_by_quarter(store)
+    assert trend["quarter"].tolist() == sorted(sums) == q.quarters_with_data(store)
+    shown = trend[~trend["participants_suppressed"]]
+    assert len(shown) and all(row.participants == sums[row.quarter] for row in shown.itertuples())
+    regions_frame = q.participations_by_region(store, tuple(sums))
+    assert set(regions_frame["quarter"]) == set(sums) and not regions_frame["region_id"].str.startswith(("locale:", "__")).any()
 
 
 def _changed_participation_package(engine, folder: Path) -> Path:
