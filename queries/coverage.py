@@ -187,12 +187,6 @@ def _site_points(conn, quarter, filters) -> tuple[np.ndarray, np.ndarray]:
     return points[:, 0], points[:, 1]
 
 
-def _nearest_site_km(region_frame: pd.DataFrame, points: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Distance from each region's centre to the nearest running site."""
-    distance, _ = domain.nearest_km(region_frame["centroid_lon"], region_frame["centroid_lat"], *points)
-    return distance
-
-
 def site_points(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
                 sector: str = ANY, limit: int = 5000) -> pd.DataFrame:
     """Running sites with coordinates, for the map (at most `limit`, the largest first);
@@ -284,32 +278,34 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
     filters = _filters(program_type, grade_band, sector)
     cell_filter = _participation_filter(filters)
     with engine.connect() as conn:
-        frame = pd.DataFrame(_tuples(conn, select(*[regions.c[c] for c in REGION_COLUMNS]).order_by(regions.c.name)),
-                             columns=REGION_COLUMNS)
+        rows = _tuples(conn, select(*[regions.c[c] for c in REGION_COLUMNS]).order_by(regions.c.name))
         reach = _reach_by_region(conn, quarter, filters)
         points = _site_points(conn, quarter, filters)
         cells = _protected_cells(engine, conn, quarter=quarter, student_group="all", **cell_filter) if quarter else None
-    for column in ("k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    reach = reach.reindex(frame["region_id"], fill_value=0)
-    for column in REACH_COLUMNS:
-        frame[column] = reach[column].to_numpy()
-    frame["seats_per_1000"] = domain.per_thousand(frame["seats"], frame["k12_enrollment"])
-    frame["nearest_site_km"] = _nearest_site_km(frame, points)
-    frame["participations_available"] = cells is not None
+    # Columns as arrays, the frame built once: for 2,000 regions, pandas operations column by
+    # column cost about as much as the SQL.
+    ids, names, locales, *numbers = (list(c) for c in zip(*rows)) if rows else [[]] * len(REGION_COLUMNS)
+    enrollment, low_income, lon, lat = (np.array(v, dtype="float64") for v in numbers)  # NULL becomes NaN
+    reach = reach.reindex(ids, fill_value=0)
     if cells is not None:
         # No cell: no participation reported in the region (a true zero for this quarter).
-        by_region = cells.set_index("region_id").reindex(frame["region_id"])
+        by_region = cells.set_index("region_id").reindex(ids)
         no_cell = by_region["source_rows"].isna().to_numpy()
-        frame["participations"] = np.where(no_cell, 0.0, by_region["participations"].to_numpy(dtype="float64"))
-        frame["participations_suppressed"] = by_region["participations_suppressed"].fillna(False).to_numpy(dtype=bool)
-        frame["participations_source_rows"] = by_region["source_rows"].fillna(0).to_numpy(dtype="int64")
+        participations = np.where(no_cell, 0.0, by_region["participations"].to_numpy(dtype="float64"))
+        suppressed = by_region["participations_suppressed"].fillna(False).to_numpy(dtype=bool)
+        source_rows = by_region["source_rows"].fillna(0).to_numpy(dtype="int64")
     else:
-        frame["participations"] = np.nan
-        frame["participations_suppressed"] = False
-        frame["participations_source_rows"] = 0
-    frame["participations_per_1000"] = domain.per_thousand(frame["participations"], frame["k12_enrollment"])
-    enrollment = float(frame["k12_enrollment"].sum())
+        participations, suppressed, source_rows = np.full(len(ids), np.nan), np.zeros(len(ids), bool), np.zeros(len(ids), "int64")
+    frame = pd.DataFrame({
+        "region_id": ids, "name": names, "locale": locales, "k12_enrollment": enrollment, "low_income_pct": low_income,
+        "centroid_lon": lon, "centroid_lat": lat, **{c: reach[c].to_numpy() for c in REACH_COLUMNS},
+        "seats_per_1000": domain.per_thousand(reach["seats"].to_numpy(), enrollment),
+        "nearest_site_km": domain.nearest_km(lon, lat, *points)[0],
+        "participations_available": np.full(len(ids), cells is not None),
+        "participations": participations, "participations_suppressed": suppressed,
+        "participations_source_rows": source_rows, "participations_per_1000": domain.per_thousand(participations, enrollment),
+    })
+    enrollment = float(np.nansum(enrollment))
     areas = cells[cells["region_id"].isin(rollup.AGGREGATE_CELLS)] if cells is not None else None
     alliance = cells[cells["region_id"] == rollup.ALLIANCE_CELL] if cells is not None else pd.DataFrame()
     frame.attrs = {
