@@ -17,7 +17,8 @@ import pandas as pd
 from sqlalchemy import Engine, and_, select
 
 from data.rollup import (
-    ALLIANCE_CELL, CELL_KEYS, NONRURAL_CELL, RURAL_CELL, protected_cube, read_cells, stored_threshold,
+    ALLIANCE_CELL, CELL_KEYS, NONRURAL_CELL, RURAL_CELL, STORED_COLUMNS, pooling_terms, protected_cube, read_cells,
+    stored_threshold,
 )
 from data.schema import indicators, outcome_complements, outcome_rollup, outcomes, regions, student_groups, targets
 from domain import gaps as domain
@@ -101,20 +102,25 @@ def _aggregate_sums(conn, indicator_ids, scope, school_years) -> dict[tuple, lis
 
 
 def _region_sums(conn, indicator_ids, region_id, school_years) -> dict[tuple, list]:
+    """As `_aggregate_sums`, for one region: its own outcome rows (a primary-key range), with
+    the pooling rule of the rollup (data.rollup.pooling_terms)."""
     o = outcomes.c
-    query = select(o.indicator_id, o.school_year, o.student_group, o.numerator, o.numerator_suppressed, o.denominator,
-                   o.denominator_suppressed, o.rate_low, o.rate_high).where(
+    query = select(o.indicator_id, *[o[c] for c in STORED_COLUMNS]).where(
         and_(o.indicator_id.in_(indicator_ids), o.region_id == region_id))
     if school_years is not None:
         query = query.where(o.school_year.in_(tuple(school_years)))
+    rows = conn.execute(query).fetchall()
+    if not rows:
+        return {}
+    stored = pd.DataFrame([tuple(r) for r in rows], columns=["indicator_id", *STORED_COLUMNS])
+    terms = pooling_terms(stored)
     sums: dict[tuple, list] = {}
-    for ind, year, group, num, num_supp, den, den_supp, rate_low, rate_high in conn.execute(query).fetchall():
-        at_source = bool(num_supp or den_supp)
-        pooled = not at_source and den is not None and (num is not None or (rate_low is not None and rate_high is not None))
-        low = (num if num is not None else rate_low * den / 100) if pooled else None
-        high = (num if num is not None else rate_high * den / 100) if pooled else None
-        ranged = int(pooled and num is None and rate_low < rate_high)
-        sums[(ind, year, group)] = [den if pooled else None, low, high, 1, int(pooled), int(at_source), ranged, at_source]
+    for key, den, low, high, at_source, ranged in zip(
+            zip(stored["indicator_id"], stored["school_year"], stored["student_group"]), terms["denominator"],
+            terms["numerator_low"], terms["numerator_high"], terms["source_suppressed"], terms["ranged"]):
+        pooled = den == den  # not NaN
+        sums[key] = [den if pooled else None, low if pooled else None, high if pooled else None, 1, int(pooled),
+                     int(at_source), int(ranged), bool(at_source)]
     return sums
 
 
