@@ -85,39 +85,48 @@ def figure_png(figure: go.Figure, width: int = IMAGE_WIDTH_PX, height: int | Non
 
 # --- the coverage map, drawn as plain polygons (no map tiles, no WebGL, no topojson) -------------
 
+NAMED_REGIONS_AT_MOST = 40  # beyond that, names on the printed map are clutter
+
+
 def coverage_map_figure(regions: pd.DataFrame, value: str, title: str) -> go.Figure:
     """Regions filled by `value` in five classes of the sequential palette; regions without a
-    value grey. `regions` has name, geometry (GeoJSON text) and the value column."""
+    value grey. `regions` has name, geometry (GeoJSON text) and the value column. One trace per
+    class (rings joined by gaps), so that a state network's thousands of regions print quickly."""
     import json
 
     values = pd.to_numeric(regions[value], errors="coerce")
     shown = values.dropna()
     edges = list(pd.Series(shown).quantile([0, .2, .4, .6, .8, 1]).round(1).drop_duplicates()) if len(shown) else []
     colours = [c for _, c in SEQUENTIAL]
-    fig = go.Figure()
-    legend_done: set[str] = set()
+    classes: dict[str, dict] = {}  # legend label -> colour, order and the rings' points
     for (_, row), v in zip(regions.iterrows(), values):
         if not isinstance(row["geometry"], str):
             continue
         geometry = json.loads(row["geometry"])
         polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
         if pd.isna(v):
-            colour, group = SUPPRESSED, "no value"
+            colour, group, order = SUPPRESSED, "no value", len(edges)
         else:
             k = max(0, min(len(edges) - 2, sum(v > e for e in edges[1:-1]))) if len(edges) > 1 else 0
             colour = colours[min(k, len(colours) - 1)]
-            group = f"{edges[k]:,.0f}–{edges[k + 1]:,.0f}" if len(edges) > 1 else f"{v:,.0f}"
+            group, order = (f"{edges[k]:,.0f}–{edges[k + 1]:,.0f}" if len(edges) > 1 else f"{v:,.0f}"), k
+        points = classes.setdefault(group, {"colour": colour, "order": order, "x": [], "y": [], "text": []})
+        label = f"{row['name']}: {'no value' if pd.isna(v) else f'{v:,.1f}'}"
         for polygon in polygons:
             ring = polygon[0]
-            fig.add_trace(go.Scatter(
-                x=[p[0] for p in ring], y=[p[1] for p in ring], fill="toself", fillcolor=colour, mode="lines",
-                line=dict(color="#333333", width=0.8), name=group, legendgroup=group,
-                showlegend=group not in legend_done, hoverinfo="text",
-                text=f"{row['name']}: {'no value' if pd.isna(v) else f'{v:,.1f}'}"))
-            legend_done.add(group)
-        if row.get("centroid_lon") is not None and not pd.isna(row.get("centroid_lon")):
-            fig.add_annotation(x=row["centroid_lon"], y=row["centroid_lat"], text=str(row["name"]).replace(" County", ""),
-                               showarrow=False, font=dict(size=10, color="#000000"), bgcolor="rgba(255,255,255,0.6)")
+            points["x"] += [p[0] for p in ring] + [None]
+            points["y"] += [p[1] for p in ring] + [None]
+            points["text"] += [label] * (len(ring) + 1)
+    fig = go.Figure()
+    for group, points in sorted(classes.items(), key=lambda item: item[1]["order"]):
+        fig.add_trace(go.Scatter(x=points["x"], y=points["y"], text=points["text"], fill="toself",
+                                 fillcolor=points["colour"], mode="lines", line=dict(color="#333333", width=0.8),
+                                 name=group, hoverinfo="text"))
+    if len(regions) <= NAMED_REGIONS_AT_MOST:
+        for _, row in regions.iterrows():
+            if row.get("centroid_lon") is not None and not pd.isna(row.get("centroid_lon")):
+                fig.add_annotation(x=row["centroid_lon"], y=row["centroid_lat"], text=str(row["name"]).replace(" County", ""),
+                                   showarrow=False, font=dict(size=10, color="#000000"), bgcolor="rgba(255,255,255,0.6)")
     fig.update_layout(**base_layout(height=620, title=dict(text=title, font=dict(size=16)),
                                     legend=dict(title=dict(text="per 1,000 students"), orientation="v", x=1.01, y=1)))
     fig.update_xaxes(visible=False)
