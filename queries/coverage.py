@@ -220,10 +220,11 @@ def _protected_cells(engine: Engine, conn, **equal) -> pd.DataFrame:
     # operation, more than reading the few dozen cells of a region.
     if stored == limit:
         c = participation_cells.c
-        query = select(*[c[k] for k in columns], c.participants, c.source_rows, c.complement).where(*_cell_where(**equal))
+        read = [k for k in columns if k not in equal]  # the others are the values asked for
+        query = select(*[c[k] for k in read], c.participants, c.source_rows, c.complement).where(*_cell_where(**equal))
         rows = _tuples(conn, query)
-        values = list(zip(*rows)) if rows else [()] * (len(columns) + 3)
-        frame = pd.DataFrame(dict(zip(columns, values)), columns=columns)
+        values = list(zip(*rows)) if rows else [()] * (len(read) + 3)
+        frame = pd.DataFrame({**dict(zip(read, values)), **{k: v for k, v in equal.items() if k in columns}}, columns=columns)
         participations = np.array(values[-3], dtype="float64")  # NULL (suppressed at source) becomes NaN
         source_rows = np.array(values[-2], dtype="int64")
         hidden = ((np.isnan(participations) & (source_rows > 0)) | primary_mask(pd.Series(participations), limit).to_numpy()
