@@ -306,16 +306,16 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
         "participations": participations, "participations_suppressed": suppressed,
         "participations_source_rows": source_rows, "participations_per_1000": domain.per_thousand(participations, enrollment),
     })
-    enrollment = float(np.nansum(enrollment))
+    total = float(np.nansum(enrollment))
     areas = cells[cells["region_id"].isin(rollup.AGGREGATE_CELLS)] if cells is not None else None
     alliance = cells[cells["region_id"] == rollup.ALLIANCE_CELL] if cells is not None else pd.DataFrame()
     frame.attrs = {
-        "k12_enrollment": enrollment,
+        "k12_enrollment": total,
         "seats": int(frame["seats"].sum()),
-        "seats_per_1000": float(domain.per_thousand([frame["seats"].sum()], [enrollment])[0]),
-        "low_income_pct": domain.pooled_share(frame["low_income_pct"], frame["k12_enrollment"]),
+        "seats_per_1000": float(domain.per_thousand([frame["seats"].sum()], [total])[0]),
+        "low_income_pct": domain.pooled_share(low_income, enrollment),
         "participations": float(alliance["participations"].iloc[0]) if len(alliance) else np.nan,
-        "participations_per_1000": (float(domain.per_thousand(alliance["participations"], [enrollment])[0])
+        "participations_per_1000": (float(domain.per_thousand(alliance["participations"], [total])[0])
                                     if len(alliance) else np.nan),
         "participations_available": cells is not None,
         "participations_filtered": bool(filters),
