@@ -92,8 +92,9 @@ def nearest_km(from_lon, from_lat, to_lon, to_lat) -> tuple[np.ndarray, np.ndarr
     Small inputs compare every pair. Large ones (thousands of regions, tens of thousands of
     sites) first bound each origin's distance by a target nearby (one from the same small grid
     cell, else the nearest of a sample); a target that close differs in latitude by at most
-    that distance, so only the targets in that latitude band are compared (found by binary
-    search in the targets sorted by latitude). The answer is the same as comparing every pair.
+    that distance, so only the targets in that latitude band (found by binary search in the
+    targets sorted by latitude) and within the longitudes that distance allows are compared.
+    The answer is the same as comparing every pair.
     """
     from_lon, from_lat = np.asarray(from_lon, dtype="float64"), np.asarray(from_lat, dtype="float64")
     to_lon, to_lat = np.asarray(to_lon, dtype="float64"), np.asarray(to_lat, dtype="float64")
@@ -158,6 +159,13 @@ def _nearest_banded(olon, olat, tlon, tlat) -> tuple[np.ndarray, np.ndarray]:
     low = np.searchsorted(sorted_lat, olat - dlat, side="left")
     high = np.searchsorted(sorted_lat, olat + dlat, side="right")
     counts = high - low
+    # Within the band, only the longitudes the cap of that radius spans: asin(sin r / cos lat)
+    # either side; every longitude where the cap reaches (or nears: asin loses precision) a pole.
+    radius = bound / EARTH_RADIUS_KM
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.sin(radius) / np.cos(np.radians(olat))
+        span = np.where((radius < np.pi / 2) & (ratio < 0.99),
+                        np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0))) * (1 + 1e-9) + 1e-9, 180.0)
     best_d = np.full(len(olon), np.nan)
     best_i = np.full(len(olon), -1, dtype=np.int64)
     start = 0
@@ -170,9 +178,14 @@ def _nearest_banded(olon, olat, tlon, tlat) -> tuple[np.ndarray, np.ndarray]:
         origin = np.repeat(np.arange(start, stop), n)
         position = np.arange(int(n.sum())) - np.repeat(offsets, n) + np.repeat(low[start:stop], n)
         target = order[position]
+        dlon = np.abs(tlon[target] - olon[origin]) % 360
+        near = np.minimum(dlon, 360 - dlon) <= span[origin]
+        origin, target = origin[near], target[near]
+        n = np.bincount(origin - start, minlength=stop - start)
+        offsets = np.cumsum(n) - n
         d = haversine_km(olon[origin], olat[origin], tlon[target], tlat[target])
         # Each origin's pairs are contiguous: the smallest distance of each run, and the first
-        # pair that reaches it. (Every origin has at least its bounding target in its band.)
+        # pair that reaches it. (Every origin keeps at least its bounding target.)
         smallest = np.minimum.reduceat(d, offsets)
         hits = np.flatnonzero(d <= np.repeat(smallest, n))
         chosen = hits[np.searchsorted(hits, offsets)]

@@ -91,6 +91,19 @@ def test_nearest_with_clustered_targets_and_far_origins(monkeypatch):
     np.testing.assert_allclose(d, full.min(axis=1), rtol=1e-12)
 
 
+def test_nearest_matches_brute_force_over_the_whole_globe(monkeypatch):
+    """Origins and targets anywhere, poles and the antimeridian included: the longitude window
+    of the banded search never drops the nearest target."""
+    monkeypatch.setattr(cov, "BRUTE_FORCE_PAIRS", 0)
+    rng = np.random.default_rng(11)
+    flon, flat = rng.uniform(-180, 180, 700), np.degrees(np.arcsin(rng.uniform(-1, 1, 700)))
+    tlon, tlat = rng.uniform(-180, 180, 900), np.degrees(np.arcsin(rng.uniform(-1, 1, 900)))
+    full = cov.haversine_km(flon[:, None], flat[:, None], tlon[None, :], tlat[None, :])
+    d, i = cov.nearest_km(flon, flat, tlon, tlat)
+    np.testing.assert_allclose(d, full.min(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(full[np.arange(len(flon)), i], full.min(axis=1), rtol=1e-12)
+
+
 def test_nearest_indexed_across_the_antimeridian(monkeypatch):
     monkeypatch.setattr(cov, "BRUTE_FORCE_PAIRS", 0)
     d, i = cov.nearest_km([179.9], [52.0], [-179.9, 170.0], [52.0, 52.0])
