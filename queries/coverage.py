@@ -482,7 +482,8 @@ def region_outcomes(engine: Engine, region_id: str) -> pd.DataFrame:
     alliance = group_rates(engine, tuple(meta), ALLIANCE, school_years).set_index(keys).reindex(wanted)
     return pd.DataFrame({
         "indicator_id": list(ids), "name": [meta[k][0] for k in ids], "higher_is_better": [bool(meta[k][1]) for k in ids],
-        "school_year": [years[k] for k in ids], **{c: region[c].to_numpy() for c in ("rate_low", "rate_high", "denominator", "suppressed")},
+        "school_year": [years[k] for k in ids],
+        **{c: region[c].to_numpy() for c in ("rate_low", "rate_high", "denominator", "suppressed")},
         "alliance_low": alliance["rate_low"].to_numpy(), "alliance_high": alliance["rate_high"].to_numpy(),
         "alliance_suppressed": alliance["suppressed"].to_numpy(),
     }, columns=columns)
