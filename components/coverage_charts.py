@@ -276,7 +276,7 @@ def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = No
                                  marker=dict(color=LOCALE_COLOURS[locale])))
     fig.update_layout(**base_layout(
         height=max(320, 34 * len(data) + 120), barmode="overlay", margin=dict(l=10, r=60, t=40, b=10),
-        xaxis=dict(title=f"Distance from the region's centre to the nearest site (km)", gridcolor="#E5E5E5", rangemode="tozero"),
+        xaxis=dict(title="Distance from the region's centre to the nearest site (km)", gridcolor="#E5E5E5", rangemode="tozero"),
         yaxis=dict(title=None, categoryorder="array", categoryarray=list(data["name"])),
     ))
     return fig

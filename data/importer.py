@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from sqlalchemy import Engine, insert, select

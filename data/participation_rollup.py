@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import Connection, delete, select
 
 from data.schema import participation, participation_cells, partners, programs, regions
 from data.writer import write_rows

@@ -30,7 +30,6 @@ latest years come from `outcome_rollup` or a primary-key range, never a scan of 
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -48,8 +47,9 @@ from data.schema import (
 from domain import coverage as domain
 from domain.gaps import pooled_rates
 from domain.kpi import quarter_bounds
-from domain.suppression import primary_mask, threshold
-from queries.common import ALLIANCE
+from domain.suppression import threshold
+from queries.common import ALLIANCE, fast_tuples
+from queries.participation import all_programs, protected_cells
 
 ANY = "any"  # a program filter left open
 FILTER_COLUMNS = ("program_type", "grade_band", "sector")
@@ -58,22 +58,6 @@ AREA_LABELS = {
     "locale:nonrural": "Non-rural (city, suburb, town)", rollup.ALLIANCE_CELL: "Alliance",
 }
 REGION_COLUMNS = ["region_id", "name", "locale", "k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"]
-
-
-def _tuples(conn, query) -> list[tuple]:
-    """Rows as plain tuples, fetched by the driver's own cursor: for tens of thousands of rows
-    several times faster than building SQLAlchemy rows (the statement is still compiled, and
-    its parameters bound, by SQLAlchemy)."""
-    compiled = query.compile(dialect=conn.dialect)
-    params = compiled.construct_params()
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 def _filters(program_type: str, grade_band: str, sector: str) -> dict[str, str]:
@@ -108,7 +92,7 @@ def outcome_choices(engine: Engine) -> pd.DataFrame:
              .where(r.student_group == "all")
              .group_by(i.indicator_id, i.name, i.stage, i.higher_is_better, r.school_year))
     with engine.connect() as conn:
-        rows = [(*row[:5], int(row[5] or 0)) for row in _tuples(conn, query)]
+        rows = [(*row[:5], int(row[5] or 0)) for row in fast_tuples(conn, query)]
     rows.sort(key=lambda row: (-row[5], STAGE_ORDER.get(row[2], 99), row[1]))
     out = pd.DataFrame(rows, columns=["indicator_id", "name", "stage", "higher_is_better", "school_year", "regions_reported"])
     out["higher_is_better"] = out["higher_is_better"].astype(bool)
@@ -124,7 +108,7 @@ def region_shapes(engine: Engine) -> dict:
     parses the ones it draws), and the alliance's bounding box [west, south, east, north]
     (`bounds`)."""
     with engine.connect() as conn:
-        geometries = {r: g for r, g in _tuples(conn, select(regions.c.region_id, regions.c.geometry)) if g}
+        geometries = {r: g for r, g in fast_tuples(conn, select(regions.c.region_id, regions.c.geometry)) if g}
     return {"geometries": geometries, "bounds": _bounds(list(geometries.values()))}
 
 
@@ -171,7 +155,7 @@ def _reach_by_region(conn, quarter, filters) -> pd.DataFrame:
     query = (select(c.region_id, func.count(), func.sum(c.seats), func.count(func.distinct(c.program_id)),
                     func.count(func.distinct(c.partner_id)), func.sum(case((c.located, 1), else_=0)))
              .where(_site_where(quarter, filters)).group_by(c.region_id))
-    rows = _tuples(conn, query)
+    rows = fast_tuples(conn, query)
     counts = np.array([row[1:] for row in rows], dtype="int64").reshape(len(rows), len(REACH_COLUMNS))
     return pd.DataFrame(counts, columns=REACH_COLUMNS, index=pd.Index([row[0] for row in rows], name="region_id"))
 
@@ -180,7 +164,7 @@ def _site_points(conn, quarter, filters) -> tuple[np.ndarray, np.ndarray]:
     """Longitudes and latitudes of the running sites (a site without coordinates stands at its
     region's centre)."""
     c = coverage_sites.c
-    rows = _tuples(conn, select(c.lon, c.lat).where(_site_where(quarter, filters)))
+    rows = fast_tuples(conn, select(c.lon, c.lat).where(_site_where(quarter, filters)))
     if not rows:
         return np.empty(0), np.empty(0)
     points = np.array(rows, dtype="float64")  # NULL becomes NaN
@@ -197,72 +181,10 @@ def site_points(engine: Engine, quarter: str | None = None, program_type: str = 
              .order_by(c.seats.desc(), c.region_id, c.program_id, c.site_name).limit(limit))
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(coverage_sites).where(where)).scalar_one()
-        frame = pd.DataFrame(_tuples(conn, query),
+        frame = pd.DataFrame(fast_tuples(conn, query),
                              columns=["region_id", "site_name", "program", "program_type", "seats", "lon", "lat"])
     frame.attrs["total"] = int(total)
     return frame
-
-
-# --- participations ------------------------------------------------------------------------
-
-def _cell_where(**equal) -> list:
-    c = participation_cells.c
-    return [c[k] == v for k, v in equal.items()]
-
-
-def _protected_cells(engine: Engine, conn, **equal) -> pd.DataFrame:
-    """Participation cells matching `equal` (column = value), with `participations` hidden
-    (NaN, `participations_suppressed`) where they must be."""
-    limit = threshold()
-    stored = rollup.stored_threshold(conn)
-    columns = ["quarter", "region_id", "student_group", *rollup.FILTERS]
-    # Columns are built as numpy arrays and the frame once: pandas costs about 0.3 ms an
-    # operation, more than reading the few dozen cells of a region.
-    if stored == limit:
-        c = participation_cells.c
-        read = [k for k in columns if k not in equal]  # the others are the values asked for
-        query = select(*[c[k] for k in read], c.participants, c.source_rows, c.complement).where(*_cell_where(**equal))
-        rows = _tuples(conn, query)
-        values = list(zip(*rows)) if rows else [()] * (len(read) + 3)
-        frame = pd.DataFrame({**dict(zip(read, values)), **{k: v for k, v in equal.items() if k in columns}}, columns=columns)
-        participations = np.array(values[-3], dtype="float64")  # NULL (suppressed at source) becomes NaN
-        source_rows = np.array(values[-2], dtype="int64")
-        hidden = ((np.isnan(participations) & (source_rows > 0)) | primary_mask(pd.Series(participations), limit).to_numpy()
-                  | np.array(values[-1], dtype=bool))
-    else:  # another threshold in force (or a store not rebuilt yet): decide again, whole store
-        cells = _recomputed_cells(str(engine.url), _store_version(conn), limit)
-        mask = np.ones(len(cells), dtype=bool)
-        for key, value in equal.items():
-            mask &= (cells[key] == value).to_numpy()
-        frame = cells.loc[mask, columns].reset_index(drop=True)
-        participations = cells.loc[mask, "participants"].to_numpy(dtype="float64", na_value=np.nan)
-        source_rows = cells.loc[mask, "source_rows"].to_numpy(dtype="int64")
-        hidden = cells.loc[mask, "suppressed"].to_numpy(dtype=bool)
-    frame["participations"] = np.where(hidden, np.nan, participations)
-    frame["source_rows"] = source_rows
-    frame["participations_suppressed"] = hidden
-    return frame
-
-
-def _store_version(conn) -> int:
-    from data.schema import imports
-
-    return conn.execute(select(func.coalesce(func.max(imports.c.import_id), 0))).scalar_one()
-
-
-@lru_cache(maxsize=2)
-def _recomputed_cells(url: str, version: int, limit: int) -> pd.DataFrame:
-    from data.db import get_engine
-
-    with get_engine(url).connect() as conn:
-        return rollup.protect(rollup.build_cells(rollup.read_base(conn)), limit)
-
-
-def _participation_filter(filters: dict[str, str]) -> dict[str, str]:
-    """The participation cells' filter columns: always every program. Participations are not
-    split by program type, grade band or sector (see data/participation_rollup.py); the program
-    filters apply to sites, seats, programs, partners and distance."""
-    return {f: rollup.ANY for f in rollup.FILTERS}
 
 
 # --- the map and the ranking ---------------------------------------------------------------
@@ -277,12 +199,12 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
     program filters were set, which they then ignore); they are unavailable without a quarter.
     `attrs` carries the alliance-wide figures."""
     filters = _filters(program_type, grade_band, sector)
-    cell_filter = _participation_filter(filters)
     with engine.connect() as conn:
-        rows = _tuples(conn, select(*[regions.c[c] for c in REGION_COLUMNS]).order_by(regions.c.name))
+        rows = fast_tuples(conn, select(*[regions.c[c] for c in REGION_COLUMNS]).order_by(regions.c.name))
         reach = _reach_by_region(conn, quarter, filters)
         points = _site_points(conn, quarter, filters)
-        cells = _protected_cells(engine, conn, quarter=quarter, student_group="all", **cell_filter) if quarter else None
+        # Participations are not split by program filters (data/participation_rollup.py).
+        cells = protected_cells(engine, conn, **all_programs(quarter=quarter, student_group="all")) if quarter else None
     # Columns as arrays, the frame built once: for 2,000 regions, pandas operations column by
     # column cost about as much as the SQL.
     ids, names, locales, *numbers = (list(c) for c in zip(*rows)) if rows else [[]] * len(REGION_COLUMNS)
@@ -344,7 +266,7 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
             r = outcome_rollup.c
             school_year = conn.execute(select(func.max(r.school_year)).where(and_(
                 r.indicator_id == indicator, r.student_group == "all", r.source_rows > 0))).scalar()
-        rows = pd.DataFrame(_tuples(conn, select(
+        rows = pd.DataFrame(fast_tuples(conn, select(
             o.region_id, o.numerator, o.numerator_suppressed, o.denominator, o.denominator_suppressed, o.rate_low, o.rate_high)
             .where(and_(o.school_year == school_year, o.indicator_id == indicator, o.student_group == "all"))),
             columns=["region_id", "numerator", "numerator_suppressed", "denominator", "denominator_suppressed",
@@ -429,9 +351,9 @@ def region_programs(engine: Engine, region_id: str, quarter: str | None = None) 
     c = coverage_sites.c
     where = and_(_site_where(quarter, {}), c.region_id == region_id)
     with engine.connect() as conn:
-        by_sector = pd.DataFrame(_tuples(conn, select(c.sector, func.count(func.distinct(c.partner_id)))
+        by_sector = pd.DataFrame(fast_tuples(conn, select(c.sector, func.count(func.distinct(c.partner_id)))
                                          .where(where).group_by(c.sector)), columns=["sector", "partners"])
-        by_type = pd.DataFrame(_tuples(conn, select(c.program_type, c.grade_band, func.count(func.distinct(c.program_id)),
+        by_type = pd.DataFrame(fast_tuples(conn, select(c.program_type, c.grade_band, func.count(func.distinct(c.program_id)),
                                                     func.count(), func.sum(c.seats))
                                        .where(where).group_by(c.program_type, c.grade_band)),
                                columns=["program_type", "grade_band", "programs", "sites", "seats"])
@@ -448,8 +370,7 @@ def region_participation(engine: Engine, region_id: str, quarter: str | None = N
     with engine.connect() as conn:
         # Every group and quarter of the region in one read by the region's index (asked for
         # one quarter, SQLite would rather scan that quarter's cells of every region).
-        cells = _protected_cells(engine, conn, region_id=region_id, program_type=rollup.ANY, grade_band=rollup.ANY,
-                                 sector=rollup.ANY)
+        cells = protected_cells(engine, conn, **all_programs(region_id=region_id))
         enrollment = conn.execute(select(regions.c.k12_enrollment).where(regions.c.region_id == region_id)).scalar()
     keep = ["quarter", "student_group", "participations", "participations_suppressed", "source_rows"]
     by_quarter = cells.loc[cells["student_group"] == "all", keep].sort_values("quarter").reset_index(drop=True)
@@ -465,7 +386,7 @@ def region_outcomes(engine: Engine, region_id: str) -> pd.DataFrame:
 
     i, o = indicators.c, outcomes.c
     with engine.connect() as conn:
-        meta = {row[0]: row[1:] for row in _tuples(conn, select(i.indicator_id, i.name, i.higher_is_better))}
+        meta = {row[0]: row[1:] for row in fast_tuples(conn, select(i.indicator_id, i.name, i.higher_is_better))}
         # Each indicator's latest year first (a primary-key range): then only those years are
         # pooled, not every year and group the region reports.
         years = dict(conn.execute(select(o.indicator_id, func.max(o.school_year)).where(

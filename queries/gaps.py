@@ -12,7 +12,6 @@ asked for (slower, still correct).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 

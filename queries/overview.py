@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, func, insert, select
+from sqlalchemy import Engine, and_, delete, insert, select
 
 from data.participation_rollup import AGGREGATE_CELLS, ALLIANCE_CELL
 from data.schema import (

@@ -32,10 +32,11 @@ def protected_cells(engine: Engine, conn, **equal) -> pd.DataFrame:
     if rollup.stored_threshold(conn) == limit:
         c = participation_cells.c
         where = [c[k].in_(v) if isinstance(v, (list, tuple)) else c[k] == v for k, v in equal.items()]
-        rows = fast_tuples(conn, select(*[c[k] for k in CELL_COLUMNS], c.participants, c.source_rows, c.complement)
-                           .where(*where))
-        values = list(zip(*rows)) if rows else [()] * (len(CELL_COLUMNS) + 3)
-        frame = pd.DataFrame(dict(zip(CELL_COLUMNS, values)), columns=CELL_COLUMNS)
+        fixed = {k: v for k, v in equal.items() if k in CELL_COLUMNS and not isinstance(v, (list, tuple))}
+        read = [k for k in CELL_COLUMNS if k not in fixed]  # the others are the values asked for
+        rows = fast_tuples(conn, select(*[c[k] for k in read], c.participants, c.source_rows, c.complement).where(*where))
+        values = list(zip(*rows)) if rows else [()] * (len(read) + 3)
+        frame = pd.DataFrame({**dict(zip(read, values)), **fixed}, columns=CELL_COLUMNS)
         participations = np.array(values[-3], dtype="float64")  # NULL (suppressed at source) becomes NaN
         source_rows = np.array(values[-2], dtype="int64")
         hidden = ((np.isnan(participations) & (source_rows > 0)) | primary_mask(pd.Series(participations), limit).to_numpy()

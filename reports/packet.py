@@ -399,7 +399,7 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
 
     _heading(pdf, "Reach")
     _table(pdf, charts.reach_table(payload))
-    _para(pdf, f"Participations are enrolments, not unique students: one child in two programs counts twice.", 9)
+    _para(pdf, "Participations are enrolments, not unique students: one child in two programs counts twice.", 9)
 
     _heading(pdf, f"The biggest changes since {kpi.quarter_label(payload['previous_quarter'])}")
     for k, change in enumerate(payload["changes"], start=1):
