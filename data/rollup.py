@@ -8,11 +8,14 @@ figures are a handful of rollup rows instead of a scan of millions of outcomes.
 `outcome_complements` lists the cells that complementary suppression hides. It is decided once,
 over every region *and* the alliance, rural and non-rural totals together, because a value
 hidden in one view could otherwise be recovered by subtracting views from each other (a rural
-total minus the other rural regions, the alliance minus rural, all students minus one group).
+total minus the other rural regions, the alliance minus rural, all students minus one group,
+or pooled all students minus the pooled groups when one region's group was suppressed at source).
 Cells hidden for their own small size are not stored: the query layer recomputes those with
 the threshold in force.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,7 @@ from sqlalchemy import Connection, bindparam, delete, select, text
 
 from data.schema import outcome_complements, outcome_rollup, outcomes, regions
 from data.writer import write_rows
-from domain.suppression import GROUP_PARTITIONS, Partition, suppress_rates, threshold
+from domain.suppression import GROUP_PARTITIONS, Partition, complementary, threshold
 
 ALLIANCE_CELL = "__alliance__"
 RURAL_CELL, NONRURAL_CELL = "locale:rural", "locale:nonrural"
@@ -178,15 +181,25 @@ def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.Da
     return frame
 
 
+# Synthetic student groups for what pooled totals miss (protected_cube); never shown, they
+# never leave protected_cube.
+UNPOOLED = tuple(f"__unpooled{k}__" for k in range(len(GROUP_PARTITIONS)))
+UNPOOLED_ALL, TRUE_ALL = "__unpooled_all__", "__true_all__"
+NOTHING = "__nothing__"  # a shown 0 standing for a region's all students where none is reported
+SYNTHETIC_GROUPS = (*UNPOOLED, UNPOOLED_ALL, TRUE_ALL, NOTHING)
+
+
 def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     """Region cells plus alliance, rural and non-rural totals, with the engine's decision
     (`suppressed`) over every relation between them.
 
-    Relations: within every region and total, the student-group partitions (a group and its
-    complement add up to all students; so do the race groups); for every group, the pooled
-    rural regions add up to the rural total, the non-rural ones to the non-rural total, and
-    those two to the alliance. A cell suppressed at source is not in any pooled total, so it is
-    not a part of the region relations (it still is of its region's group relations).
+    Relations: within every region, the student-group partitions (a group and its complement
+    add up to all students; so do the race groups); for every group, the pooled rural regions
+    add up to the rural total, the non-rural ones to the non-rural total, and those two to the
+    alliance. A cell suppressed at source is not in any pooled total, so it is not a part of the
+    region relations (it still is of its region's group relations). So pooled totals of a
+    partition's groups need not add up to pooled all students: what they miss is modelled with
+    cells that are never shown (`_synthetic_cells`), decided with the rest and then dropped.
     """
     cells = cells.copy()
     cells["pooled"] = cells["denominator"].notna() & ~cells["source_suppressed"]
@@ -198,25 +211,141 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     alliance["region_id"] = ALLIANCE_CELL
     totals = pd.concat([by_locale.drop(columns="rural"), alliance], ignore_index=True)
     totals["source_suppressed"], totals["pooled"] = False, True
-    cube = pd.concat([cells.drop(columns="rural"), totals], ignore_index=True)
+    synthetic_cells = _synthetic_cells(cells)
+    cube = pd.concat([cells.drop(columns="rural"), totals, synthetic_cells], ignore_index=True)
     for key in CELL_KEYS:
         cube[key] = cube[key].astype("category")
-    cube["suppressed"] = cube["source_suppressed"]
+    groups = cube["student_group"]
+    synthetic = groups.isin(SYNTHETIC_GROUPS).to_numpy(dtype=bool)
+    unknown = cube["unknown"].fillna(False).to_numpy(dtype=bool) if "unknown" in cube else np.zeros(len(cube), dtype=bool)
+    present = {group: bool((groups == group).any()) for group in (NOTHING, UNPOOLED_ALL, TRUE_ALL)}
+    region = ~cube["region_id"].isin(AGGREGATE_CELLS).to_numpy(dtype=bool)
+    # Pooled totals whose all students misses some region's (not pooled): there the sum over
+    # regions of all students (TRUE_ALL) is what the partitions add up to.
+    with_true_all = (groups == TRUE_ALL).groupby([cube["indicator_id"], cube["school_year"], cube["region_id"]],
+                                                 observed=True, sort=False).transform("any").to_numpy(dtype=bool)
+    cube["_region"], cube["_aggregate_true_all"] = region, ~region & with_true_all
+    cube["_all_adds_up"] = ~cube["_aggregate_true_all"]
     rural_ids = tuple(cells.loc[cells["rural"], "region_id"].unique())
     nonrural_ids = tuple(cells.loc[~cells["rural"], "region_id"].unique())
-    partitions = [
-        *GROUP_PARTITIONS,
+    partitions = []
+    for partition, unpooled in zip(GROUP_PARTITIONS, UNPOOLED):
+        pooled_parts = (*partition.parts, unpooled)
+        # Within a region, every part (suppressed at source or not) adds up to all students;
+        # and all students = the pooled parts + what the pooled parts miss, in regions and totals.
+        partitions += [dataclasses.replace(partition, scope="_region"),
+                       Partition("student_group", "all", pooled_parts, only_if="pooled", scope="_all_adds_up")]
+        if present[NOTHING]:
+            partitions.append(Partition("student_group", NOTHING, pooled_parts, only_if="pooled", scope="_region"))
+        if present[TRUE_ALL]:
+            partitions.append(Partition("student_group", TRUE_ALL, pooled_parts, only_if="pooled", scope="_aggregate_true_all"))
+    if present[TRUE_ALL]:
+        partitions.append(Partition("student_group", TRUE_ALL, ("all", UNPOOLED_ALL), scope="_aggregate_true_all"))
+    if present[UNPOOLED_ALL]:
+        partitions.append(Partition("student_group", "all", (UNPOOLED_ALL,), scope="_region"))
+    partitions += [
         Partition("region_id", RURAL_CELL, rural_ids, only_if="pooled"),
         Partition("region_id", NONRURAL_CELL, nonrural_ids, only_if="pooled"),
         Partition("region_id", ALLIANCE_CELL, (RURAL_CELL, NONRURAL_CELL)),
     ]
-    primary = cube["source_suppressed"] | ((cube["denominator"] > 0) & (cube["denominator"] < limit))
-    out = suppress_rates(cube, numerator="_none", denominator="denominator", rate_columns=(),
-                         keys=CELL_KEYS, partitions=partitions, limit=limit)
-    out["primary"] = primary.to_numpy()
+    den = pd.to_numeric(cube["denominator"], errors="coerce").astype("float64")
+    real = ~synthetic
+    primary = cube["source_suppressed"].fillna(False).to_numpy(dtype=bool) | ((den > 0) & (den < limit)).to_numpy(dtype=bool)
+    # A synthetic cell is never shown, so has no size to protect: it is hidden from the start
+    # where its value is secret or unknown (then no least value can be counted on either).
+    primary = np.where(synthetic, unknown, primary)
+    values = cube["denominator"].where(~(synthetic & unknown), -np.inf)
+    hidden = complementary(cube.assign(denominator=values), "denominator", pd.Series(primary, index=cube.index),
+                           CELL_KEYS, partitions).to_numpy(dtype=bool)
+    out = cube.loc[real, [c for c in cube.columns if c not in _HELPER_COLUMNS]].copy()
+    out["denominator"] = den[real].where(~hidden[real])
+    out["suppressed"] = hidden[real]
+    out["primary"] = primary[real]
     for key in CELL_KEYS:
         out[key] = out[key].astype(str)
-    return out
+    return out.reset_index(drop=True)
+
+
+_HELPER_COLUMNS = ("unknown", "_region", "_aggregate_true_all", "_all_adds_up")
+
+
+def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells for what pooled group totals miss, per group partition (k):
+
+    - UNPOOLED[k], per region: all students minus the pooled parts, i.e. the parts suppressed
+      at source or not reported; where the region's all students is not reported, minus the
+      pooled parts (with a NOTHING cell, a shown 0, standing for its all students). Per pooled
+      total: the sum over its regions.
+    - UNPOOLED_ALL, per region: its all students where not pooled; per pooled total, the sum.
+    - TRUE_ALL, per pooled total with an UNPOOLED_ALL: the sum of its regions' all students.
+
+    A row only where not 0 by identity. `unknown`: hidden from the start, a region's value
+    being secret (it sums parts suppressed at source) or not known (-inf), or a total's value
+    not known."""
+    columns = [*CELL_KEYS, "denominator", "source_suppressed", "pooled", "unknown"]
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
+    part_of = {group: k for k, partition in enumerate(GROUP_PARTITIONS) for group in partition.parts}
+    groups = pd.Categorical(cells["student_group"])
+    k_of = pd.Series(np.asarray(groups.categories, dtype=object)).map(part_of).fillna(-1).to_numpy(dtype=np.int64)
+    part_k = np.where(groups.codes >= 0, k_of[groups.codes], -1)
+    is_all = (cells["student_group"] == "all").to_numpy(dtype=bool)
+    pooled = cells["pooled"].to_numpy(dtype=bool)
+    value = np.where(pooled, cells["denominator"].fillna(0).to_numpy(dtype="float64"), 0.0)
+    n_k = len(GROUP_PARTITIONS)
+    parts, alls = np.flatnonzero(part_k >= 0), np.flatnonzero(is_all)
+    take = np.concatenate([parts, np.tile(alls, n_k)])
+    is_part = np.concatenate([np.ones(len(parts), dtype=bool), np.zeros(len(alls) * n_k, dtype=bool)])
+    rows = cells[["indicator_id", "school_year", "region_id", "rural"]].iloc[take].reset_index(drop=True)
+    rows["k"] = np.concatenate([part_k[parts], np.repeat(np.arange(n_k), len(alls))])
+    rows["value"] = np.where(is_part, -value[take], value[take])
+    rows["part_pooled"] = is_part & pooled[take]
+    rows["part_unpooled"] = is_part & ~pooled[take]
+    rows["all_pooled"] = ~is_part & pooled[take]
+    rows["all_unpooled"] = ~is_part & ~pooled[take]
+    per_region = rows.groupby(["indicator_id", "school_year", "region_id", "k"], observed=True, sort=False).agg(
+        value=("value", "sum"), part_pooled=("part_pooled", "sum"), part_unpooled=("part_unpooled", "sum"),
+        all_pooled=("all_pooled", "any"), all_unpooled=("all_unpooled", "any"), rural=("rural", "first"),
+    ).reset_index()
+    n_parts = np.array([len(set(p.parts)) for p in GROUP_PARTITIONS])[per_region["k"].to_numpy()]
+    reported = per_region.groupby(["indicator_id", "school_year", "k"], observed=True, sort=False)[
+        "part_pooled"].transform("sum").to_numpy() + per_region.groupby(
+        ["indicator_id", "school_year", "k"], observed=True, sort=False)["part_unpooled"].transform("sum").to_numpy() > 0
+    all_pooled, all_unpooled = per_region["all_pooled"].to_numpy(dtype=bool), per_region["all_unpooled"].to_numpy(dtype=bool)
+    part_pooled = per_region["part_pooled"].to_numpy()
+    missing = part_pooled < n_parts  # a part suppressed at source or not reported
+    keep = reported & np.where(all_pooled, missing | (np.abs(per_region["value"].to_numpy()) > 1e-9),
+                               np.where(all_unpooled, missing, part_pooled > 0))
+    # Secret where it sums parts suppressed at source; unknown where all students is.
+    per_region["unknown"] = (all_pooled & (per_region["part_unpooled"].to_numpy() > 0)) | all_unpooled
+    per_region["value"] = np.where(all_unpooled, -np.inf, per_region["value"])
+    unpooled = per_region[keep].copy()
+    unpooled["student_group"] = np.asarray(UNPOOLED, dtype=object)[unpooled["k"].to_numpy(dtype=np.int64)]
+    nothing = unpooled.loc[~unpooled["all_pooled"] & ~unpooled["all_unpooled"],
+                           ["indicator_id", "school_year", "region_id"]].drop_duplicates()
+    nothing = nothing.assign(student_group=NOTHING, value=0.0, unknown=False, pooled=False)
+    unpooled_all = cells.loc[is_all & ~pooled, ["indicator_id", "school_year", "region_id", "rural"]].assign(
+        student_group=UNPOOLED_ALL, value=-np.inf, unknown=True)
+    regions = pd.concat([unpooled.drop(columns=["k"]), unpooled_all], ignore_index=True)
+    regions = regions[["indicator_id", "school_year", "region_id", "student_group", "value", "unknown", "rural"]]
+    keys = ["indicator_id", "school_year", "student_group"]
+    by_locale = regions.groupby([*keys, "rural"], observed=True, sort=False)["value"].sum().reset_index()
+    by_locale["region_id"] = np.where(by_locale["rural"], RURAL_CELL, NONRURAL_CELL)
+    alliance = regions.groupby(keys, observed=True, sort=False)["value"].sum().reset_index()
+    alliance["region_id"] = ALLIANCE_CELL
+    aggregates = pd.concat([by_locale.drop(columns="rural"), alliance], ignore_index=True)
+    # A sum of secret values is left to the relations (a sum of several can be shown).
+    aggregates["unknown"] = np.isneginf(aggregates["value"].to_numpy(dtype="float64"))
+    true_all = aggregates.loc[aggregates["student_group"] == UNPOOLED_ALL, ["indicator_id", "school_year", "region_id"]]
+    true_all = true_all.assign(student_group=TRUE_ALL, value=-np.inf, unknown=True)
+    out = pd.concat([regions.drop(columns="rural").assign(pooled=True), aggregates.assign(pooled=True),
+                     true_all.assign(pooled=True), nothing], ignore_index=True)
+    out["denominator"] = out["value"].astype("float64")
+    out["source_suppressed"] = False
+    out["unknown"] = out["unknown"].astype(bool)
+    for key in CELL_KEYS:
+        out[key] = out[key].astype(object)
+    return out[columns]
 
 
 def complement_cells(cells: pd.DataFrame, limit: int) -> pd.DataFrame:

@@ -7,10 +7,12 @@ Rules (shared/BRIEF.md, "Small numbers are protected"):
 - Complementary: where parts add up to a shown total (economically disadvantaged + not = all
   students; regions add up to the alliance), a single suppressed part could be recovered by
   subtraction, so a second part is suppressed too: the smallest shown non-zero part, or the
-  total when no such part exists. A hidden total whose parts are all shown would be their sum,
-  so one part is suppressed with it; and hidden parts whose sum (the total minus the shown
-  parts) leaves each of them only its least possible value get another part hidden with them. This repeats until every relation with a shown total has
-  no suppressed part or at least two, and no hidden total has all its parts shown.
+  total when no such part exists (totals last, once hiding parts settles nothing more: a hidden
+  total cascades into every relation it is a part of). A hidden total whose parts are all
+  shown would be their sum, so one part is suppressed with it; and hidden parts whose sum (the
+  total minus the shown parts) leaves each of them only its least possible value get another
+  part hidden with them. This repeats until every relation with a shown total has no
+  suppressed part or at least two, and no hidden total has all its parts shown.
 
 Suppressed values become NaN with a `<column>_suppressed` flag set, so they can never be drawn
 as zero and are told apart from missing values (NaN without the flag).
@@ -63,6 +65,9 @@ class Partition:
     # with a part not reported at all (no row, or no value) gives nothing away by subtraction.
     # Pooled region totals are sums of the rows present, so they hold regardless.
     complete_only: bool = False
+    # Name of a boolean column: rows where it is False are in no relation of this partition,
+    # as parts or totals (e.g. a relation that holds for regions but not for pooled totals).
+    scope: str | None = None
 
 
 def _group_partitions() -> tuple[Partition, ...]:
@@ -139,6 +144,14 @@ def suppress_rates(
     return out
 
 
+def complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: Sequence[str],
+                  partitions: Iterable[Partition]) -> pd.Series:
+    """The cells to hide, given those hidden already (`hidden`): complementary suppression
+    alone, for callers that decide primary suppression themselves (e.g. with cells that stand
+    for a derived quantity and are never shown, so have no size of their own to protect)."""
+    return _complementary(frame, column, hidden, list(keys), list(partitions))
+
+
 def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition]) -> pd.Series:
     if not partitions or frame.empty:
         return hidden
@@ -148,45 +161,72 @@ def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: li
     present = raw.notna().to_numpy(dtype=bool) | hidden_array
     relations: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
     prepared = [_prepare(frame, keys, partition, relations, present) for partition in partitions]
-    changed = True
-    while changed:
+    prepared = [p for p in prepared if len(p[0])]
+    least = _least(values)
+    # Totals are hidden only once hiding parts settles nothing more: a part hidden for another
+    # relation often closes the exposure too, and a hidden total cascades into every relation
+    # it is a part of (a region's all students into the rural, non-rural and alliance totals).
+    allow_totals = False
+    while True:
+        floor = _known_floors(values, hidden_array, prepared, least)
+        was_hidden = hidden_array.copy()
         changed = False
-        floor = _known_floors(values, hidden_array, prepared)
-        for is_total, is_part, relation, n_relations in prepared:
-            changed |= _close_one_partition(values, hidden_array, is_total, is_part, relation, n_relations, floor)
+        for rows, is_total, is_part, relation, n_relations in prepared:
+            # A cell hidden during this pass is only known to be at least its least value until
+            # floors are recomputed (its true value is no floor anyone can prove).
+            h = hidden_array[rows]
+            current = np.where(h & ~was_hidden[rows], least[rows], floor[rows])
+            if _close_one_partition(values[rows], h, is_total, is_part, relation, n_relations, current, allow_totals):
+                hidden_array[rows] = h
+                changed = True
+        if changed:
+            allow_totals = False
+        elif allow_totals:
+            break
+        else:
+            allow_totals = True
     return pd.Series(hidden_array, index=hidden.index)
 
 
-def _known_floors(values, hidden, prepared, rounds: int = 20) -> np.ndarray:
-    """The least value anyone can prove for each hidden cell: 1 (zeros are never hidden), or
-    for a hidden total the sum of its shown parts plus its hidden parts' least values."""
-    floor = np.where(hidden, 1.0, values)
+def _least(values: np.ndarray) -> np.ndarray:
+    """The least value of a hidden cell anyone can count on: 1 for a count (zeros are never
+    hidden for their own sake), none for a derived cell that can be negative (a remainder)."""
+    return np.where(values < 0, -np.inf, 1.0)
+
+
+def _known_floors(values, hidden, prepared, least, rounds: int = 20) -> np.ndarray:
+    """The least value anyone can prove for each hidden cell: `_least`, or for a hidden total
+    the sum of its shown parts plus its hidden parts' least values."""
+    floor = np.where(hidden, least, values)
     for _ in range(rounds):
         before = floor.copy()
-        for is_total, is_part, relation, n_relations in prepared:
-            sums = np.bincount(relation[is_part], weights=floor[is_part], minlength=n_relations)
-            totals = is_total & hidden
+        for rows, is_total, is_part, relation, n_relations in prepared:
+            sums = np.bincount(relation[is_part], weights=floor[rows[is_part]], minlength=n_relations)
+            totals = is_total & hidden[rows]
             # Never above the true value: where parts do not add up exactly to their total (a
             # pooled total that left out a row suppressed at source, race groups that miss a
             # few students), the sum of the parts proves nothing.
-            bound = sums[relation[totals]]
-            known = values[totals] > 0
-            bound = np.where(known, np.minimum(bound, values[totals]), 1.0)
-            floor[totals] = np.maximum(floor[totals], bound)
+            at = rows[totals]
+            floor[at] = np.maximum(floor[at], np.minimum(sums[relation[totals]], values[at]))
         if np.array_equal(before, floor):
             break
     return floor
 
 
 def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: dict, present=None):
-    """Masks of totals and parts, and each row's relation number (rows sharing every key but
-    the partition's part column), computed once per set of fixed keys."""
+    """The rows in this partition (totals or parts), their masks of totals and parts, and
+    their relation numbers (rows sharing every key but the partition's part column); the
+    grouping is computed once per set of fixed keys."""
     part_values = frame[partition.part]
     is_total = (part_values == partition.total).to_numpy(dtype=bool).copy()
     is_part = (part_values.isin(partition.parts) if partition.parts is not None else ~(part_values == partition.total))
     is_part = is_part.to_numpy(dtype=bool).copy()
     if partition.only_if is not None and partition.only_if in frame:
         is_part &= frame[partition.only_if].fillna(False).to_numpy(dtype=bool)
+    if partition.scope is not None:
+        in_scope = frame[partition.scope].fillna(False).to_numpy(dtype=bool)
+        is_part &= in_scope
+        is_total &= in_scope
     fixed = tuple(k for k in keys if k != partition.part)
     if fixed not in cache:
         if fixed:
@@ -201,10 +241,14 @@ def _prepare(frame: pd.DataFrame, keys: list[str], partition: Partition, cache: 
         complete = have >= len(set(partition.parts))
         is_part = is_part & complete[relation]
         is_total = is_total & complete[relation]
-    return is_total, is_part, relation, n_relations
+    # Only this partition's rows, relations numbered afresh: work in proportion to its size.
+    rows = np.flatnonzero(is_total | is_part)
+    local, numbered = np.unique(relation[rows], return_inverse=True)
+    return rows, is_total[rows], is_part[rows], numbered.astype(np.int64), len(local)
 
 
-def _close_one_partition(values, hidden, is_total, is_part, relation, n_relations, floor=None) -> bool:
+def _close_one_partition(values, hidden, is_total, is_part, relation, n_relations, floor=None,
+                         allow_totals: bool = True) -> bool:
     """Suppress one more cell in every relation of this partition that would give a hidden
     value away: a shown total with exactly one hidden part, or a hidden total whose parts are
     all shown. Returns whether anything changed."""
@@ -215,7 +259,7 @@ def _close_one_partition(values, hidden, is_total, is_part, relation, n_relation
     # If that is no more than the least values anyone can prove for them (1 each, more for a
     # hidden total with hidden parts of its own), every one of them is known.
     if floor is None:
-        floor = np.where(hidden, 1.0, values)
+        floor = np.where(hidden, _least(values), values)
     total_value = np.bincount(relation[is_total & ~hidden], weights=values[is_total & ~hidden], minlength=n_relations)
     shown_parts = np.bincount(relation[is_part & ~hidden], weights=values[is_part & ~hidden], minlength=n_relations)
     floors = np.bincount(relation[is_part & hidden], weights=floor[is_part & hidden], minlength=n_relations)
@@ -223,11 +267,13 @@ def _close_one_partition(values, hidden, is_total, is_part, relation, n_relation
     exposed = (shown_total & ((hidden_parts == 1) | all_ones)) | (hidden_total & ~shown_total & (hidden_parts == 0))
     if not exposed.any():
         return False
-    rows = np.flatnonzero(exposed[relation] & is_part & ~hidden & (values > 0))
+    # Non-zero: a zero reveals no one, so hiding one protects nothing. (Only a derived cell, such
+    # as a remainder, can be negative.)
+    rows = np.flatnonzero(exposed[relation] & is_part & ~hidden & (values != 0))
     changed = False
     if len(rows):
         # The smallest shown non-zero part of each exposed relation becomes the complement.
-        order = np.lexsort((rows, values[rows], relation[rows]))
+        order = np.lexsort((rows, np.abs(values[rows]), relation[rows]))
         rows = rows[order]
         first = np.ones(len(rows), dtype=bool)
         first[1:] = relation[rows][1:] != relation[rows][:-1]
@@ -240,7 +286,7 @@ def _close_one_partition(values, hidden, is_total, is_part, relation, n_relation
         served = np.zeros(n_relations, dtype=bool)
     # A relation with a shown total and no shown non-zero part left: hide its total.
     without_candidate = exposed & shown_total & ~served
-    if without_candidate.any():
+    if allow_totals and without_candidate.any():
         totals = is_total & ~hidden & without_candidate[relation]
         if totals.any():
             hidden[totals] = True
