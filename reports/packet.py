@@ -135,30 +135,22 @@ def coverage_map_figure(regions: pd.DataFrame, value: str, title: str) -> go.Fig
 
 
 def coverage_section(engine: Engine, quarter: str) -> Section:
-    """Seats per 1,000 K-12 students by region (the coverage page's map builder when it exists)."""
-    from sqlalchemy import func, select
+    """Seats per 1,000 K-12 students by region in the quarter: the coverage page's figures
+    (queries.coverage: the sites of programs running in the quarter), printed as plain polygons."""
+    from queries import coverage
 
-    from data.schema import program_sites, regions
-
-    with engine.connect() as conn:
-        frame = pd.DataFrame([tuple(r) for r in conn.execute(select(
-            regions.c.region_id, regions.c.name, regions.c.k12_enrollment, regions.c.geometry,
-            regions.c.centroid_lon, regions.c.centroid_lat))],
-            columns=["region_id", "name", "k12_enrollment", "geometry", "centroid_lon", "centroid_lat"])
-        seats = dict(tuple(r) for r in conn.execute(select(program_sites.c.region_id, func.sum(program_sites.c.seats))
-                                                    .group_by(program_sites.c.region_id)))
-    frame["seats"] = frame["region_id"].map(lambda r: seats.get(r, 0)).astype(float)
-    enrol = pd.to_numeric(frame["k12_enrollment"], errors="coerce")
-    frame["per_1000"] = (frame["seats"] / enrol * 1000).where(enrol > 0)
+    frame = coverage.region_coverage(engine, quarter)
+    geometries = coverage.region_shapes(engine)["geometries"]
+    frame["geometry"] = frame["region_id"].map(geometries)
     if frame["geometry"].isna().all():
         return Section("Coverage map", "", missing="No region has boundaries, so the coverage map cannot be drawn.")
-    low = frame.sort_values("per_1000").iloc[0]
-    caption = (f"Program seats per 1,000 K-12 students by region (all sites in the store). The least served is "
-               f"{low['name']} with {low['per_1000']:,.1f} seats per 1,000 students; darker is better served. "
-               "Seats are places offered, not students.")
-    table = frame[["name", "seats", "k12_enrollment", "per_1000"]].rename(columns={
-        "name": "Region", "seats": "Seats", "k12_enrollment": "K-12 students", "per_1000": "Seats per 1,000"}).round(1)
-    return Section("Coverage map", caption, coverage_map_figure(frame, "per_1000", "Seats per 1,000 K-12 students"),
+    low = frame.sort_values("seats_per_1000").iloc[0]
+    caption = (f"Program seats per 1,000 K-12 students by region in {kpi.quarter_label(quarter)} (sites of the programs "
+               f"running). The least served is {low['name']} with {low['seats_per_1000']:,.1f} seats per 1,000 students; "
+               "darker is better served. Seats are places offered, not students.")
+    table = frame[["name", "seats", "k12_enrollment", "seats_per_1000"]].rename(columns={
+        "name": "Region", "seats": "Seats", "k12_enrollment": "K-12 students", "seats_per_1000": "Seats per 1,000"}).round(1)
+    return Section("Coverage map", caption, coverage_map_figure(frame, "seats_per_1000", "Seats per 1,000 K-12 students"),
                    table=table.sort_values("Seats per 1,000"), height_px=620)
 
 

@@ -240,3 +240,14 @@ def test_packet_function_without_images_still_carries_every_number(packet):
     text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(made.pdf)).pages)
     assert frozen["changes"][0]["subject"] in text.replace("\n", " ")
     assert "could not be drawn" in text
+
+
+def test_packet_coverage_map_shows_the_coverage_pages_figures(demo_store_url):
+    from queries.coverage import region_coverage
+    from reports.packet import coverage_section
+
+    engine = get_engine(demo_store_url)
+    section = coverage_section(engine, "2024-Q1")  # not the latest: the packet's quarter, not every site ever
+    page = region_coverage(engine, "2024-Q1").set_index("name")["seats_per_1000"].round(1)
+    assert section.table.set_index("Region")["Seats per 1,000"].to_dict() == page.to_dict()
+    assert "2024 Q1" in section.caption and section.figure is not None
