@@ -220,12 +220,17 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     unknown = cube["unknown"].fillna(False).to_numpy(dtype=bool) if "unknown" in cube else np.zeros(len(cube), dtype=bool)
     present = {group: bool((groups == group).any()) for group in (NOTHING, UNPOOLED_ALL, TRUE_ALL)}
     region = ~cube["region_id"].isin(AGGREGATE_CELLS).to_numpy(dtype=bool)
-    # Pooled totals whose all students misses some region's (not pooled): there the sum over
-    # regions of all students (TRUE_ALL) is what the partitions add up to.
-    with_true_all = (groups == TRUE_ALL).groupby([cube["indicator_id"], cube["school_year"], cube["region_id"]],
-                                                 observed=True, sort=False).transform("any").to_numpy(dtype=bool)
-    cube["_region"], cube["_aggregate_true_all"] = region, ~region & with_true_all
+    # Per region or total: whether it has a TRUE_ALL (a pooled total whose all students misses
+    # some region's: what its partitions add up to), and whether a cell is there but not pooled.
+    flags = pd.DataFrame({"true_all": (groups == TRUE_ALL).to_numpy(dtype=bool),
+                          "unpooled": ~synthetic & ~cube["pooled"].astype(bool).to_numpy(dtype=bool)})
+    flags = flags.groupby([cube["indicator_id"], cube["school_year"], cube["region_id"]], observed=True,
+                          sort=False).transform("any")
+    cube["_region"] = region
+    cube["_aggregate_true_all"] = ~region & flags["true_all"].to_numpy(dtype=bool)
     cube["_all_adds_up"] = ~cube["_aggregate_true_all"]
+    # Elsewhere every part is pooled or missing, and the pooled relation below says it all.
+    cube["_region_unpooled"] = region & flags["unpooled"].to_numpy(dtype=bool)
     rural_ids = tuple(cells.loc[cells["rural"], "region_id"].unique())
     nonrural_ids = tuple(cells.loc[~cells["rural"], "region_id"].unique())
     partitions = []
@@ -233,7 +238,7 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
         pooled_parts = (*partition.parts, unpooled)
         # Within a region, every part (suppressed at source or not) adds up to all students;
         # and all students = the pooled parts + what the pooled parts miss, in regions and totals.
-        partitions += [dataclasses.replace(partition, scope="_region"),
+        partitions += [dataclasses.replace(partition, scope="_region_unpooled"),
                        Partition("student_group", "all", pooled_parts, only_if="pooled", scope="_all_adds_up")]
         if present[NOTHING]:
             partitions.append(Partition("student_group", NOTHING, pooled_parts, only_if="pooled", scope="_region"))
@@ -266,7 +271,7 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-_HELPER_COLUMNS = ("unknown", "_region", "_aggregate_true_all", "_all_adds_up")
+_HELPER_COLUMNS = ("unknown", "_region", "_aggregate_true_all", "_all_adds_up", "_region_unpooled")
 
 
 def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
