@@ -178,9 +178,12 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         ), row=1, col=2)
     for index, row in rows[has_gap].iterrows():
         margin = 0 if pd.isna(row["margin"]) or row["approximate"] else row["margin"]
-        end = (row["gap_high"] + margin) if row["gap"] >= 0 else (row["gap_low"] - margin)
+        # Beside the bar's outer end; a range across zero is labelled on its right, so that a
+        # wide negative end does not push the label into the rates panel.
+        right = row["gap"] >= 0 or row["gap_high"] > 0
+        end = (row["gap_high"] + margin) if right else (row["gap_low"] - margin)
         fig.add_annotation(x=end, y=label_of[index], xref="x2", yref="y", text=fmt_gap(row), showarrow=False,
-                           xanchor="left" if row["gap"] >= 0 else "right", xshift=4 if row["gap"] >= 0 else -4,
+                           xanchor="left" if right else "right", xshift=4 if right else -4,
                            font=dict(size=14, color="#1A1A1A"))
     # Legend entries that explain colours and suppression (no data values).
     fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker=dict(color=BETTER),
