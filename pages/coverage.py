@@ -35,6 +35,11 @@ regions = run(meta.region_list)
 if regions.empty:
     st.info("No regions are loaded yet. Import `regions.csv` (see the **Data** page).")
     st.stop()
+if not run(coverage.has_programs):
+    # Every region would show zero seats and no sites: a map that says nothing.
+    st.info("No programs are loaded yet, so there is no coverage to map: import `partners.csv`, `programs.csv` and "
+            "`program_sites.csv` (see the **Data** page). Outcome gaps are on **Equity gaps**.")
+    st.stop()
 names = dict(zip(regions["region_id"], regions["name"]))
 limit = threshold()
 

@@ -68,6 +68,11 @@ def _filters(program_type: str, grade_band: str, sector: str) -> dict[str, str]:
 
 # --- what can be chosen ------------------------------------------------------------------
 
+def has_programs(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(programs.c.program_id).limit(1)).first() is not None
+
+
 def filter_options(engine: Engine) -> dict[str, list[str]]:
     """Program types, grade bands and partner sectors present in the store."""
     with engine.connect() as conn:

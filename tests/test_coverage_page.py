@@ -142,6 +142,15 @@ def test_page_runs_with_one_region_and_no_outcomes(monkeypatch, one_region_url):
     assert any("Cannon County: profile" in h.value for h in at.subheader)
 
 
+def test_a_store_without_programs_says_what_to_import(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'regions_only.db'}"
+    assert import_package(write_package(tmp_path / "regions_only", {"regions.csv": ONE_REGION["regions.csv"]}), get_engine(url)).ok
+    at = open_page(monkeypatch, url)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No programs are loaded yet" in i.value for i in at.info)
+    assert not figures(at)
+
+
 def test_map_figure_stays_small_for_150_regions():
     """The figure sent to the browser for a 150-county alliance (real built-in boundaries)."""
     import gzip
