@@ -17,10 +17,56 @@ from queries import overview as q
 st.title("Board overview")
 st.caption("Are we on track, what changed since last quarter, and can I take it with me?")
 
+
+def link(page: str, label: str, **params) -> None:
+    """A link into another view, only if that page is part of the app right now."""
+    try:
+        st.page_link(page, label=label, query_params=params or None, icon=":material/arrow_forward:")
+    except (StreamlitAPIException, KeyError):
+        pass
+
+
+def numbers(values) -> list[float]:
+    """A trend for st.metric's line: suppressed or missing points as gaps (NaN), never zero."""
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def indicators_section(payload: dict, filename: str) -> None:
+    """Every indicator against the board's targets, then each one's trend with links behind it."""
+    st.markdown("#### Indicators against the board's targets")
+    chart_block(charts.indicator_figure(payload), charts.indicator_caption(payload), charts.indicator_table(payload),
+                key="overview_indicators", filename=filename)
+    st.markdown("##### Each indicator over the school years, and where to look behind it")
+    grid = st.columns(3)
+    for k, item in enumerate(payload["indicators"]):
+        with grid[k % 3]:
+            values = numbers(t["value"] for t in payload["indicator_trends"] if t["indicator_id"] == item["indicator_id"])
+            change = None if item.get("previous") is None or item.get("value") is None else item["value"] - item["previous"]
+            since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else ""
+            steady = change is not None and abs(change) < kpi.STEADY_POINTS
+            delta = None if change is None else f"no change since {since}" if steady else f"{change:+.1f} points since {since}"
+            st.metric(item["name"], charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
+                      delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse", chart_data=values,
+                      help=(item["status"].capitalize() + (f" (target {item['target']:.1f}%)" if item.get("target") is not None else "")
+                            + ("; lower is better." if not item["higher_is_better"] else ".")))
+            link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
+            if item["stage"] in ("postsecondary", "workforce", "high"):
+                link("pages/pathways.py", "The pathway behind it")
+    st.caption(f"Rates are pooled over regions (numerators and denominators summed). {payload['notes']['suppression']} "
+               "Download any chart as a PNG from the camera icon at its top right.")
+
+
 quarters = run(q.quarters_with_data)
 if not quarters:
-    st.info("No participation data is loaded yet, so there is no quarter to review. Import a data package with "
-            "`participation.csv` (see the **Data** page).")
+    # No quarter to review, but outcomes may still say how the alliance is doing.
+    outcomes_only = run(q.indicator_overview)
+    st.info("No participation data is loaded yet, so reach (partners, programs, seats, participations) cannot be "
+            "shown by quarter. Import a data package with `participation.csv` (see the **Data** page).")
+    if not outcomes_only["indicators"]:
+        st.stop()
+    st.subheader(f"{kpi.school_year_label(outcomes_only['school_year'])}: {outcomes_only['headline']['text']}"
+                 if outcomes_only["headline"]["m"] else "Indicators")
+    indicators_section(outcomes_only, "indicators.csv")
     st.stop()
 
 quarter = synced_select("quarter", "Quarter", list(reversed(quarters)), quarters[-1], quarter_label)
@@ -41,19 +87,6 @@ if frozen and view == "frozen":
 elif frozen:
     st.warning(f"**Live figures.** {quarter_label(quarter)} was frozen on {q.frozen_date(frozen)}; the board saw "
                "the frozen figures, which may differ from these.", icon=":material/update:")
-
-
-def link(page: str, label: str, **params) -> None:
-    """A link into another view, only if that page is part of the app right now."""
-    try:
-        st.page_link(page, label=label, query_params=params or None, icon=":material/arrow_forward:")
-    except (StreamlitAPIException, KeyError):
-        pass
-
-
-def numbers(values) -> list[float]:
-    """A trend for st.metric's line: suppressed or missing points as gaps (NaN), never zero."""
-    return [float("nan") if v is None else float(v) for v in values]
 
 
 # --- headline ------------------------------------------------------------------------------------
@@ -90,27 +123,7 @@ else:
 st.caption("Changes are ranked by their size relative to where they started, among numbers shown in both periods.")
 
 # --- indicators ---------------------------------------------------------------------------------
-st.markdown("#### Indicators against the board's targets")
-chart_block(charts.indicator_figure(payload), charts.indicator_caption(payload), charts.indicator_table(payload),
-            key="overview_indicators", filename=f"indicators-{quarter}.csv")
-st.markdown("##### Each indicator over the school years, and where to look behind it")
-grid = st.columns(3)
-for k, item in enumerate(payload["indicators"]):
-    with grid[k % 3]:
-        values = numbers(t["value"] for t in payload["indicator_trends"] if t["indicator_id"] == item["indicator_id"])
-        change = None if item.get("previous") is None or item.get("value") is None else item["value"] - item["previous"]
-        since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else ""
-        steady = change is not None and abs(change) < kpi.STEADY_POINTS
-        delta = None if change is None else f"no change since {since}" if steady else f"{change:+.1f} points since {since}"
-        st.metric(item["name"], charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
-                  delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse", chart_data=values,
-                  help=(item["status"].capitalize() + (f" (target {item['target']:.1f}%)" if item.get("target") is not None else "")
-                        + ("; lower is better." if not item["higher_is_better"] else ".")))
-        link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
-        if item["stage"] in ("postsecondary", "workforce", "high"):
-            link("pages/pathways.py", "The pathway behind it")
-st.caption(f"Rates are pooled over regions (numerators and denominators summed). {payload['notes']['suppression']} "
-           "Download any chart as a PNG from the camera icon at its top right.")
+indicators_section(payload, f"indicators-{quarter}.csv")
 
 # --- board packet ---------------------------------------------------------------------------------
 st.markdown("#### Take it with you")

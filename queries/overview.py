@@ -181,6 +181,62 @@ def _num(value):
     return value
 
 
+def _years_with_data(rates: pd.DataFrame) -> list[str]:
+    return sorted(rates.loc[rates["rate_low"].notna() | rates["suppressed"].fillna(False).astype(bool), "school_year"].dropna().unique())
+
+
+def _indicator_summary(rates: pd.DataFrame, years_with_data: list[str], year: str | None):
+    """Each indicator in `year` against its target and the year before: (prior year, rows,
+    (before, now, higher is better) pairs, trend points up to `year`)."""
+    earlier = [y for y in years_with_data if year and y < year]
+    prior_year = earlier[-1] if earlier else None
+    indicator_rows, pairs, indicator_trends = [], [], []
+    for indicator_id, rows in rates.groupby("indicator_id", sort=False):
+        first = rows.iloc[0]
+        now = rows[rows["school_year"] == year]
+        then = rows[rows["school_year"] == prior_year]
+        now = now.iloc[0] if len(now) else None
+        then = then.iloc[0] if len(then) else None
+        low = None if now is None else _num(now["rate_low"])
+        high = None if now is None else _num(now["rate_high"])
+        target = None if now is None else _num(now["target"])
+        higher = bool(first["higher_is_better"])
+        value, prev_value = _rate_value(low, high), (None if then is None else _rate_value(then["rate_low"], then["rate_high"]))
+        pairs.append((prev_value, value, higher))
+        indicator_rows.append({
+            "indicator_id": indicator_id, "name": first["name"], "stage": first["stage"], "higher_is_better": higher,
+            "school_year": year, "rate_low": low, "rate_high": high, "value": value,
+            "suppressed": bool(now is not None and bool(now["suppressed"])),
+            "previous_year": prior_year, "previous": prev_value, "target": target,
+            "status": kpi.track_status(low, high, target, higher),
+            "moved": kpi.direction(prev_value, value, higher, kpi.STEADY_POINTS),
+        })
+        for _, row in rows[rows["school_year"].notna() & (rows["school_year"] <= (year or ""))].iterrows():
+            indicator_trends.append({"indicator_id": indicator_id, "school_year": row["school_year"],
+                                     "value": _rate_value(row["rate_low"], row["rate_high"]),
+                                     "suppressed": bool(row["suppressed"]), "target": _num(row["target"])})
+    return prior_year, indicator_rows, pairs, indicator_trends
+
+
+def indicator_overview(engine: Engine) -> dict:
+    """The indicators part of the overview for a store without participation data (so without
+    quarters): the latest school year with outcomes, against targets and the year before."""
+    rates = indicator_rates(engine)
+    years_with_data = _years_with_data(rates)
+    year = years_with_data[-1] if years_with_data else None
+    prior_year, indicator_rows, pairs, indicator_trends = _indicator_summary(rates, years_with_data, year)
+    n, m = kpi.moving_right_way(pairs)
+    limit = threshold()
+    return {"school_year": year, "previous_school_year": prior_year, "threshold": limit, "indicators": indicator_rows,
+            "indicator_trends": indicator_trends, "headline": {"n": n, "m": m, "text": kpi.headline(n, m)},
+            "notes": {"suppression": _suppression_note(limit)}}
+
+
+def _suppression_note(limit: int) -> str:
+    return (f"Counts below {limit}, and rates whose denominator is below {limit}, are shown as "
+            f"{suppressed_label(limit)}; where one could be worked out by subtraction, a second value is suppressed too.")
+
+
 def overview(engine: Engine, quarter: str | None = None) -> dict:
     """The board overview of `quarter` (default: the latest with participation data), as a
     JSON-safe dict of suppressed figures. Empty dict when there is no participation data."""
@@ -216,37 +272,9 @@ def overview(engine: Engine, quarter: str | None = None) -> dict:
 
     # Indicators
     rates = indicator_rates(engine)
-    years_with_data = sorted(rates.loc[rates["rate_low"].notna() | rates["suppressed"].fillna(False).astype(bool), "school_year"].dropna().unique())
+    years_with_data = _years_with_data(rates)
     year = kpi.school_year_for_quarter(quarter, years_with_data)
-    earlier = [y for y in years_with_data if year and y < year]
-    prior_year = earlier[-1] if earlier else None
-    indicator_rows, pairs, indicator_trends = [], [], []
-    for indicator_id, rows in rates.groupby("indicator_id", sort=False):
-        first = rows.iloc[0]
-        now = rows[rows["school_year"] == year]
-        then = rows[rows["school_year"] == prior_year]
-        now = now.iloc[0] if len(now) else None
-        then = then.iloc[0] if len(then) else None
-        low = None if now is None else _num(now["rate_low"])
-        high = None if now is None else _num(now["rate_high"])
-        target = None if now is None else _num(now["target"])
-        if target is None and year:
-            target = None
-        higher = bool(first["higher_is_better"])
-        value, prev_value = _rate_value(low, high), (None if then is None else _rate_value(then["rate_low"], then["rate_high"]))
-        pairs.append((prev_value, value, higher))
-        indicator_rows.append({
-            "indicator_id": indicator_id, "name": first["name"], "stage": first["stage"], "higher_is_better": higher,
-            "school_year": year, "rate_low": low, "rate_high": high, "value": value,
-            "suppressed": bool(now is not None and bool(now["suppressed"])),
-            "previous_year": prior_year, "previous": prev_value, "target": target,
-            "status": kpi.track_status(low, high, target, higher),
-            "moved": kpi.direction(prev_value, value, higher, kpi.STEADY_POINTS),
-        })
-        for _, row in rows[rows["school_year"].notna() & (rows["school_year"] <= (year or ""))].iterrows():
-            indicator_trends.append({"indicator_id": indicator_id, "school_year": row["school_year"],
-                                     "value": _rate_value(row["rate_low"], row["rate_high"]),
-                                     "suppressed": bool(row["suppressed"]), "target": _num(row["target"])})
+    prior_year, indicator_rows, pairs, indicator_trends = _indicator_summary(rates, years_with_data, year)
     n, m = kpi.moving_right_way(pairs)
 
     # Changes since the previous quarter
@@ -293,9 +321,7 @@ def overview(engine: Engine, quarter: str | None = None) -> dict:
                      "unit": c.unit} for c in top],
         "notes": {
             "participations": PARTICIPATION_NOTE,
-            "suppression": (f"Counts below {limit}, and rates whose denominator is below {limit}, are shown as "
-                            f"{suppressed_label(limit)}; where one could be worked out by subtraction, a second value "
-                            "is suppressed too."),
+            "suppression": _suppression_note(limit),
         },
         "sources": SOURCES,
         "data_as_of": {"source": last_import[0] if last_import else None,

@@ -104,3 +104,17 @@ def test_the_packet_button_offers_a_pdf_download(monkeypatch, store_copy):
     assert not at.exception
     assert calls == [("2024-Q3", False)]
     assert len(at.get("download_button")) == before + 1
+
+
+def test_a_store_with_outcomes_but_no_participation_still_shows_its_indicators(monkeypatch, tmp_path):
+    from data.importer import import_package
+    from tests.packages import VALID_PACKAGE, write_package
+
+    url = f"sqlite:///{tmp_path / 'outcomes_only.db'}"
+    files = {name: VALID_PACKAGE[name] for name in ("regions.csv", "indicators.csv", "outcomes.csv")}
+    assert import_package(write_package(tmp_path / "outcomes_only", files), get_engine(url)).ok
+    at = run(monkeypatch, url)
+    assert not at.exception, [e.value for e in at.exception]
+    text = body(at)
+    assert "No participation data is loaded yet" in text and "Indicators against the board's targets" in text
+    assert at.get("plotly_chart") and at.metric  # the indicators chart and one card per indicator
