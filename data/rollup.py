@@ -222,23 +222,32 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     region = ~cube["region_id"].isin(AGGREGATE_CELLS).to_numpy(dtype=bool)
     # Per region or total: whether it has a TRUE_ALL (a pooled total whose all students misses
     # some region's: what its partitions add up to), and whether a cell is there but not pooled.
+    secret = cube["secret"].fillna(False).to_numpy(dtype=bool) if "secret" in cube else np.zeros(len(cube), dtype=bool)
     flags = pd.DataFrame({"true_all": (groups == TRUE_ALL).to_numpy(dtype=bool),
-                          "unpooled": ~synthetic & ~cube["pooled"].astype(bool).to_numpy(dtype=bool)})
+                          "unpooled": ~synthetic & ~cube["pooled"].astype(bool).to_numpy(dtype=bool),
+                          **{f"secret{k}": ((groups == unpooled) & secret).to_numpy(dtype=bool)
+                             for k, unpooled in enumerate(UNPOOLED)}})
     flags = flags.groupby([cube["indicator_id"], cube["school_year"], cube["region_id"]], observed=True,
                           sort=False).transform("any")
     cube["_region"] = region
     cube["_aggregate_true_all"] = ~region & flags["true_all"].to_numpy(dtype=bool)
     cube["_all_adds_up"] = ~cube["_aggregate_true_all"]
-    # Elsewhere every part is pooled or missing, and the pooled relation below says it all.
-    cube["_region_unpooled"] = region & flags["unpooled"].to_numpy(dtype=bool)
+    # The full relation (all students = every part) is needed in regions with a cell there but
+    # not pooled (elsewhere the pooled relation below is the same one). Pooled totals missing a
+    # part suppressed at source keep it as if it held, so that the remainder never counts as the
+    # second hidden part: it and one hidden group can both come from a single region (other
+    # regions' shown zeros tie them to it).
+    for k in range(len(UNPOOLED)):
+        cube[f"_full{k}"] = np.where(region, flags["unpooled"].to_numpy(dtype=bool),
+                                     flags[f"secret{k}"].to_numpy(dtype=bool))
     rural_ids = tuple(cells.loc[cells["rural"], "region_id"].unique())
     nonrural_ids = tuple(cells.loc[~cells["rural"], "region_id"].unique())
     partitions = []
-    for partition, unpooled in zip(GROUP_PARTITIONS, UNPOOLED):
+    for k, (partition, unpooled) in enumerate(zip(GROUP_PARTITIONS, UNPOOLED)):
         pooled_parts = (*partition.parts, unpooled)
-        # Within a region, every part (suppressed at source or not) adds up to all students;
+        # Every part (suppressed at source or not) adds up to all students (see _full{k});
         # and all students = the pooled parts + what the pooled parts miss, in regions and totals.
-        partitions += [dataclasses.replace(partition, scope="_region_unpooled"),
+        partitions += [dataclasses.replace(partition, scope=f"_full{k}"),
                        Partition("student_group", "all", pooled_parts, only_if="pooled", scope="_all_adds_up")]
         if present[NOTHING]:
             partitions.append(Partition("student_group", NOTHING, pooled_parts, only_if="pooled", scope="_region"))
@@ -271,7 +280,8 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-_HELPER_COLUMNS = ("unknown", "_region", "_aggregate_true_all", "_all_adds_up", "_region_unpooled")
+_HELPER_COLUMNS = ("unknown", "secret", "_region", "_aggregate_true_all", "_all_adds_up",
+                   *(f"_full{k}" for k in range(len(UNPOOLED))))
 
 
 def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
@@ -287,7 +297,7 @@ def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
     A row only where not 0 by identity. `unknown`: hidden from the start, a region's value
     being secret (it sums parts suppressed at source) or not known (-inf), or a total's value
     not known."""
-    columns = [*CELL_KEYS, "denominator", "source_suppressed", "pooled", "unknown"]
+    columns = [*CELL_KEYS, "denominator", "source_suppressed", "pooled", "unknown", "secret"]
     if cells.empty:
         return pd.DataFrame(columns=columns)
     part_of = {group: k for k, partition in enumerate(GROUP_PARTITIONS) for group in partition.parts}
@@ -334,9 +344,10 @@ def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
     regions = pd.concat([unpooled.drop(columns=["k"]), unpooled_all], ignore_index=True)
     regions = regions[["indicator_id", "school_year", "region_id", "student_group", "value", "unknown", "rural"]]
     keys = ["indicator_id", "school_year", "student_group"]
-    by_locale = regions.groupby([*keys, "rural"], observed=True, sort=False)["value"].sum().reset_index()
+    by_locale = regions.groupby([*keys, "rural"], observed=True, sort=False).agg(
+        value=("value", "sum"), secret=("unknown", "any")).reset_index()
     by_locale["region_id"] = np.where(by_locale["rural"], RURAL_CELL, NONRURAL_CELL)
-    alliance = regions.groupby(keys, observed=True, sort=False)["value"].sum().reset_index()
+    alliance = regions.groupby(keys, observed=True, sort=False).agg(value=("value", "sum"), secret=("unknown", "any")).reset_index()
     alliance["region_id"] = ALLIANCE_CELL
     aggregates = pd.concat([by_locale.drop(columns="rural"), alliance], ignore_index=True)
     # A sum of secret values is left to the relations (a sum of several can be shown).
@@ -348,6 +359,7 @@ def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
     out["denominator"] = out["value"].astype("float64")
     out["source_suppressed"] = False
     out["unknown"] = out["unknown"].astype(bool)
+    out["secret"] = out["secret"].fillna(False).astype(bool)
     for key in CELL_KEYS:
         out[key] = out[key].astype(object)
     return out[columns]
