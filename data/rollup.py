@@ -318,10 +318,11 @@ def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
     rows["part_unpooled"] = is_part & ~pooled[take]
     rows["all_pooled"] = ~is_part & pooled[take]
     rows["all_unpooled"] = ~is_part & ~pooled[take]
-    per_region = rows.groupby(["indicator_id", "school_year", "region_id", "k"], observed=True, sort=False).agg(
-        value=("value", "sum"), part_pooled=("part_pooled", "sum"), part_unpooled=("part_unpooled", "sum"),
-        all_pooled=("all_pooled", "any"), all_unpooled=("all_unpooled", "any"), rural=("rural", "first"),
-    ).reset_index()
+    counted = ["value", "part_pooled", "part_unpooled", "all_pooled", "all_unpooled", "rural"]
+    per_region = rows.groupby(["indicator_id", "school_year", "region_id", "k"], observed=True, sort=False)[
+        counted].sum().reset_index()  # one summing pass; the flags are counts > 0
+    for flag in ("all_pooled", "all_unpooled", "rural"):
+        per_region[flag] = per_region[flag] > 0
     n_parts = np.array([len(set(p.parts)) for p in GROUP_PARTITIONS])[per_region["k"].to_numpy()]
     reported = per_region.groupby(["indicator_id", "school_year", "k"], observed=True, sort=False)[
         "part_pooled"].transform("sum").to_numpy() + per_region.groupby(
