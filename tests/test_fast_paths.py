@@ -239,3 +239,22 @@ def test_rollups_from_the_package_equal_rollups_read_back_from_the_store(store):
         rebuild_participation_cells(conn)
     for table in tables:
         pd.testing.assert_frame_equal(_stored(store, table), from_package[table.name], check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_outcome_decisions_in_worker_processes_equal_decisions_in_process(tmp_path, monkeypatch):
+    """Big imports decide each indicator's complements in a process pool (data.rollup)."""
+    from data import rollup
+    from data.db import get_engine
+    from data.demo import load_demo
+    from data.schema import outcome_complements
+
+    stores = {}
+    for name, min_rows in (("serial", 10**12), ("parallel", 0)):
+        monkeypatch.setattr(rollup, "PARALLEL_MIN_ROWS", min_rows)
+        monkeypatch.setattr(rollup.os, "cpu_count", lambda: 2)
+        engine = get_engine(f"sqlite:///{tmp_path / name}.db")
+        assert load_demo(engine).ok
+        stores[name] = _stored(engine, outcome_complements)
+    assert len(stores["serial"]) > 0
+    pd.testing.assert_frame_equal(stores["parallel"], stores["serial"])
