@@ -144,6 +144,12 @@ class ImportClock:
             for name in dir(importer):
                 if name.startswith("rebuild_") and callable(getattr(importer, name)):
                     stack.enter_context(self._wrap(importer, name, self.phases, lambda a, k, n=name: n))
+            from data.rollup import OutcomeRebuild  # started before the writes, finished after them
+
+            stack.enter_context(self._wrap(OutcomeRebuild, "__init__", self.phases,
+                                           lambda a, k: "outcome rollup (started before writes)"))
+            stack.enter_context(self._wrap(OutcomeRebuild, "finish", self.phases,
+                                           lambda a, k: "outcome rollup (finished after writes)"))
             import data.db as db  # import_package imports `upgrade` from data.db when it runs
 
             stack.enter_context(self._wrap(db, "upgrade", self.phases, lambda a, k: "schema upgrade"))

@@ -23,7 +23,7 @@ from data.package import RawPackage, RawTable, read_package
 from data.problems import Description, Problem
 from data.coverage_rollup import rebuild_coverage_sites
 from data.participation_rollup import has_participation, rebuild_participation_cells
-from data.rollup import indicators_not_stored, rebuild_outcome_rollup
+from data.rollup import indicators_not_stored, outcome_rebuild
 from data.schema import TABLE_FOR_FILE, imports, metadata
 from data.writer import write_rows
 from domain import vocabulary as vocab
@@ -595,14 +595,15 @@ def import_package(path: str | Path, engine: Engine) -> ImportResult:
     began = time.perf_counter()
     with engine.begin() as conn:
         # Where the store held none of a kind of row, the rows stored are the package's: the
-        # rollups take them from memory instead of reading them back.
+        # rollups take them from memory instead of reading them back, and the suppression of
+        # new indicators is decided while the rows are written (data/rollup.py).
         participation_stored = None if has_participation(conn) else package.frames.get("participation")
-        fresh_indicators = indicators_not_stored(conn, package.frames)
-        for name in ("groups", "regions", "partners", "programs", "program_sites", "participation",
-                     "indicators", "outcomes", "pathway", "targets"):
-            if name in package.frames:
-                write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
-        rebuild_outcome_rollup(conn, package.frames, fresh=fresh_indicators)  # pooled sums and complementary suppression (data/rollup.py)
+        with outcome_rebuild(conn, package.frames, fresh=indicators_not_stored(conn, package.frames)) as outcomes_rollup:
+            for name in ("groups", "regions", "partners", "programs", "program_sites", "participation",
+                         "indicators", "outcomes", "pathway", "targets"):
+                if name in package.frames:
+                    write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
+            outcomes_rollup.finish(conn)  # pooled sums and complementary suppression (data/rollup.py)
         rebuild_participation_cells(conn, stored=participation_stored)  # participation sums and their suppression (data/participation_rollup.py)
         rebuild_coverage_sites(conn)  # one row per site for the coverage page (data/coverage_rollup.py)
         conn.execute(insert(imports).values(

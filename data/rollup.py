@@ -91,85 +91,111 @@ def _read_stored(conn: Connection, sql: str, params: tuple, columns: list[str]) 
 PARALLEL_MIN_ROWS = 1_000_000
 
 
-class _Decisions:
-    """complement_cells for each indicator's cells: in a process pool when one is given, else
-    at once; `results` in submission order."""
-
-    def __init__(self, pool):
-        self.pool, self._results = pool, []
-
-    def __call__(self, cells: pd.DataFrame, limit: int) -> None:
-        self._results.append(self.pool.submit(complement_cells, cells, limit) if self.pool else complement_cells(cells, limit))
-
-    @property
-    def results(self):
-        return (r.result() if self.pool else r for r in self._results)
+def rebuild_outcome_rollup(conn: Connection, frames: dict | None = None, limit: int | None = None,
+                           fresh: frozenset[str] = frozenset()) -> None:
+    """Recompute the rollup and the complementary suppression (inside the import transaction,
+    after the writes). See `OutcomeRebuild`; an import starts one before its writes instead."""
+    with outcome_rebuild(conn, frames, limit, fresh) as rebuild:
+        rebuild.finish(conn)
 
 
 @contextmanager
-def _deciders(rows: int, indicators: int):
-    workers = min(os.cpu_count() or 1, indicators)
+def outcome_rebuild(conn: Connection, frames: dict | None = None, limit: int | None = None,
+                    fresh: frozenset[str] = frozenset()):
+    """An `OutcomeRebuild` whose worker processes (if any) end with the block."""
+    rows = len(frames["outcomes"]) if frames is not None and "outcomes" in frames else \
+        conn.execute(select(func.count()).select_from(outcomes)).scalar_one()
+    workers = min(os.cpu_count() or 1, 8)
     if rows < PARALLEL_MIN_ROWS or workers < 2:
-        yield _Decisions(None)
+        yield OutcomeRebuild(conn, frames, limit, fresh, pool=None)
         return
     # spawn, not fork: the caller may be a threaded server (Streamlit), which must not be forked.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield _Decisions(pool)
+        rebuild = OutcomeRebuild(conn, frames, limit, fresh, pool)
+        try:
+            yield rebuild
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
-def rebuild_outcome_rollup(conn: Connection, frames: dict | None = None, limit: int | None = None,
-                           fresh: frozenset[str] = frozenset()) -> None:
-    """Recompute the rollup and the complementary suppression (call it inside the import
-    transaction, after the writes). Given the imported package's frames, only the indicators
-    it touched are recomputed, unless it changed regions (their locales move rows between
-    rural and non-rural); without frames, everything is. `fresh`: indicators the store held no
-    rows of before this import, whose stored rows are the package's own (not read back).
-    One indicator at a time: its rows are read once (by the primary-key prefix), summed per
-    year, group and locale, and protected."""
-    limit = limit or threshold()
-    if frames is not None and stored_threshold(conn) not in (None, limit):
-        frames = None  # the threshold changed since the last import: decide everything again
-    if frames is not None and "regions" not in frames:
-        if "outcomes" not in frames or frames["outcomes"].empty:
-            return
-        indicator_ids = sorted(frames["outcomes"]["indicator_id"].unique())  # not set(): 5 M Python strings
-    else:
-        indicator_ids = list(conn.execute(select(outcomes.c.indicator_id).distinct()).scalars())
-        conn.execute(delete(outcome_rollup))
-        conn.execute(delete(outcome_complements))
-    package_rows = frames.get("outcomes") if frames is not None and fresh else None
-    in_package = dict(tuple(package_rows.groupby("indicator_id", sort=False, observed=True))) if package_rows is not None else {}
-    placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
-    sql = f"SELECT {', '.join(STORED_COLUMNS)} FROM outcomes WHERE indicator_id = {placeholder}"
-    locale_of = dict(conn.execute(select(regions.c.region_id, regions.c.locale)).all())
-    rows_to_decide = len(package_rows) if package_rows is not None else conn.execute(select(func.count()).select_from(outcomes)).scalar_one()
-    with _deciders(rows_to_decide, len(indicator_ids)) as decide:
+class OutcomeRebuild:
+    """The rollup and complementary suppression of the indicators an import touches.
+
+    Given the imported package's frames, only the indicators it touched are recomputed, unless
+    it changed regions (their locales move rows between rural and non-rural); without frames,
+    everything is. `fresh`: indicators the store held no rows of before this import: their
+    stored rows will be the package's own, so they are summed and their suppression decided
+    (in worker processes when `pool` is given) as soon as this is made, while the import
+    writes; the others are read from the store in `finish`, one indicator at a time (by the
+    primary-key prefix)."""
+
+    def __init__(self, conn: Connection, frames: dict | None, limit: int | None, fresh: frozenset[str], pool=None):
+        self.limit, self.pool = limit or threshold(), pool
+        if frames is not None and stored_threshold(conn) not in (None, self.limit):
+            frames = None  # the threshold changed since the last import: decide everything again
+        self.everything = frames is None or "regions" in frames
+        self.package_ids = [] if self.everything or "outcomes" not in frames or frames["outcomes"].empty else \
+            sorted(frames["outcomes"]["indicator_id"].unique())  # not set(): 5 M Python strings
+        # Locales as they will be stored: the store's, with the package's regions over them.
+        self.locale_of = dict(conn.execute(select(regions.c.region_id, regions.c.locale)).all())
+        if frames is not None and "regions" in frames:
+            self.locale_of.update(zip(frames["regions"]["region_id"], frames["regions"]["locale"]))
+        package_rows = frames.get("outcomes") if frames is not None and fresh else None
+        self.early = {}
+        if package_rows is not None:
+            for indicator_id, stored in package_rows.groupby("indicator_id", sort=False, observed=True):
+                if indicator_id in fresh:
+                    self.early[indicator_id] = self._decide(indicator_id, stored)
+
+    def finish(self, conn: Connection) -> None:
+        """Write the rollup and the complements (after the import's writes)."""
+        if self.everything:
+            indicator_ids = list(conn.execute(select(outcomes.c.indicator_id).distinct()).scalars())
+            conn.execute(delete(outcome_rollup))
+            conn.execute(delete(outcome_complements))
+        else:
+            indicator_ids = self.package_ids
+        placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
+        sql = f"SELECT {', '.join(STORED_COLUMNS)} FROM outcomes WHERE indicator_id = {placeholder}"
+        decided = []
         for indicator_id in indicator_ids:
-            conn.execute(delete(outcome_rollup).where(outcome_rollup.c.indicator_id == indicator_id))
-            conn.execute(delete(outcome_complements).where(outcome_complements.c.indicator_id == indicator_id))
-            stored = (in_package[indicator_id] if indicator_id in fresh and indicator_id in in_package
-                      else _read_stored(conn, sql, (indicator_id,), list(STORED_COLUMNS)))
-            if stored.empty:
-                continue
-            frame = pooling_terms(stored).reset_index(drop=True)
-            for column in ("school_year", "region_id", "student_group"):
-                frame[column] = _categories(stored[column])
-            # In key order whatever order the rows came in: ties between equally small complement
-            # candidates go by row order, and the package's order is not the store's.
-            order = np.lexsort([frame[c].cat.codes.to_numpy() for c in ("student_group", "region_id", "school_year")])
-            frame = frame.iloc[order].reset_index(drop=True)
-            frame["indicator_id"] = indicator_id
-            locale = frame["region_id"].map(locale_of)
-            frame["locale"] = locale.astype("category")
-            frame["rural"] = (locale == "rural").to_numpy(dtype=bool)
-            _write_rollup(conn, indicator_id, frame, limit)
-            decide(frame[[*CELL_KEYS, "denominator", "source_suppressed", "rural"]], limit)
-        for complements in decide.results:
+            if not self.everything:
+                conn.execute(delete(outcome_rollup).where(outcome_rollup.c.indicator_id == indicator_id))
+                conn.execute(delete(outcome_complements).where(outcome_complements.c.indicator_id == indicator_id))
+            if indicator_id in self.early:
+                sums, complements = self.early[indicator_id]
+            else:
+                stored = _read_stored(conn, sql, (indicator_id,), list(STORED_COLUMNS))
+                if stored.empty:
+                    continue
+                sums, complements = self._decide(indicator_id, stored)
+            conn.execute(outcome_rollup.insert(), sums)
+            decided.append(complements)
+        for complements in decided:
+            complements = complements.result() if self.pool else complements
             if not complements.empty:
-                write_rows(conn, outcome_complements, complements[CELL_KEYS].astype(str).assign(threshold=limit))
+                write_rows(conn, outcome_complements, complements[CELL_KEYS].astype(str).assign(threshold=self.limit))
+
+    def _decide(self, indicator_id: str, stored: pd.DataFrame):
+        """The indicator's rollup rows, and its complements (a future when in a pool)."""
+        frame = pooling_terms(stored).reset_index(drop=True)
+        for column in ("school_year", "region_id", "student_group"):
+            frame[column] = _categories(stored[column])
+        # In key order whatever order the rows came in: ties between equally small complement
+        # candidates go by row order, and the package's order is not the store's.
+        order = np.lexsort([frame[c].cat.codes.to_numpy() for c in ("student_group", "region_id", "school_year")])
+        frame = frame.iloc[order].reset_index(drop=True)
+        frame["indicator_id"] = indicator_id
+        locale = frame["region_id"].map(self.locale_of)
+        frame["locale"] = locale.astype("category")
+        frame["rural"] = (locale == "rural").to_numpy(dtype=bool)
+        cells = frame[[*CELL_KEYS, "denominator", "source_suppressed", "rural"]]
+        complements = self.pool.submit(complement_cells, cells, self.limit) if self.pool else complement_cells(cells, self.limit)
+        return _rollup_rows(indicator_id, frame, self.limit), complements
 
 
-def _write_rollup(conn: Connection, indicator_id: str, frame: pd.DataFrame, limit: int) -> None:
+def _rollup_rows(indicator_id: str, frame: pd.DataFrame, limit: int) -> list[dict]:
     pooled = frame["denominator"].notna()
     summed = frame.assign(
         source_rows=1, pooled_rows=pooled.astype(int), suppressed_rows=frame["source_suppressed"].astype(int),
@@ -177,16 +203,13 @@ def _write_rollup(conn: Connection, indicator_id: str, frame: pd.DataFrame, limi
     ).groupby(["school_year", "student_group", "locale"], observed=True, sort=False)[
         ["source_rows", "pooled_rows", "suppressed_rows", "ranged_rows", "denominator", "numerator_low", "numerator_high"]
     ].sum().reset_index()
-    records = []
-    for row in summed.itertuples(index=False):
-        records.append({
-            "indicator_id": indicator_id, "school_year": str(row.school_year), "student_group": str(row.student_group),
-            "locale": str(row.locale), "source_rows": int(row.source_rows), "pooled_rows": int(row.pooled_rows),
-            "suppressed_rows": int(row.suppressed_rows), "ranged_rows": int(row.ranged_rows),
-            "denominator": int(round(row.denominator)), "numerator_low": float(row.numerator_low),
-            "numerator_high": float(row.numerator_high), "threshold": limit,
-        })
-    conn.execute(outcome_rollup.insert(), records)
+    return [{
+        "indicator_id": indicator_id, "school_year": str(row.school_year), "student_group": str(row.student_group),
+        "locale": str(row.locale), "source_rows": int(row.source_rows), "pooled_rows": int(row.pooled_rows),
+        "suppressed_rows": int(row.suppressed_rows), "ranged_rows": int(row.ranged_rows),
+        "denominator": int(round(row.denominator)), "numerator_low": float(row.numerator_low),
+        "numerator_high": float(row.numerator_high), "threshold": limit,
+    } for row in summed.itertuples(index=False)]
 
 
 def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.DataFrame:
