@@ -19,6 +19,8 @@ import dataclasses
 
 import multiprocessing
 import os
+import sys
+import types
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
@@ -119,6 +121,18 @@ def outcome_rebuild(conn: Connection, frames: dict | None = None, limit: int | N
             raise
 
 
+@contextmanager
+def _neutral_main():
+    """A worker process spawned meanwhile imports no main script. multiprocessing re-runs the
+    parent's `__main__` file in every worker, and under Streamlit that is the page script."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to run
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 class OutcomeRebuild:
     """The rollup and complementary suppression of the indicators an import touches.
 
@@ -191,7 +205,11 @@ class OutcomeRebuild:
         frame["locale"] = locale.astype("category")
         frame["rural"] = (locale == "rural").to_numpy(dtype=bool)
         cells = frame[[*CELL_KEYS, "denominator", "source_suppressed", "rural"]]
-        complements = self.pool.submit(complement_cells, cells, self.limit) if self.pool else complement_cells(cells, self.limit)
+        if self.pool:
+            with _neutral_main():
+                complements = self.pool.submit(complement_cells, cells, self.limit)
+        else:
+            complements = complement_cells(cells, self.limit)
         return _rollup_rows(indicator_id, frame, self.limit), complements
 
 

@@ -9,6 +9,9 @@
 """
 from __future__ import annotations
 
+import sys
+import types
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -249,6 +252,12 @@ def test_outcome_decisions_in_worker_processes_equal_decisions_in_process(tmp_pa
     from data.demo import load_demo
     from data.schema import outcome_complements
 
+    # Under Streamlit, __main__ is the page script, which a spawned worker must not run.
+    page_script = tmp_path / "page.py"
+    page_script.write_text("raise SystemExit('a worker ran the main script')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(page_script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
     stores = {}
     for name, min_rows in (("serial", 10**12), ("parallel", 0)):
         monkeypatch.setattr(rollup, "PARALLEL_MIN_ROWS", min_rows)
