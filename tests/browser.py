@@ -158,12 +158,20 @@ def new_visit(browser, url: str, wait_for_plots: int = 0, timeout_ms: int = 60_0
 
 
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
-    """The app has connected and finished its script run (the state goes initial -> running ->
-    notRunning), with no run in progress."""
+    """The app has connected and finished its script runs (the state goes initial -> running ->
+    notRunning), with no run in progress and the page no longer changing: a run can follow the
+    first one (e.g. the frontend syncing query parameters), and between the two the state
+    already reads notRunning."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout_ms,
-    )
-    page.wait_for_timeout(300)
+    idle = ("() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+            " && !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    deadline = time.monotonic() + timeout_ms / 1000
+    last, steady = None, 0
+    while steady < 3:  # the same page, idle, three times 300 ms apart
+        page.wait_for_function(idle, timeout=max(1, int((deadline - time.monotonic()) * 1000)))
+        page.wait_for_timeout(300)
+        now = page.evaluate("() => document.body.innerText")
+        steady = steady + 1 if now == last and page.evaluate(idle) else 0
+        last = now
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page kept changing")
