@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.coverage import LOCALE_ORDER, RANKING_RULE, Metric
+from domain.vocabulary import SHORT_GROUP_LABELS
 from domain.vocabulary import label as vocab_label
 
 LOCALE_COLOURS = {"city": "#0072B2", "suburb": "#E69F00", "town": "#009E73", "rural": "#CC79A7"}
@@ -24,14 +25,6 @@ SHADE = "rgba(213, 94, 0, 0.10)"
 SUPPRESSED_CELL = "▨ suppressed"
 NO_DATA = "no data"
 PARTICIPATION_NOTE = "participations, not unique students"
-GROUP_SHORT = {
-    "all": "All students", "american_indian_alaska_native": "Am. Indian / AK Native", "asian": "Asian",
-    "black": "Black", "hispanic": "Hispanic", "native_hawaiian_pacific_islander": "Nat. Hawaiian / PI",
-    "white": "White", "two_or_more_races": "Two or more races", "econ_disadvantaged": "Econ. disadvantaged",
-    "not_econ_disadvantaged": "Not econ. disadvantaged", "english_learner": "English learners",
-    "not_english_learner": "Not English learners", "students_with_disabilities": "With disabilities",
-    "not_students_with_disabilities": "Without disabilities", "female": "Female", "male": "Male",
-}
 
 
 # --- words -------------------------------------------------------------------------------
@@ -548,9 +541,9 @@ def quarter_table(by_quarter: pd.DataFrame) -> pd.DataFrame:
 def group_figure(by_group: pd.DataFrame, labels: dict[str, str], region: str, limit: int) -> go.Figure:
     if by_group.empty:
         return _empty_figure(f"No participation by student group is reported for {region} in this quarter.")
-    order = {g: i for i, g in enumerate(GROUP_SHORT)}
+    order = {g: i for i, g in enumerate(SHORT_GROUP_LABELS)}
     data = by_group.assign(_o=by_group["student_group"].map(lambda g: order.get(g, 99))).sort_values("_o")
-    names = [GROUP_SHORT.get(g, labels.get(g, g)) for g in data["student_group"]]
+    names = [SHORT_GROUP_LABELS.get(g, labels.get(g, g)) for g in data["student_group"]]
     hidden = data["participations_suppressed"].astype(bool).to_numpy()
     colours = [REGION_COLOUR if g == "all" else "#E7A977" for g in data["student_group"]]
     fig = go.Figure(_bars_with_suppressed(names, data["participations"].to_numpy(), hidden, colours, limit, orientation="h",

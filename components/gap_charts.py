@@ -15,19 +15,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.palette import DIVERGING, MISSING, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, base_layout
+from domain.vocabulary import SHORT_GROUP_LABELS
 
 BETTER, WORSE = "#0072B2", "#D55E00"
 VERDICT_COLOURS = {"closing": "#0072B2", "widening": "#D55E00", "no clear change": "#000000", "not enough data": "#000000"}
 AREA_COLOURS = {"Rural regions": "#009E73", "Non-rural regions": "#CC79A7"}
 FOCUS_COLOUR, REFERENCE_COLOUR = "#D55E00", "#0072B2"
-SHORT_LABELS = {
-    "all": "All", "american_indian_alaska_native": "Am. Indian / AK Native", "asian": "Asian",
-    "black": "Black", "hispanic": "Hispanic", "native_hawaiian_pacific_islander": "Nat. Hawaiian / PI",
-    "white": "White", "two_or_more_races": "Two or more races", "econ_disadvantaged": "Econ. disadv.",
-    "not_econ_disadvantaged": "Not econ. disadv.", "english_learner": "English learners",
-    "not_english_learner": "Not English learners", "students_with_disabilities": "With disabilities",
-    "not_students_with_disabilities": "Without disabilities", "female": "Female", "male": "Male",
-}
+# Tighter still beside a rate: the gap chart's row labels hold two group names.
+SHORT_LABELS = {**SHORT_GROUP_LABELS, "all": "All", "econ_disadvantaged": "Econ. disadv.",
+                "not_econ_disadvantaged": "Not econ. disadv."}
 NO_DATA_TEXT = "no data"
 
 

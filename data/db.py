@@ -80,6 +80,17 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def driver_rows(conn, sql: str, params=()) -> list[tuple]:
+    """Every row of `sql` as plain tuples, through the driver's own cursor: for hundreds of
+    thousands of rows several times faster than SQLAlchemy's result rows."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
+from data.db import driver_rows
 from data.schema import participation, participation_cells, partners, programs, regions
 from data.writer import write_rows
 from domain.suppression import ALLIANCE_TOTAL, GROUP_PARTITIONS, Partition, primary_mask, suppress_counts, threshold
@@ -88,12 +89,7 @@ STORED_COLUMNS = ("quarter", "region_id", "student_group", "program_id", "partic
 
 
 def _read_stored(conn: Connection) -> pd.DataFrame:
-    cursor = conn.connection.cursor()  # the driver's own cursor: several times faster for big reads
-    try:
-        cursor.execute(f"SELECT {', '.join(STORED_COLUMNS)} FROM participation")
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = driver_rows(conn, f"SELECT {', '.join(STORED_COLUMNS)} FROM participation")
     raw = pd.DataFrame.from_records(rows, columns=list(STORED_COLUMNS))
     raw["participants_suppressed"] = raw["participants_suppressed"].astype(bool)
     return raw

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, func, select, text
 
+from data.db import driver_rows
 from data.schema import outcome_complements, outcome_rollup, outcomes, regions
 from data.writer import write_rows
 from domain.suppression import GROUP_PARTITIONS, Partition, complementary, threshold
@@ -77,12 +78,7 @@ def _categories(values) -> pd.Categorical:
 
 
 def _read_stored(conn: Connection, sql: str, params: tuple, columns: list[str]) -> pd.DataFrame:
-    cursor = conn.connection.cursor()  # the driver's own cursor: several times faster for millions of rows
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = driver_rows(conn, sql, params)
     # Plain object columns: pandas' inference would build Arrow strings, seconds for millions.
     grid = np.array(rows, dtype=object).reshape(len(rows), len(columns))
     return pd.DataFrame({name: pd.Series(grid[:, i], dtype=object) for i, name in enumerate(columns)})

@@ -54,3 +54,14 @@ def label(identifier: str) -> str:
     if identifier in special.values():  # already a label: formatting twice must not change it
         return identifier
     return special.get(identifier, identifier.replace("_", " ").capitalize())
+
+
+# Built-in student groups named short enough for a chart's axis or legend.
+SHORT_GROUP_LABELS = {
+    "all": "All students", "american_indian_alaska_native": "Am. Indian / AK Native", "asian": "Asian",
+    "black": "Black", "hispanic": "Hispanic", "native_hawaiian_pacific_islander": "Nat. Hawaiian / PI",
+    "white": "White", "two_or_more_races": "Two or more races", "econ_disadvantaged": "Econ. disadvantaged",
+    "not_econ_disadvantaged": "Not econ. disadvantaged", "english_learner": "English learners",
+    "not_english_learner": "Not English learners", "students_with_disabilities": "With disabilities",
+    "not_students_with_disabilities": "Without disabilities", "female": "Female", "male": "Male",
+}

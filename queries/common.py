@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select, true
 
+from data.db import driver_rows
 from data.schema import regions
 
 ALLIANCE = "all"
@@ -39,9 +40,4 @@ def fast_tuples(conn, query) -> list[tuple]:
     params = compiled.construct_params()
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    return driver_rows(conn, str(compiled), params)

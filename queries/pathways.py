@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from data.db import driver_rows
 from domain.suppression import GROUP_PARTITIONS, primary_mask, suppress_counts, suppress_rates, threshold
 from queries.common import ALLIANCE, LOCALE_SCOPES
 from queries.meta import data_version
@@ -118,17 +119,6 @@ _CELLS_SQL = text(
 _REGIONS_SQL = text("SELECT region_id, locale FROM regions ORDER BY region_id")
 
 
-def _read(conn, statement) -> list[tuple]:
-    """All rows of a parameterless statement through the driver's own cursor, which is several
-    times faster than SQLAlchemy's result rows for hundreds of thousands of rows."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(statement))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
@@ -136,7 +126,7 @@ def _codes(values) -> tuple[np.ndarray, np.ndarray]:
 
 def _build_cube(engine: Engine, limit: int) -> PathwayCube:
     with engine.connect() as conn:
-        rows = _read(conn, _CELLS_SQL)
+        rows = driver_rows(conn, str(_CELLS_SQL))
         region_rows = conn.execute(_REGIONS_SQL).fetchall()
     columns = list(zip(*rows)) if rows else [()] * 6
     del rows

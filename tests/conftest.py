@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -30,8 +31,8 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
-@pytest.fixture
-def postgres_url():
+@contextmanager
+def postgres_schema():
     """A PostgreSQL URL whose search_path is a new, empty schema, dropped afterwards."""
     admin = get_engine(TEST_DATABASE_URL)
     try:
@@ -43,9 +44,17 @@ def postgres_url():
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    try:
+        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def postgres_url():
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

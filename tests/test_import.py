@@ -13,8 +13,8 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 import zipfile
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from sqlalchemy import inspect, text
 from data.db import get_engine, store_status, upgrade
 from data.importer import MAX_PROBLEMS_PER_COLUMN, import_package, validate
 from data.problems import Description, Problem
-from tests.conftest import TEST_DATABASE_URL, unavailable
+from tests.conftest import postgres_schema
 from tests.packages import VALID_PACKAGE, write_package
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,32 +115,14 @@ def valid_dir(tmp_path_factory) -> Path:
 def populated(request, tmp_path_factory, valid_dir):
     """A store (SQLite, then PostgreSQL) holding the valid package, shared by the read-only
     tests of this module; each test that tries to break it compares before and after."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.db'}"
-        cleanup = None
-    else:
-        admin = get_engine(TEST_DATABASE_URL)
-        try:
-            with admin.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            unavailable(f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {str(exc).splitlines()[0]}")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        separator = "&" if "?" in TEST_DATABASE_URL else "?"
-        url = f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
-
-        def cleanup():
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine = get_engine(url)
-    result = import_package(valid_dir, engine)
-    assert result.ok, [str(p) for p in result.problems]
-    yield engine, result
-    engine.dispose()
-    if cleanup:
-        cleanup()
+    with ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.db'}" if request.param == "sqlite"
+               else stack.enter_context(postgres_schema()))
+        engine = get_engine(url)
+        stack.callback(engine.dispose)
+        result = import_package(valid_dir, engine)
+        assert result.ok, [str(p) for p in result.problems]
+        yield engine, result
 
 
 # --- the valid package --------------------------------------------------------------------
