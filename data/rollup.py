@@ -26,13 +26,11 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
 from sqlalchemy import Connection, bindparam, delete, func, select, text
 
 from data.db import driver_rows
 from data.schema import outcome_complements, outcome_rollup, outcomes, regions
 from data.writer import write_rows
-from domain.audit import determined_cells
 from domain.suppression import GROUP_PARTITIONS, Partition, complementary, threshold
 
 ALLIANCE_CELL = "__alliance__"
@@ -347,13 +345,8 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     # where its value is secret or unknown (then no least value can be counted on either).
     primary = np.where(synthetic, unknown, primary)
     values = cube["denominator"].where(~(synthetic & unknown), -np.inf)
-    local_cube = cube.assign(denominator=values)
-    hidden = complementary(local_cube, "denominator", pd.Series(primary, index=cube.index),
+    hidden = complementary(cube.assign(denominator=values), "denominator", pd.Series(primary, index=cube.index),
                            CELL_KEYS, partitions).to_numpy(dtype=bool)
-    hidden = _audited(cube, den.where(~synthetic).to_numpy(dtype="float64"), hidden, primary & real,
-                      lambda rows, h: complementary(local_cube.iloc[rows], "denominator", pd.Series(h), CELL_KEYS,
-                                                    partitions).to_numpy(dtype=bool, copy=True),
-                      pd.Series(cells["rural"].to_numpy(dtype=bool), index=cells["region_id"].astype(str)).groupby(level=0).first())
     out = cube.loc[real, [c for c in cube.columns if c not in _HELPER_COLUMNS]].copy()
     out["denominator"] = den[real].where(~hidden[real])
     out["suppressed"] = hidden[real]
@@ -447,133 +440,6 @@ def _synthetic_cells(cells: pd.DataFrame) -> pd.DataFrame:
     for key in CELL_KEYS:
         out[key] = out[key].astype(object)
     return out[columns]
-
-
-def _audited(cube: pd.DataFrame, values: np.ndarray, hidden: np.ndarray, protected: np.ndarray, close_locally,
-             rural: pd.Series) -> np.ndarray:
-    """The local decision, extended until the global audit (domain/audit.py) finds no
-    protected value that the shown ones determine, slice by slice (relations never cross an
-    indicator's school year). A determined value gets one more complement: the nearest shown
-    non-zero cell in the relations around it (smallest first) that, with the local rules run
-    again, leaves it open; hiding more never determines anything that was open."""
-    hidden = hidden.copy()
-    matrix = _attacker_relations(cube, values, rural)
-    slice_of = cube.groupby(["indicator_id", "school_year"], observed=True, sort=False).ngroup().to_numpy()
-    order = np.argsort(slice_of, kind="stable")
-    bounds = np.searchsorted(slice_of[order], np.arange(slice_of.max() + 2 if len(slice_of) else 1))
-    by_column = matrix.tocsc()
-    for s in range(len(bounds) - 1):
-        rows = np.sort(order[bounds[s]:bounds[s + 1]])
-        local = by_column[:, rows].tocsr()
-        local = local[np.diff(local.indptr) > 0]
-        if local.shape[0] == 0:
-            continue
-        h, slice_protected = hidden[rows], protected[rows]
-        determined = determined_cells(local, h, slice_protected)
-        while determined.any():
-            cell = int(np.flatnonzero(determined)[0])
-            candidates = _complements_around(local, values[rows], h, cell)
-            if not len(candidates):
-                break  # nothing shown is left to hide around it
-            for candidate in candidates:
-                trial = h.copy()
-                trial[candidate] = True
-                trial = close_locally(rows, trial)
-                trial_determined = determined_cells(local, trial, slice_protected)
-                if not trial_determined[cell] or candidate == candidates[-1]:
-                    h, determined = trial, trial_determined
-                    break
-        hidden[rows] = h
-    return hidden
-
-
-def _attacker_relations(cube: pd.DataFrame, values: np.ndarray, rural: pd.Series):
-    """What an attacker knows to hold between the real cells of the cube: a sparse matrix,
-    one row per relation, `row @ true values == 0`.
-
-    Relations: in every region, all students = the parts of each group partition, where every
-    part is reported (and, where every value is known, the parts add up exactly: race groups
-    may not); each pooled rural / non-rural total = its regions' pooled values; the alliance
-    = rural + non-rural."""
-    n = len(cube)
-    region_id = cube["region_id"].astype(str).to_numpy()
-    group = cube["student_group"].astype(str).to_numpy()
-    is_region = ~np.isin(region_id, AGGREGATE_CELLS)
-    source = cube["source_suppressed"].fillna(False).to_numpy(dtype=bool)
-    real = ~np.isin(group, SYNTHETIC_GROUPS)
-    known = ~np.isnan(values)
-    pooled = cube["pooled"].fillna(False).to_numpy(dtype=bool) & known & ~source & real
-    slice_key = cube["indicator_id"].astype(str) + "\x1f" + cube["school_year"].astype(str)
-    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    next_row = 0
-    index = pd.Series(np.arange(n), index=pd.MultiIndex.from_arrays([slice_key, region_id, group]))
-    index = index[~index.index.duplicated()]
-    # Region group relations.
-    regional = pd.DataFrame({"slice": slice_key, "region": region_id, "group": group, "cell": np.arange(n)})[
-        is_region & real & (known | source)]
-    for partition in GROUP_PARTITIONS:
-        members = ("all", *partition.parts)
-        sub = regional[regional["group"].isin(members)]
-        complete = sub.groupby(["slice", "region"], sort=False)["group"].transform("nunique") == len(set(members))
-        sub = sub[complete]
-        if sub.empty:
-            continue
-        sign = np.where(sub["group"].to_numpy() == "all", 1.0, -1.0)
-        cell = sub["cell"].to_numpy()
-        relation = sub.groupby(["slice", "region"], sort=False).ngroup().to_numpy()
-        n_rel = relation.max() + 1
-        residual = np.bincount(relation, weights=sign * np.nan_to_num(values[cell]), minlength=n_rel)
-        unknowns = np.bincount(relation, weights=(~known[cell]).astype(float), minlength=n_rel)
-        all_known = np.bincount(relation, weights=((sign > 0) & known[cell]).astype(float), minlength=n_rel) > 0
-        # Exact where all is known; with unknown parts, they must be able to make up the rest.
-        holds = np.where(unknowns == 0, np.abs(residual) < 1e-9, ~all_known | (residual >= -1e-9))
-        keep = holds[relation]
-        entries.append((relation[keep] + next_row, cell[keep], sign[keep]))
-        next_row += n_rel
-    # Pooled locale totals, and the alliance.
-    locale_total = np.where(rural.reindex(region_id).fillna(False).to_numpy(dtype=bool), RURAL_CELL, NONRURAL_CELL)
-    parts = np.flatnonzero(is_region & pooled)
-    totals = index.reindex(pd.MultiIndex.from_arrays([slice_key.to_numpy()[parts], locale_total[parts], group[parts]]))
-    found = totals.notna().to_numpy()
-    parts, total_cells = parts[found], totals.to_numpy()[found].astype(np.int64)
-    entries.append((total_cells + next_row, parts, -np.ones(len(parts))))
-    aggregate_totals = np.flatnonzero(np.isin(region_id, (RURAL_CELL, NONRURAL_CELL)) & real)
-    entries.append((aggregate_totals + next_row, aggregate_totals, np.ones(len(aggregate_totals))))
-    next_row += n
-    alliance_cells = np.flatnonzero((region_id == ALLIANCE_CELL) & real)
-    entries.append((alliance_cells + next_row, alliance_cells, np.ones(len(alliance_cells))))
-    for locale in (RURAL_CELL, NONRURAL_CELL):
-        keys = pd.MultiIndex.from_arrays([slice_key.to_numpy()[alliance_cells], np.full(len(alliance_cells), locale),
-                                          group[alliance_cells]])
-        located = index.reindex(keys)
-        found = located.notna().to_numpy()
-        entries.append((alliance_cells[found] + next_row, located.to_numpy()[found].astype(np.int64), -np.ones(found.sum())))
-    next_row += n
-    rows, columns, data = (np.concatenate(parts) for parts in zip(*entries))
-    matrix = csr_matrix((data, (rows, columns)), shape=(next_row, n))
-    return matrix[np.diff(matrix.indptr) > 0]
-
-
-def _complements_around(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, cell: int,
-                        per_step: int = 4, steps: int = 6) -> list[int]:
-    """Shown non-zero cells to try as the complement of a determined one: the smallest few in
-    a relation with it, then the smallest few one relation further (through hidden cells), and
-    so on (a chain is often broken only further away, e.g. at a region's all students)."""
-    by_cell = matrix.tocsc()
-    reached, frontier, found = {cell}, [cell], []
-    for _ in range(steps):
-        if not frontier:
-            break
-        relations = np.unique(np.concatenate([by_cell.indices[by_cell.indptr[c]:by_cell.indptr[c + 1]] for c in frontier]))
-        if not len(relations):
-            break
-        members = np.unique(np.concatenate([matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]] for r in relations]))
-        members = np.array([m for m in members if m not in reached], dtype=np.int64)
-        reached.update(members.tolist())
-        shown = members[~hidden[members] & (np.nan_to_num(values[members]) != 0)]
-        found += shown[np.lexsort((shown, np.abs(values[shown])))][:per_step].tolist()
-        frontier = [int(m) for m in members if hidden[m]]
-    return found
 
 
 def complement_cells(cells: pd.DataFrame, limit: int) -> pd.DataFrame:

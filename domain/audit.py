@@ -16,8 +16,11 @@ within one relation; the property tests check the rest with an exact integer pro
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import bmat, csr_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import lsqr
 
 _PROJECTIONS = 2
@@ -51,3 +54,62 @@ def determined_cells(matrix: csr_matrix, hidden: np.ndarray, protected: np.ndarr
         fixed &= np.abs(direction - transposed @ fit) < _ZERO
     determined[variables[fixed & checked]] = True
     return determined
+
+
+def audited(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, protected: np.ndarray,
+            close_locally: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """A suppression decision extended until no protected value is determined. Each
+    determined value gets one more complement: the nearest shown non-zero cell around it
+    (smallest first) that, with the local rules run again (`close_locally`), leaves it open.
+    Hiding more never determines a value that was open, so this ends. Cells in no relation
+    with each other (different slices) are audited apart."""
+    hidden = hidden.copy()
+    if matrix.shape[0] == 0 or not (hidden & protected).any():
+        return hidden
+    n = len(hidden)
+    # Components of the graph of cells and relations (cells first): systems that share nothing.
+    links = csr_matrix((np.ones(matrix.nnz), matrix.indices, matrix.indptr), shape=matrix.shape)
+    component = connected_components(bmat([[None, links.T], [links, None]], format="csr"), directed=False)[1][:n]
+    by_column = matrix.tocsc()
+    for label in np.unique(component[hidden & protected]):
+        cells = np.flatnonzero(component == label)
+        local = by_column[:, cells].tocsr()
+        local = local[np.diff(local.indptr) > 0]
+        determined = determined_cells(local, hidden[cells], protected[cells])
+        while determined.any():
+            cell = int(np.flatnonzero(determined)[0])
+            candidates = _complements_around(local, values[cells], hidden[cells], cell)
+            if not candidates:
+                break  # nothing shown is left to hide around it
+            for candidate in candidates:
+                trial = hidden.copy()
+                trial[cells[candidate]] = True
+                trial = close_locally(trial)
+                trial_determined = determined_cells(local, trial[cells], protected[cells])
+                if not trial_determined[cell] or candidate == candidates[-1]:
+                    hidden, determined = trial, trial_determined
+                    break
+    return hidden
+
+
+def _complements_around(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, cell: int,
+                        per_step: int = 4, steps: int = 6) -> list[int]:
+    """Shown non-zero cells to try as the complement of a determined one: the smallest few in
+    a relation with it, then the smallest few one relation further (through hidden cells), and
+    so on (a chain is often broken only further away, e.g. at a region's all students)."""
+    by_cell = matrix.tocsc()
+    reached, frontier, found = {cell}, [cell], []
+    for _ in range(steps):
+        if not frontier:
+            break
+        relations = np.unique(np.concatenate([by_cell.indices[by_cell.indptr[c]:by_cell.indptr[c + 1]] for c in frontier]))
+        if not len(relations):
+            break
+        members = np.unique(np.concatenate([matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]] for r in relations]))
+        members = np.array([m for m in members if m not in reached], dtype=np.int64)
+        reached.update(members.tolist())
+        magnitude = np.abs(np.nan_to_num(values[members], nan=0.0, neginf=0.0, posinf=0.0))
+        shown = members[~hidden[members] & (magnitude != 0)]
+        found += shown[np.lexsort((shown, np.abs(values[shown])))][:per_step].tolist()
+        frontier = [int(m) for m in members if hidden[m]]
+    return found

@@ -13,6 +13,10 @@ Rules (shared/BRIEF.md, "Small numbers are protected"):
   total minus the shown parts) leaves each of them only its least possible value get another
   part hidden with them. This repeats until every relation with a shown total has no
   suppressed part or at least two, and no hidden total has all its parts shown.
+- Audit: local rules can still leave a protected value that the relations together determine
+  (a chain through a pooled total that leaves out a value suppressed at source, a cell between
+  two cycles of hidden cells). `domain.audit` finds those over every relation at once and adds
+  complements until there are none.
 
 Suppressed values become NaN with a `<column>_suppressed` flag set, so they can never be drawn
 as zero and are told apart from missing values (NaN without the flag).
@@ -28,7 +32,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 
+from domain.audit import audited
 from domain.vocabulary import BUILT_IN_GROUPS
 
 DEFAULT_THRESHOLD = 10
@@ -163,29 +169,63 @@ def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: li
     prepared = [_prepare(frame, keys, partition, relations, present) for partition in partitions]
     prepared = [p for p in prepared if len(p[0])]
     least = _least(values)
-    # Totals are hidden only once hiding parts settles nothing more: a part hidden for another
-    # relation often closes the exposure too, and a hidden total cascades into every relation
-    # it is a part of (a region's all students into the rural, non-rural and alliance totals).
-    allow_totals = False
-    while True:
-        floor = _known_floors(values, hidden_array, prepared, least)
-        was_hidden = hidden_array.copy()
-        changed = False
-        for rows, is_total, is_part, relation, n_relations in prepared:
-            # A cell hidden during this pass is only known to be at least its least value until
-            # floors are recomputed (its true value is no floor anyone can prove).
-            h = hidden_array[rows]
-            current = np.where(h & ~was_hidden[rows], least[rows], floor[rows])
-            if _close_one_partition(values[rows], h, is_total, is_part, relation, n_relations, current, allow_totals):
-                hidden_array[rows] = h
-                changed = True
-        if changed:
-            allow_totals = False
-        elif allow_totals:
-            break
-        else:
-            allow_totals = True
+
+    def close_locally(hidden_array: np.ndarray) -> np.ndarray:
+        # Totals are hidden only once hiding parts settles nothing more: a part hidden for another
+        # relation often closes the exposure too, and a hidden total cascades into every relation
+        # it is a part of (a region's all students into the rural, non-rural and alliance totals).
+        hidden_array = hidden_array.copy()
+        allow_totals = False
+        while True:
+            floor = _known_floors(values, hidden_array, prepared, least)
+            was_hidden = hidden_array.copy()
+            changed = False
+            for rows, is_total, is_part, relation, n_relations in prepared:
+                # A cell hidden during this pass is only known to be at least its least value until
+                # floors are recomputed (its true value is no floor anyone can prove).
+                h = hidden_array[rows]
+                current = np.where(h & ~was_hidden[rows], least[rows], floor[rows])
+                if _close_one_partition(values[rows], h, is_total, is_part, relation, n_relations, current, allow_totals):
+                    hidden_array[rows] = h
+                    changed = True
+            if changed:
+                allow_totals = False
+            elif allow_totals:
+                return hidden_array
+            else:
+                allow_totals = True
+
+    protected = hidden_array.copy()
+    known = np.isfinite(raw.to_numpy(dtype="float64", na_value=np.nan))
+    hidden_array = audited(_relation_matrix(prepared, values, known), values, close_locally(hidden_array),
+                           protected, close_locally)
     return pd.Series(hidden_array, index=hidden.index)
+
+
+def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> csr_matrix:
+    """Every relation of the partitions as a row of coefficients over cells (+1 the total, -1
+    each part; `row @ true values == 0`), for the audit. A relation whose values are all known
+    is kept only where it adds up exactly (race groups may miss a few students); one with values
+    not known (suppressed at source, or a derived cell) only where those can make up the rest."""
+    n = len(values)
+    entries, offset = [], 0
+    for rows, is_total, is_part, relation, n_relations in prepared:
+        totals = np.bincount(relation[is_total], minlength=n_relations)
+        sign = np.where(is_total, 1.0, -1.0)
+        member_known = known[rows]
+        residual = np.bincount(relation, weights=np.where(member_known, sign * values[rows], 0.0), minlength=n_relations)
+        unknowns = np.bincount(relation, weights=(~member_known).astype(float), minlength=n_relations)
+        total_known = np.bincount(relation[is_total], weights=member_known[is_total].astype(float), minlength=n_relations) > 0
+        has_parts = np.bincount(relation[is_part], minlength=n_relations) > 0
+        holds = (totals == 1) & has_parts & np.where(unknowns == 0, np.abs(residual) < 1e-9, ~total_known | (residual >= -1e-9))
+        keep = holds[relation]
+        entries.append((relation[keep] + offset, rows[keep], sign[keep]))
+        offset += n_relations
+    if not entries:
+        return csr_matrix((0, n))
+    relation_rows, cells, data = (np.concatenate(part) for part in zip(*entries))
+    matrix = csr_matrix((data, (relation_rows, cells)), shape=(offset, n))
+    return matrix[np.diff(matrix.indptr) > 0]
 
 
 def _least(values: np.ndarray) -> np.ndarray:

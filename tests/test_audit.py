@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from domain.audit import determined_cells
+from domain.audit import audited, determined_cells
 
 
 def table_relations(rows: int, columns: int) -> csr_matrix:
@@ -59,3 +59,15 @@ def test_only_protected_cells_are_reported():
 def test_nothing_hidden_nothing_determined():
     matrix = table_relations(2, 2)
     assert not determined_cells(matrix, np.zeros(matrix.shape[1], dtype=bool), np.ones(matrix.shape[1], dtype=bool)).any()
+
+
+def test_audited_hides_a_complement_until_nothing_protected_is_determined():
+    matrix = table_relations(4, 4)
+    values = np.arange(1, matrix.shape[1] + 1, dtype=float)  # stand-ins: only non-zero matters
+    hidden = np.zeros(matrix.shape[1], dtype=bool)
+    for i, j in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (1, 2)]:
+        hidden[i * 4 + j] = True
+    protected = hidden.copy()
+    out = audited(matrix, values, hidden, protected, close_locally=lambda h: h)
+    assert (out & hidden).sum() == hidden.sum() and out.sum() > hidden.sum()  # only ever more
+    assert not determined_cells(matrix, out, protected).any()
