@@ -75,10 +75,11 @@ def audited(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, protecte
         cells = np.flatnonzero(component == label)
         local = by_column[:, cells].tocsr()
         local = local[np.diff(local.indptr) > 0]
+        local_by_cell = local.tocsc()
         determined = determined_cells(local, hidden[cells], protected[cells])
         while determined.any():
             cell = int(np.flatnonzero(determined)[0])
-            candidates = _complements_around(local, values[cells], hidden[cells], cell)
+            candidates = _complements_around(local, local_by_cell, values[cells], hidden[cells], cell)
             if not candidates:
                 break  # nothing shown is left to hide around it
             for candidate in candidates:
@@ -92,12 +93,12 @@ def audited(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, protecte
     return hidden
 
 
-def _complements_around(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, cell: int,
+def _complements_around(matrix: csr_matrix, by_cell, values: np.ndarray, hidden: np.ndarray, cell: int,
                         per_step: int = 4, steps: int = 6) -> list[int]:
     """Shown non-zero cells to try as the complement of a determined one: the smallest few in
     a relation with it, then the smallest few one relation further (through hidden cells), and
-    so on (a chain is often broken only further away, e.g. at a region's all students)."""
-    by_cell = matrix.tocsc()
+    so on (a chain is often broken only further away, e.g. at a region's all students).
+    `by_cell` is `matrix` by column, converted once per component."""
     reached, frontier, found = {cell}, [cell], []
     for _ in range(steps):
         if not frontier:
