@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.sparse import bmat, csr_matrix
+from scipy.sparse import bmat, csr_matrix, diags
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import lsqr
 
@@ -43,6 +43,9 @@ def determined_cells(matrix: csr_matrix, hidden: np.ndarray, protected: np.ndarr
     checked = (np.bincount(a.indices, minlength=len(variables)) > 0) & protected[variables]
     if not checked.any():
         return determined
+    # Rows of unit length span the same space and converge several times faster (a pooled
+    # total with hundreds of hidden parts beside a pair of groups).
+    a = diags(1 / np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())) @ a
     transposed = a.T.tocsr()
     random = np.random.default_rng(0)
     fixed = np.ones(len(variables), dtype=bool)
@@ -56,40 +59,48 @@ def determined_cells(matrix: csr_matrix, hidden: np.ndarray, protected: np.ndarr
     return determined
 
 
-def audited(matrix: csr_matrix, values: np.ndarray, hidden: np.ndarray, protected: np.ndarray,
-            close_locally: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """A suppression decision extended until no protected value is determined. Each
-    determined value gets one more complement: the nearest shown non-zero cell around it
-    (smallest first) that, with the local rules run again (`close_locally`), leaves it open.
-    Hiding more never determines a value that was open, so this ends. Cells in no relation
-    with each other (different slices) are audited apart."""
+def audited(relations: csr_matrix, exact: np.ndarray, values: np.ndarray, hidden: np.ndarray,
+            protected: np.ndarray, close_within: Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]]) -> np.ndarray:
+    """A suppression decision extended until no protected value is determined.
+
+    `relations` holds every relation the local rules work with, one row each; `exact` marks the
+    rows an attacker can rely on (that hold exactly). Each determined value gets one more
+    complement: the nearest shown non-zero cell around it (smallest first) that, with the local
+    rules run again, leaves it open. `close_within(cells)` gives the local rules over those
+    cells alone (a set closed under every relation). Hiding more never determines a value that
+    was open, so this ends."""
     hidden = hidden.copy()
-    if matrix.shape[0] == 0 or not (hidden & protected).any():
-        return hidden
+    matrix = relations[exact]
+    determined = determined_cells(matrix, hidden, protected)
+    if not determined.any():
+        return hidden  # the usual case: decided by one solve over everything
     n = len(hidden)
-    # Components of the graph of cells and relations (cells first): systems that share nothing.
-    links = csr_matrix((np.ones(matrix.nnz), matrix.indices, matrix.indptr), shape=matrix.shape)
+    # Systems that share no relation (slices, or regions apart) are extended apart.
+    links = csr_matrix((np.ones(relations.nnz), relations.indices, relations.indptr), shape=relations.shape)
     component = connected_components(bmat([[None, links.T], [links, None]], format="csr"), directed=False)[1][:n]
     by_column = matrix.tocsc()
-    for label in np.unique(component[hidden & protected]):
+    for label in np.unique(component[determined]):
         cells = np.flatnonzero(component == label)
         local = by_column[:, cells].tocsr()
         local = local[np.diff(local.indptr) > 0]
         local_by_cell = local.tocsc()
-        determined = determined_cells(local, hidden[cells], protected[cells])
-        while determined.any():
-            cell = int(np.flatnonzero(determined)[0])
-            candidates = _complements_around(local, local_by_cell, values[cells], hidden[cells], cell)
+        close_locally = close_within(cells)
+        local_hidden, local_protected = hidden[cells], protected[cells]
+        local_determined = determined[cells]
+        while local_determined.any():
+            cell = int(np.flatnonzero(local_determined)[0])
+            candidates = _complements_around(local, local_by_cell, values[cells], local_hidden, cell)
             if not candidates:
                 break  # nothing shown is left to hide around it
             for candidate in candidates:
-                trial = hidden.copy()
-                trial[cells[candidate]] = True
+                trial = local_hidden.copy()
+                trial[candidate] = True
                 trial = close_locally(trial)
-                trial_determined = determined_cells(local, trial[cells], protected[cells])
+                trial_determined = determined_cells(local, trial, local_protected)
                 if not trial_determined[cell] or candidate == candidates[-1]:
-                    hidden, determined = trial, trial_determined
+                    local_hidden, local_determined = trial, trial_determined
                     break
+        hidden[cells] = local_hidden
     return hidden
 
 

@@ -165,50 +165,72 @@ def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: li
     values = raw.fillna(0).to_numpy(dtype="float64")
     hidden_array = hidden.to_numpy(dtype=bool).copy()
     present = raw.notna().to_numpy(dtype=bool) | hidden_array
-    relations: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
-    prepared = [_prepare(frame, keys, partition, relations, present) for partition in partitions]
+    groupings: dict[tuple[str, ...], tuple[np.ndarray, int]] = {}
+    prepared = [_prepare(frame, keys, partition, groupings, present) for partition in partitions]
     prepared = [p for p in prepared if len(p[0])]
     least = _least(values)
-
-    def close_locally(hidden_array: np.ndarray) -> np.ndarray:
-        # Totals are hidden only once hiding parts settles nothing more: a part hidden for another
-        # relation often closes the exposure too, and a hidden total cascades into every relation
-        # it is a part of (a region's all students into the rural, non-rural and alliance totals).
-        hidden_array = hidden_array.copy()
-        allow_totals = False
-        while True:
-            floor = _known_floors(values, hidden_array, prepared, least)
-            was_hidden = hidden_array.copy()
-            changed = False
-            for rows, is_total, is_part, relation, n_relations in prepared:
-                # A cell hidden during this pass is only known to be at least its least value until
-                # floors are recomputed (its true value is no floor anyone can prove).
-                h = hidden_array[rows]
-                current = np.where(h & ~was_hidden[rows], least[rows], floor[rows])
-                if _close_one_partition(values[rows], h, is_total, is_part, relation, n_relations, current, allow_totals):
-                    hidden_array[rows] = h
-                    changed = True
-            if changed:
-                allow_totals = False
-            elif allow_totals:
-                return hidden_array
-            else:
-                allow_totals = True
-
     protected = hidden_array.copy()
     known = np.isfinite(raw.to_numpy(dtype="float64", na_value=np.nan))
-    hidden_array = audited(_relation_matrix(prepared, values, known), values, close_locally(hidden_array),
-                           protected, close_locally)
+    relations, exact = _relation_matrix(prepared, values, known)
+
+    def close_within(cells: np.ndarray):
+        local = _restricted(prepared, cells, len(values))
+        return lambda local_hidden: _close_locally(values[cells], least[cells], local, local_hidden)
+
+    hidden_array = audited(relations, exact, values, _close_locally(values, least, prepared, hidden_array),
+                           protected, close_within)
     return pd.Series(hidden_array, index=hidden.index)
 
 
-def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> csr_matrix:
+def _close_locally(values: np.ndarray, least: np.ndarray, prepared, hidden: np.ndarray) -> np.ndarray:
+    """The local rules, repeated until no relation gives a hidden value away. Totals are hidden
+    only once hiding parts settles nothing more: a part hidden for another relation often closes
+    the exposure too, and a hidden total cascades into every relation it is a part of (a
+    region's all students into the rural, non-rural and alliance totals)."""
+    hidden = hidden.copy()
+    allow_totals = False
+    while True:
+        floor = _known_floors(values, hidden, prepared, least)
+        was_hidden = hidden.copy()
+        changed = False
+        for rows, is_total, is_part, relation, n_relations in prepared:
+            # A cell hidden during this pass is only known to be at least its least value until
+            # floors are recomputed (its true value is no floor anyone can prove).
+            h = hidden[rows]
+            current = np.where(h & ~was_hidden[rows], least[rows], floor[rows])
+            if _close_one_partition(values[rows], h, is_total, is_part, relation, n_relations, current, allow_totals):
+                hidden[rows] = h
+                changed = True
+        if changed:
+            allow_totals = False
+        elif allow_totals:
+            return hidden
+        else:
+            allow_totals = True
+
+
+def _restricted(prepared, cells: np.ndarray, n: int):
+    """The partitions over `cells` alone (numbered 0..len(cells)-1), for a set of cells that no
+    relation crosses: the audit re-runs the local rules on one system at a time."""
+    position = np.full(n, -1, dtype=np.int64)
+    position[cells] = np.arange(len(cells))
+    out = []
+    for rows, is_total, is_part, relation, _ in prepared:
+        keep = position[rows] >= 0
+        if keep.any():
+            local, numbered = np.unique(relation[keep], return_inverse=True)
+            out.append((position[rows[keep]], is_total[keep], is_part[keep], numbered.astype(np.int64), len(local)))
+    return out
+
+
+def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
     """Every relation of the partitions as a row of coefficients over cells (+1 the total, -1
-    each part; `row @ true values == 0`), for the audit. A relation whose values are all known
-    is kept only where it adds up exactly (race groups may miss a few students); one with values
-    not known (suppressed at source, or a derived cell) only where those can make up the rest."""
+    each part; `row @ true values == 0` where it holds), and which of them an attacker can rely
+    on: one whose values are all known where it adds up exactly (race groups may miss a few
+    students); one with values not known (suppressed at source, or a derived cell) where those
+    can make up the rest."""
     n = len(values)
-    entries, offset = [], 0
+    entries, holding, offset = [], [], 0
     for rows, is_total, is_part, relation, n_relations in prepared:
         totals = np.bincount(relation[is_total], minlength=n_relations)
         sign = np.where(is_total, 1.0, -1.0)
@@ -217,15 +239,13 @@ def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> csr_mat
         unknowns = np.bincount(relation, weights=(~member_known).astype(float), minlength=n_relations)
         total_known = np.bincount(relation[is_total], weights=member_known[is_total].astype(float), minlength=n_relations) > 0
         has_parts = np.bincount(relation[is_part], minlength=n_relations) > 0
-        holds = (totals == 1) & has_parts & np.where(unknowns == 0, np.abs(residual) < 1e-9, ~total_known | (residual >= -1e-9))
-        keep = holds[relation]
-        entries.append((relation[keep] + offset, rows[keep], sign[keep]))
+        holding.append((totals == 1) & has_parts & np.where(unknowns == 0, np.abs(residual) < 1e-9, ~total_known | (residual >= -1e-9)))
+        entries.append((relation + offset, rows, sign))
         offset += n_relations
     if not entries:
-        return csr_matrix((0, n))
+        return csr_matrix((0, n)), np.zeros(0, dtype=bool)
     relation_rows, cells, data = (np.concatenate(part) for part in zip(*entries))
-    matrix = csr_matrix((data, (relation_rows, cells)), shape=(offset, n))
-    return matrix[np.diff(matrix.indptr) > 0]
+    return csr_matrix((data, (relation_rows, cells)), shape=(offset, n)), np.concatenate(holding)
 
 
 def _least(values: np.ndarray) -> np.ndarray:

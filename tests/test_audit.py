@@ -68,6 +68,7 @@ def test_audited_hides_a_complement_until_nothing_protected_is_determined():
     for i, j in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (1, 2)]:
         hidden[i * 4 + j] = True
     protected = hidden.copy()
-    out = audited(matrix, values, hidden, protected, close_locally=lambda h: h)
+    out = audited(matrix, np.ones(matrix.shape[0], dtype=bool), values, hidden, protected,
+                  close_within=lambda cells: lambda local_hidden: local_hidden)
     assert (out & hidden).sum() == hidden.sum() and out.sum() > hidden.sum()  # only ever more
     assert not determined_cells(matrix, out, protected).any()
