@@ -10,9 +10,10 @@ A hidden value is worked out exactly when the relations, with the shown values p
 when its unit vector lies in the row space of the relations over the hidden cells, i.e. every
 vector of their null space is 0 there. A random vector projected onto the null space (a sparse
 least-squares solve) is non-zero, almost surely, wherever that is not so; two projections
-decide every hidden cell at once, in milliseconds at state scale. (What the relations leave
-open, bounds can still close: hidden values that must all be 1. The local rules handle that
-within one relation; the property tests check the rest with an exact integer program.)
+decide every hidden cell at once (0.1–1.8 s for a benchmark indicator: 320,000 cells over ten
+years). (What the relations leave open, bounds can still close: hidden values that must all
+be 1. The local rules handle that within one relation; the property tests check the rest with
+an exact integer program.)
 """
 from __future__ import annotations
 

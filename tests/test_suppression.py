@@ -18,8 +18,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from data.rollup import ALLIANCE_CELL, NONRURAL_CELL, RURAL_CELL, SYNTHETIC_GROUPS, protected_cube
 from domain.suppression import (
-    ALLIANCE_TOTAL, GROUP_PARTITIONS, REGION_PARTITION, Partition, suppress_counts, suppress_rates, suppressed_label,
-    threshold, with_alliance_total,
+    ALLIANCE_TOTAL, GROUP_PARTITIONS, REGION_PARTITION, Partition, _close_locally, _least, _prepare, _restricted,
+    primary_mask, suppress_counts, suppress_rates, suppressed_label, threshold, with_alliance_total,
 )
 
 LIMIT = 10
@@ -134,6 +134,24 @@ def test_suppress_counts_protects_region_by_group_tables(table):
     check_protected(frame, "count", hidden, keys, partitions, frame["count"])
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=region_tables(), second=region_tables())
+def test_local_rules_on_one_slice_alone_match_the_whole_frame(first, second):
+    """The audit re-runs the local rules on one system at a time (`_restricted`): on a slice no
+    relation crosses, they decide exactly what they decide over the whole frame."""
+    frame = pd.concat([first.assign(year="A"), second.assign(year="B")], ignore_index=True).drop(columns="rural")
+    frame = with_alliance_total(frame, "count", by=["year", "student_group"])
+    keys = ["year", "region_id", "student_group"]
+    values = frame["count"].to_numpy(dtype="float64")
+    prepared = [_prepare(frame, keys, partition, {}) for partition in (*PAIR_PARTITIONS, REGION_PARTITION)]
+    least, hidden = _least(values), primary_mask(frame["count"], LIMIT).to_numpy()
+    whole = _close_locally(values, least, prepared, hidden)
+    for year in ("A", "B"):
+        cells = np.flatnonzero(frame["year"] == year)
+        alone = _close_locally(values[cells], least[cells], _restricted(prepared, cells, len(frame)), hidden[cells])
+        assert (alone == whole[cells]).all()
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=region_tables(), source=st.data())
 def test_outcome_cube_protects_regions_and_rural_nonrural_totals(table, source):
@@ -246,6 +264,33 @@ def test_chains_of_zeros_through_a_pooled_total_are_audited():
     # the non-rural all students (14) minus R1's (11), R0's and R2's groups being zero.
     table = _table([("R0", (1, 0, 1, 0, 1)), ("R1", (11, 1, 10, 0, 11)), ("R2", (2, 0, 2, 0, 2))])
     check_outcome_cube(table, [i == 7 for i in range(len(table))])
+
+
+def test_the_audit_extends_one_slice_without_touching_another(monkeypatch):
+    """The audit re-runs the local rules on the system it extends alone: a school year that
+    needs an audit complement is decided as if it were the only one, and another year beside it
+    exactly as without the audit."""
+    def cube_of(years):
+        frames = []
+        for year, rows in years.items():
+            cells = _table(rows).rename(columns={"count": "denominator"}).assign(indicator_id="grad4", school_year=year)
+            cells["source_suppressed"] = (cells.index == 7) if year == "2024-25" else False
+            cells.loc[cells["source_suppressed"], "denominator"] = np.nan
+            frames.append(cells)
+        cells = pd.concat(frames, ignore_index=True)[["indicator_id", "school_year", "region_id", "student_group",
+                                                     "denominator", "source_suppressed", "rural"]]
+        return protected_cube(cells, LIMIT).set_index(["school_year", "region_id", "student_group"])["suppressed"]
+
+    chained = {"2024-25": [("R0", (1, 0, 1, 0, 1)), ("R1", (11, 1, 10, 0, 11)), ("R2", (2, 0, 2, 0, 2))]}
+    plain = {"2023-24": [("R0", (40, 5, 35, 20, 20)), ("R1", (30, 12, 18, 3, 27)), ("R2", (50, 25, 25, 25, 25))]}
+    both = cube_of({**chained, **plain})
+    alone = pd.concat([cube_of(chained), cube_of(plain)])
+    assert both.sort_index().equals(alone.sort_index())
+    # Without the audit (the local rules alone): the plain year is the same, and the chained
+    # year had needed it (fewer cells hidden there).
+    monkeypatch.setattr("domain.suppression.audited", lambda relations, exact, values, hidden, *_: hidden)
+    assert cube_of(plain).sort_index().equals(both.loc[["2023-24"]].sort_index())
+    assert cube_of(chained).sum() < both.loc[["2024-25"]].sum()
 
 
 @pytest.mark.parametrize("rows, at_source", [
