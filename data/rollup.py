@@ -27,6 +27,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, func, select, text
+from threadpoolctl import threadpool_limits
 
 from data.db import driver_rows
 from data.schema import outcome_complements, outcome_rollup, outcomes, regions
@@ -108,13 +109,20 @@ def outcome_rebuild(conn: Connection, frames: dict | None = None, limit: int | N
         yield OutcomeRebuild(conn, frames, limit, fresh, pool=None)
         return
     # spawn, not fork: the caller may be a threaded server (Streamlit), which must not be forked.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_one_blas_thread) as pool:
         rebuild = OutcomeRebuild(conn, frames, limit, fresh, pool)
         try:
             yield rebuild
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
+
+
+def _one_blas_thread() -> None:
+    """Workers already use every core: a BLAS thread pool in each (the audit's least squares)
+    only adds threads that spin and compete with the import's writes."""
+    threadpool_limits(1)
 
 
 @contextmanager
