@@ -122,6 +122,10 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
         for group, rec in by_group.items():
             row = dict(rec)
             ref_id = reference_for(group, mode, complements, best)
+            if mode == "complement" and ref_id != ALL and not _reported(by_group.get(ref_id)):
+                # Public files often leave the complement out (EDFacts has no "not economically
+                # disadvantaged"): compare with all students, which the chart names, not nothing.
+                ref_id = ALL
             ref = by_group.get(ref_id) if ref_id is not None else None
             row["higher_is_better"] = higher
             row["reference_group"] = ref_id
@@ -151,6 +155,11 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
 GAP_COLUMNS = ["higher_is_better", "reference_group", "is_reference", "reference_rate_low", "reference_rate_high",
                "reference_denominator", "reference_suppressed", "gap_low", "gap_high", "gap", "approximate", "margin",
                "standing", "behind"]
+
+
+def _reported(rec: dict | None) -> bool:
+    """Whether a group has a value in the slice, shown or suppressed (suppressed is reported)."""
+    return rec is not None and (bool(rec["suppressed"]) or not _isnan(rec["rate_low"]))
 
 
 def _isnan(value) -> bool:
@@ -203,6 +212,9 @@ def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for group, recs in per_group.items():
         usable = [r for r in recs if not _isnan(r["gap"])]
+        # Only gaps to one reference compare (the latest's: a complement reported in some
+        # years only gives gaps to all students in the others).
+        usable = [r for r in usable if r["reference_group"] == usable[-1]["reference_group"]] if usable else usable
         refs = [r["reference_group"] for r in recs if isinstance(r["reference_group"], str)]
         row = {"student_group": group, "reference_group": refs[-1] if refs else None, "first_year": None,
                "latest_year": None, "first_gap": math.nan, "latest_gap": math.nan, "change": math.nan,

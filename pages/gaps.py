@@ -42,7 +42,7 @@ reference = synced_select(
     "reference", "Compare with", [*reference_names, *[g for g in labels if g != "all"]], "complement",
     lambda r: reference_names.get(r, labels.get(r, r)),
     help="The complementary group is the group's opposite (economically disadvantaged vs. not); groups without one "
-         "(race and ethnicity) are compared with all students.",
+         "(race and ethnicity), or whose opposite the data does not report, are compared with all students.",
 )
 limit = threshold()
 scope, year = filters.region, filters.year

@@ -107,6 +107,37 @@ def test_a_suppressed_reference_or_group_gives_no_gap_and_is_never_the_best():
     assert set(best["reference_group"]) == {"white"}
 
 
+def test_a_complement_the_data_does_not_report_falls_back_to_all_students():
+    """EDFacts reports economically disadvantaged but not its complement: the default view
+    compares it with all students (named as the reference) rather than showing no gap. A
+    suppressed complement is reported, so it stays the reference and there is no gap."""
+    frame = rates([("all", 87.0, 87.0, 1000), ("econ_disadvantaged", 78.0, 78.0, 450), ("english_learner", 70.0, 70.0, 90),
+                   ("not_english_learner", np.nan, np.nan, np.nan)])
+    frame.loc[frame["student_group"] == "not_english_learner", "suppressed"] = True
+    out = by_group(gaps.compute_gaps(frame, "complement", True, COMPLEMENTS))
+    assert out.loc["econ_disadvantaged", "reference_group"] == "all"
+    assert out.loc["econ_disadvantaged", "gap"] == pytest.approx(-9.0)
+    assert out.loc["english_learner", "reference_group"] == "not_english_learner"
+    assert math.isnan(out.loc["english_learner", "gap"])
+
+
+def test_a_trend_compares_gaps_to_one_reference_only():
+    """A complement reported in the later years only: the earlier gaps (to all students) are
+    not compared with the later ones (to the complement)."""
+    frames = []
+    for year, complement in (("2021-22", None), ("2022-23", None), ("2023-24", 92.0), ("2024-25", 91.0)):
+        rows = [("all", 88.0, 88.0, 20_000, False), ("econ_disadvantaged", 70.0, 70.0, 9_000, False)]
+        if complement is not None:
+            rows.append(("not_econ_disadvantaged", complement, complement, 11_000, False))
+        frames.append(rates(rows, year))
+    by_year = gaps.compute_gaps(pd.concat(frames, ignore_index=True), "complement", True, COMPLEMENTS)
+    assert by_year.loc[by_year["school_year"] == "2021-22", "reference_group"].tolist() == ["all"] * 2
+    econ = gaps.trend_summary(by_year).set_index("student_group").loc["econ_disadvantaged"]
+    assert econ["reference_group"] == "not_econ_disadvantaged"
+    assert econ["first_year"] == "2023-24" and econ["first_gap"] == pytest.approx(-22.0)
+    assert econ["latest_gap"] == pytest.approx(-21.0)
+
+
 def test_a_gap_from_range_coded_rates_is_a_range_marked_approximate():
     frame = rates([("all", 90.0, 94.0, 300), ("black", 80.0, 80.0, 50)])
     out = by_group(gaps.compute_gaps(frame, "all", True, COMPLEMENTS))
