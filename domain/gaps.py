@@ -89,7 +89,8 @@ def best_group(rates: pd.DataFrame, higher_is_better: bool) -> str | None:
 
 
 def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: dict[str, str | None],
-                 slice_keys: tuple[str, ...] = ("indicator_id", "school_year")) -> pd.DataFrame:
+                 slice_keys: tuple[str, ...] = ("indicator_id", "school_year"),
+                 reported_within: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per student group (reference groups included, gap empty) for each slice
     (indicator and year): its rate, its reference, the gap in points (range and midpoint), its
     95% margin, `approximate`, `behind` and `standing`.
@@ -97,6 +98,10 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
     `rates` has student_group, rate_low, rate_high, denominator and suppressed (plus the slice
     columns it has); `higher_is_better` is a bool, or a mapping indicator_id -> bool. A
     suppressed group, or one whose reference is suppressed or missing, gets no gap.
+
+    A complement the data does not report (no value, shown or suppressed) within
+    `reported_within` (default: the slice) gives way to all students; a trend passes the
+    indicator alone, so that one reference holds through every year.
 
     Plain Python over records: these frames are small (groups x indicators), and per-row
     arithmetic here is much cheaper than many small pandas operations.
@@ -106,6 +111,11 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
     slices: dict[tuple, dict[str, dict]] = {}
     for rec in records:
         slices.setdefault(tuple(rec[k] for k in keys), {})[rec["student_group"]] = rec
+    within = [k for k in (keys if reported_within is None else reported_within) if k in rates.columns]
+    reported: dict[tuple, set[str]] = {}
+    for rec in records:
+        if _reported(rec):
+            reported.setdefault(tuple(rec[k] for k in within), set()).add(rec["student_group"])
     nan = math.nan
     out = []
     for slice_key, by_group in slices.items():
@@ -122,7 +132,7 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
         for group, rec in by_group.items():
             row = dict(rec)
             ref_id = reference_for(group, mode, complements, best)
-            if mode == "complement" and ref_id != ALL and not _reported(by_group.get(ref_id)):
+            if mode == "complement" and ref_id != ALL and ref_id not in reported.get(tuple(rec[k] for k in within), ()):
                 # Public files often leave the complement out (EDFacts has no "not economically
                 # disadvantaged"): compare with all students, which the chart names, not nothing.
                 ref_id = ALL
@@ -157,9 +167,9 @@ GAP_COLUMNS = ["higher_is_better", "reference_group", "is_reference", "reference
                "standing", "behind"]
 
 
-def _reported(rec: dict | None) -> bool:
-    """Whether a group has a value in the slice, shown or suppressed (suppressed is reported)."""
-    return rec is not None and (bool(rec["suppressed"]) or not _isnan(rec["rate_low"]))
+def _reported(rec: dict) -> bool:
+    """Whether a group's row has a value, shown or suppressed (suppressed is reported)."""
+    return bool(rec["suppressed"]) or not _isnan(rec["rate_low"])
 
 
 def _isnan(value) -> bool:

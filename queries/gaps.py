@@ -205,7 +205,7 @@ def gap_trends(engine: Engine, indicator: str, scope: str | None = ALLIANCE, ref
     if reference == "best":  # the best group of the latest year stays the reference throughout
         latest = rates[rates["school_year"] == rates["school_year"].max()]
         reference = domain.best_group(latest, higher) or domain.ALL
-    by_year = domain.compute_gaps(rates, reference, higher, complements).sort_values(
+    by_year = domain.compute_gaps(rates, reference, higher, complements, reported_within=("indicator_id",)).sort_values(
         ["school_year", "student_group"]).reset_index(drop=True)
     summary = domain.trend_summary(by_year)
     return _label(by_year, labels), _label(summary, labels)

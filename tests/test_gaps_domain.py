@@ -130,12 +130,19 @@ def test_a_trend_compares_gaps_to_one_reference_only():
         if complement is not None:
             rows.append(("not_econ_disadvantaged", complement, complement, 11_000, False))
         frames.append(rates(rows, year))
-    by_year = gaps.compute_gaps(pd.concat(frames, ignore_index=True), "complement", True, COMPLEMENTS)
+    frame = pd.concat(frames, ignore_index=True)
+    # Year by year, each year falls back on its own ...
+    by_year = gaps.compute_gaps(frame, "complement", True, COMPLEMENTS)
     assert by_year.loc[by_year["school_year"] == "2021-22", "reference_group"].tolist() == ["all"] * 2
+    # ... and the trend still compares only the gaps to the latest reference.
     econ = gaps.trend_summary(by_year).set_index("student_group").loc["econ_disadvantaged"]
     assert econ["reference_group"] == "not_econ_disadvantaged"
     assert econ["first_year"] == "2023-24" and econ["first_gap"] == pytest.approx(-22.0)
     assert econ["latest_gap"] == pytest.approx(-21.0)
+    # Reported within the indicator (as gap_trends asks), the complement holds in every year.
+    series = gaps.compute_gaps(frame, "complement", True, COMPLEMENTS, reported_within=("indicator_id",))
+    early = series[(series["school_year"] == "2021-22") & (series["student_group"] == "econ_disadvantaged")].iloc[0]
+    assert early["reference_group"] == "not_econ_disadvantaged" and math.isnan(early["gap"])
 
 
 def test_a_gap_from_range_coded_rates_is_a_range_marked_approximate():
