@@ -31,5 +31,6 @@ try:
     page.run()
     if not presenting:
         present.sidebar_tools(page)
+    store.warm_up()
 except SQLAlchemyError as exc:  # e.g. the server went away mid-session
     store.show_store_error(exc)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
+import time
 from typing import Callable
 
 import streamlit as st
@@ -11,6 +13,7 @@ import streamlit as st
 from data.db import database_url, first_line, get_engine, store_status
 
 AUTOLOAD_DEMO = os.environ.get("ALLIANCE_AUTOLOAD_DEMO", "1") != "0"
+WARM_UP_DELAY_S = 2.0
 
 
 def engine():
@@ -73,6 +76,34 @@ def gate() -> None:
             )
             st.stop()
         _load_demo()
+
+
+def warm_up() -> None:
+    """Once a page is drawn: start building, in the background, what a later page would wait
+    for (once per data version)."""
+    url = database_url()
+    _warm_pathways(url, _data_version(url))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _warm_pathways(url: str, version: int) -> threading.Thread:
+    """Build the suppressed pathway cube in a background thread: it is the one cold cost left
+    after an import (about 2 s at state scale), and a presenter going from the overview to
+    /pathways should not wait for it. Started after the page is drawn, so as not to slow it."""
+    from queries.pathways import cube
+
+    def build() -> None:
+        # Let the page that started this finish reaching the browser: the build holds the GIL
+        # for most of its time, which would slow the server's sending.
+        time.sleep(WARM_UP_DELAY_S)
+        try:
+            cube(get_engine(url))
+        except Exception:  # e.g. an import under way: the page builds it again and says what is wrong
+            pass
+
+    thread = threading.Thread(target=build, name=f"warm-pathways-{version}", daemon=True)
+    thread.start()
+    return thread
 
 
 def show_store_error(exc: Exception) -> None:

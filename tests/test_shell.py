@@ -51,6 +51,24 @@ def test_demo_store_overview_and_data_page(monkeypatch, demo_store_url):
     assert len(at.get("download_button")) >= 2
 
 
+def test_opening_any_page_builds_the_pathway_cube_in_the_background(monkeypatch, demo_store_url):
+    """The overview, not /pathways, is opened: the pathway cube of this store and data version is
+    built anyway (in a background thread), so the first visit to /pathways does not wait."""
+    import threading
+
+    from queries import meta, pathways
+
+    pathways.clear_cache()
+    at = run_app(monkeypatch, demo_store_url)
+    assert not at.exception
+    version = meta.data_version(get_engine(demo_store_url))
+    warming = [t for t in threading.enumerate() if t.name == f"warm-pathways-{version}"]
+    for thread in warming:
+        thread.join(60)
+    built = [key for key in pathways._CUBES if key[1] == get_engine(demo_store_url).url.render_as_string(hide_password=False)]
+    assert built and built[0][2] == version
+
+
 def test_unreachable_store_gives_a_readable_message(monkeypatch):
     at = run_app(monkeypatch, "postgresql+psycopg://nobody@127.0.0.1:1/nothing")
     assert not at.exception
