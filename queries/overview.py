@@ -52,11 +52,13 @@ def _iso(value) -> str | None:
     return str(value)[:10]
 
 
-def _active(start: pd.Series, end: pd.Series, quarter: str) -> pd.Series:
-    """Started on or before the quarter's last day and not ended before its first (ISO dates
-    compare as text; a missing date is an open end)."""
-    first, last = kpi.quarter_bounds(quarter)
-    return ((start.isna() | (start <= last)) & (end.isna() | (end >= first))).astype(bool)
+def _active(start: pd.Series, end: pd.Series, quarters) -> np.ndarray:
+    """Quarters x rows: started on or before the quarter's last day and not ended before its
+    first (ISO dates compare as text; a missing date is an open end)."""
+    bounds = np.array([kpi.quarter_bounds(q) for q in quarters], dtype="U10").reshape(-1, 2)
+    first, last = bounds[:, :1], bounds[:, 1:]
+    starts, ends = start.fillna("").to_numpy(dtype="U10"), end.fillna("").to_numpy(dtype="U10")
+    return ((starts == "") | (starts <= last)) & ((ends == "") | (ends >= first))
 
 
 def _reach_inputs(engine: Engine):
@@ -86,17 +88,16 @@ def reach_by_quarter(engine: Engine, up_to: str | None = None) -> pd.DataFrame:
         alliance = alliance[alliance["quarter"] <= up_to]
     site_program = pd.Index(progs["program_id"]).get_indexer(sites["program_id"])  # -1: no such program
     seats = pd.to_numeric(sites["seats"], errors="coerce").fillna(0).to_numpy()
-    rows = []
-    for quarter in alliance["quarter"]:
-        running = _active(progs["start"], progs["end"], quarter).to_numpy()
-        site_running = (site_program >= 0) & running[site_program] if len(running) else np.zeros(len(seats), dtype=bool)
-        rows.append({
-            "quarter": quarter,
-            "partners": int(_active(members["start"], members["end"], quarter).sum()),
-            "programs": int(running.sum()),
-            "seats": int(seats[site_running].sum()),
-        })
-    frame = pd.DataFrame(rows, columns=["quarter", "partners", "programs", "seats"])
+    quarters = alliance["quarter"].tolist()
+    running = _active(progs["start"], progs["end"], quarters)  # quarters x programs
+    site_running = running[:, site_program] & (site_program >= 0) if running.shape[1] else \
+        np.zeros((len(quarters), len(seats)), dtype=bool)
+    frame = pd.DataFrame({
+        "quarter": pd.Series(quarters, dtype=object),
+        "partners": _active(members["start"], members["end"], quarters).sum(axis=1).astype("int64"),
+        "programs": running.sum(axis=1).astype("int64"),
+        "seats": (site_running * seats).sum(axis=1).astype("int64"),
+    })
     frame["participants"] = alliance["participations"].to_numpy(dtype="float64")
     frame["participants_partial"] = alliance["source_rows"].to_numpy(dtype="int64")
     frame["participants_suppressed"] = alliance["participations_suppressed"].to_numpy(dtype=bool)
@@ -287,9 +288,10 @@ def overview(engine: Engine, quarter: str | None = None) -> dict:
     by_region = participations_by_region(engine, (previous, quarter))
     if len(by_region):
         wide = by_region.pivot_table(index="name", columns="quarter", values="participants", aggfunc="first")
-        for name, row in wide.iterrows():
-            if previous in row and quarter in row and pd.notna(row[previous]) and pd.notna(row[quarter]) and row[previous] >= limit:
-                changes.append(kpi.Change(f"Participations in {name}", float(row[previous]), float(row[quarter]), since,
+        if previous in wide and quarter in wide:
+            comparable = wide[wide[previous].notna() & wide[quarter].notna() & (wide[previous] >= limit)]
+            for name, before_value, value in zip(comparable.index, comparable[previous], comparable[quarter]):
+                changes.append(kpi.Change(f"Participations in {name}", float(before_value), float(value), since,
                                           "count", True, "not unique students"))
     # Indicators change only when the previous quarter falls in an earlier school year.
     previous_year_of_quarter = kpi.school_year_for_quarter(previous, years_with_data)
