@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.formatting import rate_text
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.coverage import LOCALE_ORDER, RANKING_RULE, Metric
 from domain.vocabulary import SHORT_GROUP_LABELS
@@ -175,7 +176,7 @@ def _outcome_cell(row) -> str:
     low, high = row.get("rate_low"), row.get("rate_high")
     if low is None or pd.isna(low):
         return NO_DATA
-    return f"{low:.0f}%" if abs(high - low) < 0.05 else f"{low:.0f}–{high:.0f}%"
+    return rate_text(low, high)
 
 
 def _shortfall_cell(row) -> str:
@@ -577,7 +578,7 @@ def group_table(by_group: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 def _rate_text(low, high) -> str:
     if low is None or pd.isna(low):
         return NO_DATA
-    return f"{low:.1f}%" if abs(high - low) < 0.05 else f"{low:.0f}–{high:.0f}%"
+    return rate_text(low, high, 0, exact_digits=1)
 
 
 def outcomes_figure(outcomes: pd.DataFrame, region: str, limit: int) -> go.Figure:

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.formatting import rate_text as fmt_rate
 from components.palette import DIVERGING, MISSING, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, base_layout
 from domain.vocabulary import SHORT_GROUP_LABELS
 
@@ -50,14 +51,6 @@ def who(label: str) -> str:
                  "American Indian or Alaska Native", "Native Hawaiian or Other Pacific Islander"):
         return f"{label} students"
     return f"{lowered} students"
-
-
-def fmt_rate(low, high, digits: int = 0) -> str:
-    if low is None or (isinstance(low, float) and math.isnan(low)):
-        return ""
-    if abs(high - low) < 1e-9:
-        return f"{low:.{digits}f}%"
-    return f"{low:.{digits}f}–{high:.{digits}f}%"
 
 
 def fmt_points(value, digits: int = 1, signed: bool = True) -> str:

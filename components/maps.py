@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.formatting import rate_text
 from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
 from domain.coverage import Metric
 
@@ -105,7 +106,7 @@ def outcome_text(row) -> str:
     low, high = row.get("rate_low"), row.get("rate_high")
     if low is None or pd.isna(low):
         return "no data"
-    rate = f"{low:.0f}%" if abs(high - low) < 0.05 else f"{low:.0f}–{high:.0f}%"
+    rate = rate_text(low, high)
     s_low, s_high = row.get("shortfall_low"), row.get("shortfall_high")
     if s_low is None or pd.isna(s_low):
         return rate

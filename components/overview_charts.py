@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.formatting import rate_text
 from components.palette import SERIES, SUPPRESSED, TARGET, base_layout
 from domain import kpi
 
@@ -25,9 +26,7 @@ def fmt_rate(item: dict) -> str:
     low, high = item.get("rate_low"), item.get("rate_high")
     if low is None or high is None:
         return "no data"
-    if abs(high - low) > 0.05:
-        return f"{low:.0f}–{high:.0f}%"
-    return f"{low:.1f}%"
+    return rate_text(low, high, 0, exact_digits=1)
 
 
 def reach_value_text(item: dict, limit: int) -> str:
