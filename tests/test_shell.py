@@ -56,9 +56,11 @@ def test_opening_any_page_builds_the_pathway_cube_in_the_background(monkeypatch,
     built anyway (in a background thread), so the first visit to /pathways does not wait."""
     import threading
 
+    from components import store
     from queries import meta, pathways
 
     pathways.clear_cache()
+    store._warm_pathways.clear()  # an earlier test on this store may have warmed it already
     at = run_app(monkeypatch, demo_store_url)
     assert not at.exception
     version = meta.data_version(get_engine(demo_store_url))
