@@ -88,11 +88,13 @@ def audited(relations: csr_matrix, exact: np.ndarray, values: np.ndarray, hidden
         close_locally = close_within(cells)
         local_hidden, local_protected = hidden[cells], protected[cells]
         local_determined = determined[cells]
-        while local_determined.any():
-            cell = int(np.flatnonzero(local_determined)[0])
+        stuck = np.zeros(len(cells), dtype=bool)  # nothing shown is left to hide around them
+        while (local_determined & ~stuck).any():
+            cell = int(np.flatnonzero(local_determined & ~stuck)[0])
             candidates = _complements_around(local, local_by_cell, values[cells], local_hidden, cell)
             if not candidates:
-                break  # nothing shown is left to hide around it
+                stuck[cell] = True
+                continue
             for candidate in candidates:
                 trial = local_hidden.copy()
                 trial[candidate] = True

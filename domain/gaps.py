@@ -226,7 +226,8 @@ def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
         # years only gives gaps to all students in the others).
         usable = [r for r in usable if r["reference_group"] == usable[-1]["reference_group"]] if usable else usable
         refs = [r["reference_group"] for r in recs if isinstance(r["reference_group"], str)]
-        row = {"student_group": group, "reference_group": refs[-1] if refs else None, "first_year": None,
+        reference = usable[-1]["reference_group"] if usable else (refs[-1] if refs else None)
+        row = {"student_group": group, "reference_group": reference, "first_year": None,
                "latest_year": None, "first_gap": math.nan, "latest_gap": math.nan, "change": math.nan,
                "change_low": math.nan, "change_high": math.nan, "verdict": NOT_ENOUGH, "approximate": False,
                "is_reference": all(bool(r["is_reference"]) for r in recs)}

@@ -232,12 +232,22 @@ def gap_heatmap(engine: Engine, scope: str | None = ALLIANCE, year: str | None =
 
 
 def locale_gaps(engine: Engine, indicator: str, year: str | None = None, reference: str = "complement") -> pd.DataFrame:
-    """The same gaps in rural regions and in non-rural regions, side by side (`area`)."""
-    parts = []
-    for scope, area in (("locale:rural", "Rural regions"), ("locale:nonrural", "Non-rural regions")):
-        gaps = gap_table(engine, indicator, scope, year, reference)
-        parts.append(gaps.assign(area=area, scope=scope))
-    return pd.concat(parts, ignore_index=True)
+    """The same gaps in rural regions and in non-rural regions, side by side (`area`), to one
+    reference in both: a complement reported in either area stays the reference in both, and
+    the highest-performing group is the best across both, so the two areas' gaps compare."""
+    year = year or latest_year(engine, (indicator,))
+    areas = (("locale:rural", "Rural regions"), ("locale:nonrural", "Non-rural regions"))
+    rates = [group_rates(engine, (indicator,), scope, (year,)).assign(area=area, scope=scope) for scope, area in areas]
+    rates = pd.concat([r for r in rates if not r.empty], ignore_index=True) if any(not r.empty for r in rates) else None
+    if rates is None:
+        return _empty_gaps().assign(area=pd.Series(dtype=object), scope=pd.Series(dtype=object))
+    higher = bool(_indicator(engine, indicator)["higher_is_better"])
+    labels, complements = _groups(engine)
+    if reference == "best":
+        reference = domain.best_group(rates, higher) or domain.ALL
+    out = domain.compute_gaps(rates, reference, higher, complements, slice_keys=("indicator_id", "school_year", "area"),
+                              reported_within=("indicator_id", "school_year"))
+    return _label(out, labels)
 
 
 def indicator_targets(engine: Engine, indicator: str, scope: str | None = ALLIANCE) -> pd.DataFrame:

@@ -276,7 +276,8 @@ def _pdf():
 
 def _text(pdf, text: str) -> str:
     if pdf.font_family_name == "Helvetica":
-        return text.replace("–", "-").replace("—", "-").replace("’", "'").encode("latin-1", "replace").decode("latin-1")
+        return (text.replace("–", "-").replace("—", "-").replace("’", "'").replace("≈", "~")
+                .encode("latin-1", "replace").decode("latin-1"))
     return text
 
 

@@ -145,6 +145,18 @@ def test_a_trend_compares_gaps_to_one_reference_only():
     assert early["reference_group"] == "not_econ_disadvantaged" and math.isnan(early["gap"])
 
 
+def test_a_trend_names_the_reference_its_gaps_are_to():
+    """The latest year has no gap (the group is suppressed) but reports the complement: the
+    trend's gaps are to all students, and it says so."""
+    frames = [rates([("all", 88.0, 88.0, 20_000, False), ("econ_disadvantaged", 70.0, 70.0, 9_000, False)], year)
+              for year in ("2021-22", "2022-23")]
+    frames.append(rates([("all", 88.0, 88.0, 20_000, False), ("econ_disadvantaged", np.nan, np.nan, np.nan, True),
+                         ("not_econ_disadvantaged", 92.0, 92.0, 11_000, False)], "2023-24"))
+    by_year = gaps.compute_gaps(pd.concat(frames, ignore_index=True), "complement", True, COMPLEMENTS)
+    econ = gaps.trend_summary(by_year).set_index("student_group").loc["econ_disadvantaged"]
+    assert econ["reference_group"] == "all" and econ["latest_gap"] == pytest.approx(-18.0)
+
+
 def test_a_gap_from_range_coded_rates_is_a_range_marked_approximate():
     frame = rates([("all", 90.0, 94.0, 300), ("black", 80.0, 80.0, 50)])
     out = by_group(gaps.compute_gaps(frame, "all", True, COMPLEMENTS))
@@ -291,6 +303,30 @@ def test_gap_queries_name_the_reference_and_mark_ranges(gap_store, monkeypatch):
     assert set(heat["indicator_id"]) == {"grad4"}
     locale = locale_gaps(gap_store, "grad4", "2023-24")
     assert set(locale["area"]) == {"Rural regions", "Non-rural regions"}
+
+
+def test_rural_and_nonrural_gaps_are_to_one_reference(store, package_dir, monkeypatch):
+    """The complement is reported in rural regions only: it stays the reference in both areas
+    (no gap where it is missing) rather than rural gaps to it beside non-rural gaps to all
+    students on one chart row."""
+    from data.importer import import_package
+    from queries.gaps import locale_gaps
+
+    (package_dir / "outcomes.csv").write_text(
+        "indicator_id,region_id,school_year,student_group,numerator,denominator,rate\n"
+        "grad4,47037,2023-24,all,5100,6000,\n"
+        "grad4,47037,2023-24,econ_disadvantaged,2600,3400,\n"
+        "grad4,47015,2023-24,all,130,150,\n"
+        "grad4,47015,2023-24,econ_disadvantaged,60,70,\n"
+        "grad4,47015,2023-24,not_econ_disadvantaged,70,80,\n", encoding="utf-8")
+    result = import_package(package_dir, store)
+    assert result.ok, result.problems[:5]
+    monkeypatch.setenv("SUPPRESSION_THRESHOLD", "1")
+    locale = locale_gaps(store, "grad4", "2023-24").set_index(["area", "student_group"])
+    rural, nonrural = locale.loc[("Rural regions", "econ_disadvantaged")], locale.loc[("Non-rural regions", "econ_disadvantaged")]
+    assert rural["reference_group"] == nonrural["reference_group"] == "not_econ_disadvantaged"
+    assert rural["gap"] == pytest.approx(60 / 70 * 100 - 70 / 80 * 100)
+    assert math.isnan(nonrural["gap"])
 
 
 def test_a_different_threshold_is_applied_without_a_new_import(gap_store, monkeypatch):

@@ -67,7 +67,7 @@ def test_opening_any_page_builds_the_pathway_cube_in_the_background(monkeypatch,
     warming = [t for t in threading.enumerate() if t.name == f"warm-pathways-{version}"]
     for thread in warming:
         thread.join(60)
-    built = [key for key in pathways._CUBES if key[1] == get_engine(demo_store_url).url.render_as_string(hide_password=False)]
+    built = [key for key in list(pathways._CUBES) if key[1] == get_engine(demo_store_url).url.render_as_string(hide_password=False)]
     assert built and built[0][2] == version
 
 
