@@ -63,11 +63,15 @@ def standard_error(rate_percent, denominator) -> np.ndarray:
 
 # --- reference groups --------------------------------------------------------------------
 
-def reference_for(group: str, mode: str, complements: dict[str, str | None], best: str | None) -> str | None:
-    """The reference group of `group` under `mode`: its complement (else all students), all
-    students, the best-performing shown group, or one chosen group."""
+def reference_for(group: str, mode: str, complements: dict[str, str | None], best: str | None,
+                  reported: set[str] | None = None) -> str | None:
+    """The reference group of `group` under `mode`: its complement, all students, the
+    best-performing shown group, or one chosen group. A group without a complement, or whose
+    complement the data does not report (not in `reported`, when given: EDFacts has no "not
+    economically disadvantaged"), is compared with all students, which the chart names."""
     if mode == "complement":
-        return complements.get(group) or ALL
+        complement = complements.get(group)
+        return complement if complement and (reported is None or complement in reported) else ALL
     if mode == "all":
         return ALL
     if mode == "best":
@@ -131,11 +135,7 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
             best = max(scored, key=lambda item: item[0])[1] if scored else None
         for group, rec in by_group.items():
             row = dict(rec)
-            ref_id = reference_for(group, mode, complements, best)
-            if mode == "complement" and ref_id != ALL and ref_id not in reported.get(tuple(rec[k] for k in within), ()):
-                # Public files often leave the complement out (EDFacts has no "not economically
-                # disadvantaged"): compare with all students, which the chart names, not nothing.
-                ref_id = ALL
+            ref_id = reference_for(group, mode, complements, best, reported.get(tuple(rec[k] for k in within), set()))
             ref = by_group.get(ref_id) if ref_id is not None else None
             row["higher_is_better"] = higher
             row["reference_group"] = ref_id
@@ -222,11 +222,11 @@ def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for group, recs in per_group.items():
         usable = [r for r in recs if not _isnan(r["gap"])]
-        # Only gaps to one reference compare (the latest's: a complement reported in some
-        # years only gives gaps to all students in the others).
-        usable = [r for r in usable if r["reference_group"] == usable[-1]["reference_group"]] if usable else usable
         refs = [r["reference_group"] for r in recs if isinstance(r["reference_group"], str)]
+        # Only gaps to one reference compare, the latest gap's (a complement reported in some
+        # years only gives gaps to all students in the others).
         reference = usable[-1]["reference_group"] if usable else (refs[-1] if refs else None)
+        usable = [r for r in usable if r["reference_group"] == reference]
         row = {"student_group": group, "reference_group": reference, "first_year": None,
                "latest_year": None, "first_gap": math.nan, "latest_gap": math.nan, "change": math.nan,
                "change_low": math.nan, "change_high": math.nan, "verdict": NOT_ENOUGH, "approximate": False,

@@ -237,10 +237,11 @@ def locale_gaps(engine: Engine, indicator: str, year: str | None = None, referen
     the highest-performing group is the best across both, so the two areas' gaps compare."""
     year = year or latest_year(engine, (indicator,))
     areas = (("locale:rural", "Rural regions"), ("locale:nonrural", "Non-rural regions"))
-    rates = [group_rates(engine, (indicator,), scope, (year,)).assign(area=area, scope=scope) for scope, area in areas]
-    rates = pd.concat([r for r in rates if not r.empty], ignore_index=True) if any(not r.empty for r in rates) else None
-    if rates is None:
+    frames = [group_rates(engine, (indicator,), scope, (year,)).assign(area=area, scope=scope) for scope, area in areas]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
         return _empty_gaps().assign(area=pd.Series(dtype=object), scope=pd.Series(dtype=object))
+    rates = pd.concat(frames, ignore_index=True)
     higher = bool(_indicator(engine, indicator)["higher_is_better"])
     labels, complements = _groups(engine)
     if reference == "best":
