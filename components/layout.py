@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import present
+from reports.files import csv_bytes
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -41,5 +42,5 @@ def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: s
 
 
 def download_csv(table: pd.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:
-    st.download_button(label, table.to_csv(index=False).encode("utf-8"), file_name=filename,
-                       mime="text/csv", key=key)
+    """The table as a spreadsheet-safe CSV (reports/files.py: no formulas, numbers as numbers)."""
+    st.download_button(label, csv_bytes(table), file_name=filename, mime="text/csv", key=key)
