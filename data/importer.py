@@ -1,4 +1,4 @@
-"""Validate and import a data package (contract: shared/spec/data-package.md, version 1).
+"""Validate and import a data package (contract: docs/data-package.md, version 1).
 
 A package is checked completely before anything is written: every problem is collected with
 its file, row, column, value and what was expected; only a package without problems is

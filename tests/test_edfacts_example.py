@@ -14,20 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import unavailable
-
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "data" / "examples" / "edfacts_tn" / "build_package.py"
-REALDATA = REPO.parent / "shared" / "realdata"
-EDFACTS = REALDATA / "edfacts_acgr_school"
-
-
-
-@pytest.fixture(autouse=True)
-def _real_files_present():
-    # The real public files sit beside the checkout (../shared/realdata), as in CI.
-    if not EDFACTS.is_dir():
-        unavailable("shared/realdata not present beside the checkout")
+# Extracts of the real public files, in the repository (see each folder's SOURCE.txt).
+EDFACTS = SCRIPT.parent / "sources" / "edfacts_acgr_school"
 
 RANGE = re.compile(r"^(\d+(?:\.\d)?)-(\d+(?:\.\d)?)$")
 EXACT = re.compile(r"^\d+(?:\.\d)?$")

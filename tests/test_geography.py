@@ -12,7 +12,9 @@ import shapely
 
 from data import geography
 
-TN_DISTRICTS = Path("/work/shared/realdata/tn_district_boundaries_cb2016/cb_2016_47_unsd_500k.shp")
+# The Census 2016 Tennessee unified school districts, as vendored for the EDFacts example.
+TN_DISTRICTS = (Path(__file__).resolve().parent.parent / "data" / "examples" / "edfacts_tn" / "sources"
+                / "tn_district_boundaries_cb2016" / "cb_2016_47_unsd_500k.geojson.gz")
 METRO_NASHVILLE = "4703180"
 
 
@@ -85,7 +87,7 @@ def test_150_county_alliance_serialises_small():
 @pytest.fixture(scope="module")
 def tn_districts():
     gpd = pytest.importorskip("geopandas")
-    frame = gpd.read_file(TN_DISTRICTS)
+    frame = gpd.read_file(f"/vsigzip/{TN_DISTRICTS}")
     assert frame.crs.to_epsg() == 4269
     return frame
 

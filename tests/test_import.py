@@ -1,4 +1,4 @@
-"""The store and the import contract (shared/spec/data-package.md): a valid package imports
+"""The store and the import contract (docs/data-package.md): a valid package imports
 exactly, re-importing is idempotent, real files' habits are read, every kind of broken package
 is rejected with a message naming file, row, column and value while the store stays exactly
 as it was, and the command line and the store status speak in sentences, never tracebacks.

@@ -91,10 +91,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-REALDATA = REPO_ROOT.parent / "shared" / "realdata"
-TN_BOUNDARIES = REALDATA / "tn_district_boundaries_cb2016"
-TN_PROFILE = REALDATA / "tn_tdoe_profiles_2014_2015" / "achievement_profile_data_with_CORE.csv"
+# Extracts of the public files, kept beside this script (each folder's SOURCE.txt says what
+# was taken and from where), so the example runs from a clone with nothing else.
+SOURCES = Path(__file__).resolve().parent / "sources"
+TN_BOUNDARIES = SOURCES / "tn_district_boundaries_cb2016"
+TN_PROFILE = SOURCES / "tn_tdoe_profiles_2014_2015" / "achievement_profile_data_with_CORE.csv"
+BOUNDARY_SUFFIXES = (".shp", ".geojson", ".geojson.gz", ".gpkg", ".zip")
 
 INDICATOR_ID = "acgr_4yr"
 
@@ -280,12 +282,14 @@ def build_outcomes(schools: pd.DataFrame) -> pd.DataFrame:
 def read_boundaries(paths: list[Path]) -> gpd.GeoDataFrame:
     shapefiles = []
     for p in paths:
-        shapefiles += sorted(p.glob("*.shp")) if p.is_dir() else [p]
+        shapefiles += sorted(f for f in p.iterdir() if f.name.lower().endswith(BOUNDARY_SUFFIXES)) \
+            if p.is_dir() else [p]
     if not shapefiles:
-        sys.exit(f"no shapefiles in {', '.join(map(str, paths))}")
+        sys.exit(f"no boundary files ({', '.join(BOUNDARY_SUFFIXES)}) in {', '.join(map(str, paths))}")
     layers = []
     for shp in shapefiles:
-        layer = gpd.read_file(shp)
+        # GDAL reads a gzipped file through its /vsigzip/ prefix only.
+        layer = gpd.read_file(f"/vsigzip/{shp}" if shp.name.lower().endswith(".gz") else shp)
         missing = {"GEOID", "NAME"} - set(layer.columns)
         if missing:
             sys.exit(f"{shp}: no {', '.join(sorted(missing))} column")
@@ -356,7 +360,10 @@ def tdoe_system_to_leaid(folder: Path, edfacts_names: dict[str, str], log) -> di
     mapping: dict[str, str] = {}
     names: dict[str, str] = {}
     # Newest directory first, so its ids win.
-    for path in sorted(folder.glob("data_schl_directory_*.xlsx"), reverse=True):
+    # The TDOE xlsx files, or CSV extracts of them (the example's sources/).
+    directories = [p for p in folder.glob("data_schl_directory_*")
+                   if p.suffix.lower() in (".xlsx", ".xls", ".csv")]
+    for path in sorted(directories, key=lambda p: p.stem, reverse=True):
         d = read_table(path)
         d.columns = [c.upper().replace(" ", "_") for c in d.columns]
         for _, r in d.iterrows():
@@ -458,10 +465,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--state", default="TENNESSEE", help="EDFacts STNAM (default TENNESSEE)")
-    ap.add_argument("--edfacts-dir", type=Path, default=REALDATA / "edfacts_acgr_school")
+    ap.add_argument("--edfacts-dir", type=Path, default=SOURCES / "edfacts_acgr_school",
+                    help="folder of EDFacts ACGR school files (default: the extract in sources/)")
     ap.add_argument("--boundaries", type=Path, nargs="+",
-                    help="district shapefile(s) or folders of them (default for TN: "
-                         "the Census 2016 unified + secondary layers)")
+                    help="district boundary file(s) (.shp, .zip, .geojson[.gz], .gpkg) or "
+                         "folders of them (default for TN: the Census 2016 unified + "
+                         "secondary layers in sources/)")
     ap.add_argument("--profile", type=Path,
                     help="district profile: TDOE achievement_profile CSV or a CSV/xlsx with "
                          "region_id, k12_enrollment[, low_income_pct][, locale] (default for "
