@@ -16,6 +16,12 @@ from queries import meta
 from queries.common import ALLIANCE
 
 LOCALE_SCOPE_LABELS = {"locale:rural": "Rural regions", "locale:nonrural": "Non-rural regions"}
+_FILTER_NAMES: set[str] = set()  # every query parameter a filter of this app has used
+
+
+def filter_names() -> frozenset[str]:
+    """The query parameters that are filters (the rest of a URL is not part of the view)."""
+    return frozenset(_FILTER_NAMES)
 
 
 def synced_select(
@@ -23,6 +29,7 @@ def synced_select(
     format_func: Callable[[str], str] = str, container=None, help: str | None = None,
 ) -> str | None:
     """A select box bound to query parameter `name`; returns the chosen option."""
+    _FILTER_NAMES.add(name)
     options = list(options)
     if not options:
         st.query_params.pop(name, None)

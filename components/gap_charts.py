@@ -84,7 +84,7 @@ def short(group_id: str, label: str) -> str:
 def _shown_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
     """Groups that have a reference other than themselves, best standing first from the top:
     sorted so the largest gap behind is at the top of a horizontal chart."""
-    rows = gaps[~gaps["is_reference"]].copy()
+    rows = gaps[~gaps["is_reference"].astype(bool)].copy()
     rows["_order"] = rows["standing"].fillna(np.inf)
     rows["_rank"] = np.select([rows["suppressed"], rows["gap"].isna()], [2, 1], 0)
     return rows.sort_values(["_rank", "_order"], ascending=[False, False], kind="stable")
@@ -381,8 +381,10 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
 
 def trend_caption(by_year: pd.DataFrame, summary: pd.DataFrame, group: str, indicator_name: str) -> str:
     rows = summary[summary["student_group"] == group]
-    if rows.empty or rows.iloc[0]["is_reference"]:
-        return f"{indicator_name}: this group is the reference group itself; choose another group or reference to see a gap."
+    if rows.empty:
+        return f"{indicator_name}: no school year has a value for this group in this area, so there is no gap to show."
+    if rows.iloc[0]["is_reference"]:
+        return f"{indicator_name}: no gap to show, this group is the reference group itself; choose another group or reference."
     row = rows.iloc[0]
     subject = who(row["group_label"])
     if pd.isna(row["first_gap"]):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import os
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
@@ -22,6 +22,8 @@ PRESENT, STORY, STEP, CHART = "present", "story", "step", "chart"
 PLAYBACK = (PRESENT, STORY, STEP)
 PRESENT_FIGURE_HEIGHT = 470  # px: with its headline, one chart fills a 1280x720 projector screen
 PUBLIC_URL_SETTING = "PUBLIC_URL"  # e.g. http://192.168.1.20:8501 — the address phones in the room can reach
+# Filter values are ids and periods; anything longer is not one of ours (a tracking tag, a pasted blob).
+MAX_PARAM_LENGTH = 100
 
 _SESSION_FLAG = "_presenting"
 _CHARTS_THIS_RUN = "_present_charts"
@@ -31,28 +33,43 @@ _pages: dict[str, object] = {}  # url_path -> st.Page, registered by app.py on e
 # --- pure helpers ----------------------------------------------------------------------------
 
 def share_url(page_url: str, params: Mapping[str, str], public_base: str | None = None,
-              keep_playback: bool = False) -> str:
+              keep_playback: bool = False, known: Collection[str] | None = None) -> str:
     """The link to this view: the page's URL with its filters as query parameters. Playback
-    parameters (present, story, step) are left out unless `keep_playback`; `public_base`
-    replaces the scheme and host (the presenter's laptop is `localhost` to itself only)."""
+    parameters (present, story, step) are left out unless `keep_playback`; with `known`, so is
+    every parameter that is not a filter name (nor `chart`), and any value longer than
+    MAX_PARAM_LENGTH: a tracking tag must not make the link too long for a QR code.
+    `public_base` replaces the scheme and host (the presenter's laptop is `localhost` to itself only)."""
     parts = urlsplit(page_url or "http://localhost:8501/")
     if public_base:
         base = urlsplit(public_base if "://" in public_base else f"http://{public_base}")
         prefix = base.path.rstrip("/")
         parts = parts._replace(scheme=base.scheme, netloc=base.netloc, path=prefix + (parts.path or "/"))
-    query = {k: v for k, v in params.items() if keep_playback or k not in PLAYBACK}
+    query = {k: v for k, v in view_params(params, known).items() if keep_playback or k not in PLAYBACK}
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
-def qr_svg(url: str, scale: int = 6) -> str:
-    """A QR code of `url` as a standalone SVG document, made locally (segno), black on white."""
+def view_params(params: Mapping[str, str], known: Collection[str] | None = None) -> dict[str, str]:
+    """The parameters that make a view: the filters in `known` (all, when None), the chart and
+    playback parameters, each with a value no longer than MAX_PARAM_LENGTH."""
+    ours = None if known is None else {*known, CHART, *PLAYBACK}
+    return {k: v for k, v in params.items()
+            if (ours is None or k in ours) and v is not None and len(str(v)) <= MAX_PARAM_LENGTH}
+
+
+def qr_svg(url: str, scale: int = 6) -> str | None:
+    """A QR code of `url` as a standalone SVG document, made locally (segno), black on white;
+    None when the link is too long for any QR code."""
     import io
 
     import segno
+    from segno.encoder import DataOverflowError
 
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=scale, dark="#000000", light="#FFFFFF", border=2,
-                                    xmldecl=False)
+    try:
+        code = segno.make(url, error="m")
+    except DataOverflowError:
+        return None
+    code.save(buffer, kind="svg", scale=scale, dark="#000000", light="#FFFFFF", border=2, xmldecl=False)
     return buffer.getvalue().decode("utf-8")
 
 
@@ -238,12 +255,19 @@ def play(story, position: int = 1) -> None:
 
 
 def current_view_params() -> dict[str, str]:
-    return {k: st.query_params.get(k) for k in st.query_params.keys()}
+    """This view's filters from the URL, without parameters no page knows (tracking tags)."""
+    from components.filters import filter_names
+
+    return view_params({k: st.query_params.get(k) for k in st.query_params.keys()}, filter_names())
 
 
 def _share_link_block(keep_playback: bool) -> str:
     url = share_url(st.context.url or "", current_view_params(), os.environ.get(PUBLIC_URL_SETTING), keep_playback)
-    st.image(qr_svg(url), width=260, caption="Scan to open this view")
+    svg = qr_svg(url)
+    if svg is None:
+        st.caption("This link is too long for a QR code; copy it instead.")
+    else:
+        st.image(svg, width=260, caption="Scan to open this view")
     st.code(url, language=None, wrap_lines=True)
     if is_local_address(url):
         st.caption("This address only works on this computer. For phones in the room, start the dashboard with "

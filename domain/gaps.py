@@ -245,4 +245,4 @@ def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows, columns=["student_group", "reference_group", "first_year", "latest_year", "first_gap",
                                        "latest_gap", "change", "change_low", "change_high", "verdict", "approximate",
-                                       "is_reference"])
+                                       "is_reference"]).astype({"approximate": bool, "is_reference": bool})

@@ -198,7 +198,7 @@ def gap_trends(engine: Engine, indicator: str, scope: str | None = ALLIANCE, ref
     """Each group's gap in every school year, and per group whether it is closing."""
     rates = group_rates(engine, (indicator,), scope)
     if rates.empty:
-        return _empty_gaps(), pd.DataFrame(columns=["student_group", "verdict"])
+        return _empty_gaps(), _label(domain.trend_summary(_empty_gaps()), {})
     meta = _indicator(engine, indicator)
     higher = bool(meta["higher_is_better"])
     labels, complements = _groups(engine)
@@ -223,7 +223,7 @@ def gap_heatmap(engine: Engine, scope: str | None = ALLIANCE, year: str | None =
     year = year or latest_year(engine, tuple(meta["indicator_id"]))
     rates = group_rates(engine, tuple(meta["indicator_id"]), scope, (year,))
     if rates.empty:
-        return _empty_gaps()
+        return _empty_gaps().assign(indicator_name=pd.Series(dtype=object), stage=pd.Series(dtype=object))
     labels, complements = _groups(engine)
     higher = dict(zip(meta["indicator_id"], meta["higher_is_better"].astype(bool)))
     gaps = domain.compute_gaps(rates, reference, higher, complements)
@@ -265,10 +265,13 @@ def indicator_targets(engine: Engine, indicator: str, scope: str | None = ALLIAN
 
 
 def _empty_gaps() -> pd.DataFrame:
-    return pd.DataFrame(columns=[
-        "indicator_id", "school_year", "student_group", "group_label", "reference_group", "reference_label",
-        *RATE_COLUMNS, "exact", "suppressed", "gap", "gap_low", "gap_high", "margin", "approximate", "standing",
-        "behind", "is_reference"])
+    """No rows, with the columns and types of a gap table (so that boolean masks stay masks)."""
+    text = ["indicator_id", "school_year", "student_group", "group_label", "reference_group", "reference_label"]
+    flags = ["exact", "suppressed", "approximate", "behind", "is_reference", "reference_suppressed", "higher_is_better"]
+    numbers = [*RATE_COLUMNS, "reference_rate_low", "reference_rate_high", "reference_denominator", "gap", "gap_low",
+               "gap_high", "margin", "standing"]
+    return pd.DataFrame({**{c: pd.Series(dtype=object) for c in text}, **{c: pd.Series(dtype="float64") for c in numbers},
+                         **{c: pd.Series(dtype=bool) for c in flags}})
 
 
 # --- benchmark -----------------------------------------------------------------------------

@@ -102,6 +102,17 @@ def test_share_link_keeps_filters_and_drops_playback():
         "https://dash.example.org/alliance/"
 
 
+def test_share_link_drops_parameters_no_filter_knows_and_oversized_values():
+    params = {"region": "47065", "utm_source": "newsletter", "year": "x" * 500, "chart": "gap_trend", "present": "1"}
+    url = share_url("http://localhost:8501/gaps", params, known={"region", "year"})
+    assert url == "http://localhost:8501/gaps?region=47065&chart=gap_trend"
+
+
+def test_a_link_too_long_for_any_qr_code_gives_none_not_an_error():
+    assert qr_svg("http://localhost:8501/?q=" + "x" * 3200) is None
+    assert qr_svg("http://localhost:8501/?q=" + "x" * 2000).startswith("<svg")
+
+
 def test_step_params_open_the_step_in_presentation_mode():
     assert step_params(4, 2, {"region": "x", "present": "0", "story": "1"}) == \
         {"region": "x", "present": "1", "story": "4", "step": "2"}
