@@ -16,7 +16,9 @@ from plotly.subplots import make_subplots
 
 from components.formatting import rate_text
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
-from domain.coverage import LOCALE_ORDER, RANKING_RULE, Metric
+from domain.coverage import (
+    CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, LOCALE_ORDER, MEASURED, Metric, distance_text,
+)
 from domain.vocabulary import SHORT_GROUP_LABELS
 from domain.vocabulary import label as vocab_label
 
@@ -180,7 +182,7 @@ def _outcome_cell(row) -> str:
 
 
 def _shortfall_cell(row) -> str:
-    low, high = row.get("shortfall_low"), row.get("shortfall_high")
+    low, high = row.get("outcome_behind_low"), row.get("outcome_behind_high")
     if low is None or pd.isna(low):
         return ""
     return f"{low:.1f}" if abs(high - low) < 0.05 else f"{low:.1f} to {high:.1f}"
@@ -206,8 +208,8 @@ def table_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking_view(ranked: pd.DataFrame, attrs: dict, limit: int) -> pd.DataFrame:
-    """The underserved table exactly as shown (and downloaded): every component of the rule.
-    Blank is no data; participations say when they are suppressed."""
+    """The underserved table exactly as shown (and downloaded): the rank, why in words, and
+    every component of the rule. Blank is no data; participations say when they are suppressed."""
     outcome = attrs.get("indicator_name") or "Outcome"
     year = school_year_text(attrs.get("school_year"))
     available = attrs.get("participations_available", True)
@@ -215,59 +217,93 @@ def ranking_view(ranked: pd.DataFrame, attrs: dict, limit: int) -> pd.DataFrame:
     for row in ranked.to_dict("records"):
         participations = (NO_DATA if not available else SUPPRESSED_CELL if row.get("participations_suppressed") else
                           _num(row.get("participations_per_1000"), 1))
+        best, worst = row.get("rank_best"), row.get("rank_worst")
+        could = "" if row.get("ranked") or best is None or pd.isna(best) else (
+            f"{int(best)}" if best == worst else f"{int(best)}–{int(worst)}")
+        point = row.get("low_income_point")
         rows.append({
-            "Rank": int(row["rank"]),
+            "Rank": None if row.get("rank") is None or pd.isna(row.get("rank")) else int(row["rank"]),
             "Region": row["name"],
+            "Why it ranks here": row["reason"],
+            "Shortfall (need points × coverage gap)": _maybe(row.get("shortfall_score"), 2),
             "Need points": int(row["need_points"]),
+            "Need points possible": int(row["need_max"]),
+            "Coverage gap (% short of the alliance's seats per 1,000)": _maybe(
+                None if pd.isna(row.get("coverage_gap")) else 100 * row["coverage_gap"], 0),
+            "Seats per 1,000": _maybe(row.get("seats_per_1000")),
+            "Program sites": int(row["sites"]),
+            "Nearest site (km)": _maybe(row.get("nearest_site_km")),
+            "Distance measured": DISTANCE_BASIS_TEXT.get(row.get("distance_basis"), ""),
             "Low-income %": _maybe(row.get("low_income_pct")),
-            "Low-income above alliance": "yes" if row["low_income_point"] else "no",
+            "Low-income above alliance": "unknown" if point is None or pd.isna(point) else "yes" if point else "no",
             "Locale": str(row["locale"]).capitalize(),
             f"{outcome} {year}".strip(): _outcome_cell(row),
             "Points behind the alliance (negative: ahead)": _shortfall_cell(row),
-            "Program sites": int(row["sites"]),
-            "Seats per 1,000": _maybe(row.get("seats_per_1000")),
-            "Nearest site (km)": _maybe(row.get("nearest_site_km")),
-            "Participations per 1,000 (all programs)": participations,
+            f"Participations per 1,000 (all programs; {PARTICIPATION_NOTE})": participations,
             "K-12 students": int(row["k12_enrollment"]) if pd.notna(row.get("k12_enrollment")) else None,
-            "Need data missing": row.get("need_missing") or "",
+            "Tied with": row.get("tied_with") or "",
+            "Inputs missing": row.get("missing_inputs") or "",
+            "Could rank (when not ranked)": could,
         })
     return table_safe(pd.DataFrame(rows))
 
 
-def ranking_caption(ranked: pd.DataFrame, filters: str, quarter: str | None) -> str:
-    if ranked.empty:
-        return "There are no regions to rank."
-    top = ranked.iloc[0]
+def ranking_caption(ranked: pd.DataFrame, filters: str, quarter: str | None, order: str = DEFAULT_ORDER) -> str:
+    """What the ranking shows, led by the region it puts first."""
+    shown = ranked[ranked["ranked"].astype(bool)] if "ranked" in ranked else ranked
+    if shown.empty:
+        return ("No region can be ranked: every region is missing an input the rule needs."
+                if len(ranked) else "There are no regions to rank.")
+    top = shown.iloc[0]
+    need = f"need {int(top['need_points'])} of {int(top['need_max'])}"
+    coverage = ("no program site" if top["sites"] <= 0 else f"{top['seats_per_1000']:,.1f} seats per 1,000 students")
+    lead = {
+        "shortfall": f"{top['name']} has the largest shortfall ({top['shortfall_score']:.2f}: {need}, {coverage})",
+        "need": f"{top['name']} ranks first with {need} and {coverage}",
+        "coverage": f"{top['name']} has the fewest seats ({coverage})",
+    }[order]
     no_sites = int((ranked["sites"] <= 0).sum())
-    return (f"For {filters} running in {quarter_text(quarter)}, {top['name']} ranks first with "
-            f"{int(top['need_points'])} need point{'s' if top['need_points'] != 1 else ''} and "
-            f"{'no program site' if top['sites'] <= 0 else f'{top.seats_per_1000:,.1f} seats per 1,000 students'}; "
-            f"{no_sites} of {len(ranked)} region{'s' if len(ranked) != 1 else ''} {'has' if no_sites == 1 else 'have'} no program site at all.")
-
-
-def rule_sentence() -> str:
-    return RANKING_RULE
+    sentence = (f"For {filters} running in {quarter_text(quarter)}, {lead}; {no_sites} of {len(ranked)} "
+                f"region{'s' if len(ranked) != 1 else ''} {'has' if no_sites == 1 else 'have'} no program site at all")
+    unranked = len(ranked) - len(shown)
+    if unranked:
+        sentence += f"; {unranked} {'is' if unranked == 1 else 'are'} not ranked because an input is missing (listed last)"
+    tied = int((shown["tied_with"] != "").sum()) if "tied_with" in shown else 0
+    if tied:
+        sentence += f"; {tied} share a rank with another region"
+    return sentence + "."
 
 
 # --- access distance ---------------------------------------------------------------------
 
 def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = None, top: int = 25) -> go.Figure:
-    """The regions farthest from a running site, as horizontal bars (km), coloured by locale."""
-    data = frame[pd.to_numeric(frame["nearest_site_km"], errors="coerce").notna()].sort_values(
-        ["nearest_site_km", "name"], ascending=[False, True]).head(top).iloc[::-1]
+    """The regions farthest from a running site, as horizontal bars (km), coloured by locale;
+    a distance between region centres (sites without coordinates) is hatched and reads ≈."""
+    known = pd.to_numeric(frame["nearest_site_km"], errors="coerce").notna()
+    data = frame[known].sort_values(["nearest_site_km", "name"], ascending=[False, True]).head(top).iloc[::-1]
+    basis = data["distance_basis"] if "distance_basis" in data else pd.Series(MEASURED, index=data.index)
+    approximate = (basis == CENTRES).to_numpy()
     colours = [LOCALE_COLOURS.get(l, "#777777") for l in data["locale"]]
     outline = [4 if r == selected else 0 for r in data["region_id"]]
     fig = go.Figure(go.Bar(
         x=data["nearest_site_km"], y=data["name"], orientation="h",
-        marker=dict(color=colours, line=dict(color="#000000", width=outline)),
-        text=[f"{v:,.0f} km" for v in data["nearest_site_km"]], textposition="outside", cliponaxis=False,
-        customdata=data[["region_id", "locale"]].to_numpy(dtype=object), showlegend=False,
-        hovertemplate="<b>%{y}</b> (%{customdata[1]})<br>%{x:,.1f} km to the nearest site<extra></extra>",
+        marker=dict(color=colours, line=dict(color="#000000", width=outline),
+                    pattern=dict(shape=["." if a else "" for a in approximate], fillmode="overlay", fgcolor="#FFFFFF")),
+        text=[f"{'≈' if a else ''}{v:,.0f} km" for v, a in zip(data["nearest_site_km"], approximate)],
+        textposition="outside", cliponaxis=False,
+        customdata=np.column_stack([data["region_id"], data["locale"],
+                                    ["between region centres (approximate)" if a else "to the site's coordinates"
+                                     for a in approximate]]) if len(data) else None,
+        showlegend=False,
+        hovertemplate="<b>%{y}</b> (%{customdata[1]})<br>%{x:,.1f} km to the nearest site, %{customdata[2]}<extra></extra>",
     ))
     for locale in LOCALE_ORDER:
         if (data["locale"] == locale).any():
             fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=locale.capitalize(),
                                  marker=dict(color=LOCALE_COLOURS[locale])))
+    if approximate.any():
+        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name="≈ between region centres (no site coordinates)",
+                             marker=dict(color="#777777", pattern=dict(shape=".", fillmode="overlay", fgcolor="#FFFFFF"))))
     fig.update_layout(**base_layout(
         height=max(320, 34 * len(data) + 120), barmode="overlay", margin=dict(l=10, r=60, t=40, b=10),
         xaxis=dict(title="Distance from the region's centre to the nearest site (km)", gridcolor="#E5E5E5", rangemode="tozero"),
@@ -278,22 +314,33 @@ def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = No
 
 def distance_caption(frame: pd.DataFrame, filters: str) -> str:
     distance = pd.to_numeric(frame["nearest_site_km"], errors="coerce")
+    basis = frame["distance_basis"] if "distance_basis" in frame else pd.Series(MEASURED, index=frame.index)
+    in_region = int((basis == IN_REGION).sum())
+    approximate = int((basis == CENTRES).sum())
+    unmeasured = (f"; {in_region} region{'s have' if in_region != 1 else ' has'} a site without coordinates inside, "
+                  "so the distance is not known (not shown)") if in_region else ""
     if distance.notna().sum() == 0:
-        return f"No site of {filters} is running, so there is no distance to measure."
+        return (f"No distance to a site of {filters} can be measured{unmeasured or ': none is running'}.")
     far = frame.loc[distance.idxmax()]
+    how = " between region centres (its nearest sites have no coordinates)" if far.get("distance_basis") == CENTRES else ""
     rural = distance[frame["locale"] == "rural"].median()
     other = distance[frame["locale"] != "rural"].median()
     compare = (f"; the median rural region is {rural:,.0f} km from one, the median non-rural region {other:,.0f} km"
                if pd.notna(rural) and pd.notna(other) else "")
-    return (f"Students in {far['name']} are farthest from {filters}: {far['nearest_site_km']:,.0f} km from the region's "
-            f"centre to the nearest site{compare}.")
+    approx = (f"; {approximate} distance{'s are' if approximate != 1 else ' is'} between region centres (≈, hatched)"
+              if approximate else "")
+    return (f"Students in {far['name']} are farthest from {filters}: {distance_text(far['nearest_site_km'], far.get('distance_basis', MEASURED))} "
+            f"from the region's centre to the nearest site{how}{compare}{approx}{unmeasured}.")
 
 
 def distance_table(frame: pd.DataFrame) -> pd.DataFrame:
     data = frame.sort_values(["nearest_site_km", "name"], ascending=[False, True], na_position="last")
+    basis = data["distance_basis"] if "distance_basis" in data else pd.Series(MEASURED, index=data.index)
     return pd.DataFrame({
         "Region": data["name"], "Locale": data["locale"].str.capitalize(),
-        "Nearest site (km)": data["nearest_site_km"].round(1), "Program sites in the region": data["sites"],
+        "Nearest site (km)": data["nearest_site_km"].round(1),
+        "Distance measured": [DISTANCE_BASIS_TEXT.get(b, "") for b in basis],
+        "Program sites in the region": data["sites"],
     }).reset_index(drop=True)
 
 
@@ -660,25 +707,31 @@ def map_caption(frame: pd.DataFrame, metric: Metric, filters: str, quarter: str 
     no_sites = int((frame["sites"] <= 0).sum())
     hidden = int(frame["participations_suppressed"].astype(bool).sum()) if metric.student_count else 0
     if values.notna().any():
-        low = frame.loc[values.idxmin()]
-        high = frame.loc[values.idxmax()]
-        digits = 1 if metric.per_thousand else 0
-        spread = (f"from {_num(values.min(), digits)} in {low['name']} to {_num(values.max(), digits)} in {high['name']}")
+        def where(value) -> str:  # the region with the value, or how many share it
+            at = frame.loc[values.round(metric.digits) == round(value, metric.digits), "name"]
+            return f"in {at.iloc[0]}" if len(at) == 1 else f"({len(at)} regions)"
+        spread = (f"from {_num(values.min(), metric.digits)} {where(values.min())} to "
+                  f"{_num(values.max(), metric.digits)} {where(values.max())}")
     else:
         spread = "with no value to show"
     counted = "all programs" if metric.student_count else filters
     site_kind = "program site" if filters == "all programs" else f"site of {filters}"
-    sentence = (f"{metric.label} for {counted} in {quarter_text(quarter)}, {spread}; "
+    darker = f" (darker: {metric.higher_is_more})" if metric.ranking else ""
+    sentence = (f"{metric.label}{darker} for {counted} in {quarter_text(quarter)}, {spread}; "
                 f"{no_sites} region{'s have' if no_sites != 1 else ' has'} no {site_kind} (vermillion outline)")
     if hidden:
         sentence += f" and {hidden} {'are' if hidden != 1 else 'is'} suppressed (grey)"
+    unranked = int(values.isna().sum()) if metric.ranking else 0
+    if unranked:
+        sentence += f"; {unranked} {'are' if unranked != 1 else 'is'} not ranked, an input missing (white)"
     if metric.student_count:
         sentence += f" — {PARTICIPATION_NOTE}"
     return sentence + "."
 
 
 def map_table(frame: pd.DataFrame, metric: Metric, limit: int) -> pd.DataFrame:
-    """The map's numbers: every region with the chosen metric and its need measures."""
+    """The map's numbers: every region with the coverage figures, the ranking's measures and its
+    need measures."""
     hidden = frame["participations_suppressed"].astype(bool)
     data = {
         "Region": frame["name"], "Locale": frame["locale"].str.capitalize(),
@@ -691,6 +744,10 @@ def map_table(frame: pd.DataFrame, metric: Metric, limit: int) -> pd.DataFrame:
                                      SUPPRESSED_CELL if h else _num(v, 1) for v, h in zip(frame["participations_per_1000"], hidden)],
         "Low-income %": frame["low_income_pct"].round(1),
         "Nearest site (km)": frame["nearest_site_km"].round(1),
+        "Distance measured": [DISTANCE_BASIS_TEXT.get(b, "") for b in frame.get("distance_basis", pd.Series(MEASURED, index=frame.index))],
     }
+    if "shortfall_score" in frame:
+        data["Shortfall"] = frame["shortfall_score"].round(2)
+        data["Need points (blank: not all known)"] = frame["need_points_known"]
+        data["Rank"] = frame["rank"]
     return table_safe(pd.DataFrame(data).reset_index(drop=True))
-

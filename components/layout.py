@@ -9,6 +9,13 @@ from components import present
 from reports.files import csv_bytes
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
+
+
+def plain(text: str) -> str:
+    """Text from the data (a region's name, a sentence built from it) for st.markdown: every
+    character markdown would read as formatting is escaped, so it shows as typed."""
+    return str(text).translate(_MARKDOWN_SPECIAL)
 
 
 def demo_banner(is_demo: bool) -> None:

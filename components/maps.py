@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from components.formatting import rate_text
 from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
-from domain.coverage import Metric
+from domain.coverage import ORDERS, Metric, distance_text
 
 MAP_STYLE = "white-bg"
 NO_SITES_OUTLINE = "#D55E00"  # Okabe-Ito vermillion
@@ -79,22 +79,31 @@ def metric_text(row, metric: Metric, limit: int) -> str:
         return f"suppressed (fewer than {limit}, or could be worked out from other figures)"
     value = row.get(metric.column)
     if value is None or pd.isna(value):
-        return "no K-12 students" if metric.per_thousand and not (row.get("k12_enrollment", 0) > 0) else "no data"
-    return fmt_number(value, 1 if metric.per_thousand else 0)
+        if (metric.per_thousand or metric.ranking) and not (row.get("k12_enrollment", 0) > 0):
+            return "no K-12 students"
+        return f"not ranked ({row.get('missing_inputs') or 'an input'} unknown)" if metric.ranking else "no data"
+    return fmt_number(value, metric.digits)
 
 
 def _hover_lines(frame: pd.DataFrame, metric: Metric, limit: int, outcome_name: str | None) -> list[str]:
     lines = []
+    order = frame.attrs.get("order")
+    ranked = int(frame["ranked"].sum()) if "ranked" in frame else len(frame)
     for row in frame.to_dict("records"):
         parts = [f"<b>{row['name']}</b> ({row['locale']})",
                  f"{metric.short}: {metric_text(row, metric, limit)}",
                  f"Low-income students: {fmt_number(row.get('low_income_pct'), 0)}{'%' if pd.notna(row.get('low_income_pct')) else ''}",
                  f"K-12 students: {fmt_number(row.get('k12_enrollment'))}",
-                 f"Program sites: {int(row.get('sites', 0))} · nearest {fmt_number(row.get('nearest_site_km'), 0)} km"]
+                 f"Program sites: {int(row.get('sites', 0))} · nearest "
+                 f"{distance_text(row.get('nearest_site_km', np.nan), row.get('distance_basis', 'measured'))}"]
         if outcome_name:
             parts.append(f"{outcome_name}: {outcome_text(row)}")
         if "need_points" in row and pd.notna(row.get("need_points")):
-            parts.append(f"Need points: {int(row['need_points'])} of 3 · rank {int(row['rank'])}")
+            rank = (f"rank {int(row['rank'])} of {ranked}" if row.get("ranked") and pd.notna(row.get("rank"))
+                    else "not ranked")
+            unknown = f", {row['need_missing']} unknown" if row.get("need_missing") else ""
+            parts.append(f"Need points: {int(row['need_points'])} of {int(row.get('need_max', 3))}{unknown} · {rank}"
+                         f"{' (' + ORDERS[order].split(':')[0].lower() + ')' if order in ORDERS else ''}")
         lines.append("<br>".join(parts))
     return lines
 
@@ -107,7 +116,7 @@ def outcome_text(row) -> str:
     if low is None or pd.isna(low):
         return "no data"
     rate = rate_text(low, high)
-    s_low, s_high = row.get("shortfall_low"), row.get("shortfall_high")
+    s_low, s_high = row.get("outcome_behind_low"), row.get("outcome_behind_high")
     if s_low is None or pd.isna(s_low):
         return rate
     if s_low > 0:
@@ -165,7 +174,8 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
     choropleth(hidden, f"Suppressed (fewer than {limit})", [1] * int(hidden.sum()),
                [[0, SUPPRESSED], [1, SUPPRESSED]], "#FFFFFF", 1)
     missing = values.isna() & ~hidden
-    choropleth(missing, "No data", [1] * int(missing.sum()), [[0, MISSING], [1, MISSING]], "#777777", 1)
+    choropleth(missing, "Not ranked (an input is missing)" if metric.ranking else "No data", [1] * int(missing.sum()),
+               [[0, MISSING], [1, MISSING]], "#777777", 1)
     if selected is not None and selected in set(frame["region_id"]):
         choropleth(frame["region_id"] == selected, "Selected region", [1], [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                    SELECTED_OUTLINE, 5, legend=False)

@@ -13,9 +13,9 @@ import streamlit as st
 from components import coverage_charts as charts
 from components import maps
 from components.filters import group_labels, shared_filters, synced_select
-from components.layout import PLOTLY_CONFIG, chart_block, download_csv
+from components.layout import PLOTLY_CONFIG, chart_block, download_csv, plain
 from components.store import run
-from domain.coverage import DEFAULT_METRIC, METRICS
+from domain.coverage import DEFAULT_ORDER, DISTANCE_BASIS_TEXT, METRICS, ORDER_METRIC, ORDERS, distance_text
 from domain.suppression import threshold
 from domain.vocabulary import label
 from queries import coverage, meta
@@ -65,12 +65,19 @@ selected = None if region == NONE else region
 params = dict(quarter=quarter, program_type=program_type, grade_band=grade_band, sector=sector)
 what = charts.filter_text(program_type, grade_band, sector)
 
+order_column, metric_column = st.columns(2)
+order = synced_select("order", "Rank regions by", list(ORDERS), DEFAULT_ORDER, ORDERS.get, container=order_column,
+                      help="Shortfall weighs need against coverage; the other two orders use one side only. "
+                      "The rule is spelled out above the ranking.")
 covered = run(coverage.region_coverage, **params)
-ranked = coverage.rank(covered, run(coverage.need_measures, indicator=indicator))  # no SQL: both halves are cached
+ranked = coverage.rank(covered, run(coverage.need_measures, indicator=indicator), order)  # no SQL: both halves are cached
 attrs = ranked.attrs
-metric_id = synced_select("metric", "Colour the regions by", list(METRICS), DEFAULT_METRIC, lambda m: METRICS[m].label,
-                          container=st)
-metric = METRICS[metric_id]
+RANKING_MEASURE = "ranking"  # the map's colour follows the order of the ranking
+metric_id = synced_select(
+    "metric", "Colour the regions by", [RANKING_MEASURE, *METRICS], RANKING_MEASURE,
+    lambda m: f"The ranking's measure: {METRICS[ORDER_METRIC[order]].label}" if m == RANKING_MEASURE else METRICS[m].label,
+    container=metric_column)
+metric = METRICS[ORDER_METRIC[order] if metric_id == RANKING_MEASURE else metric_id]
 if metric.student_count and not quarter:
     st.info("No participation data is loaded, so participations cannot be shown. Showing seats instead.")
     metric = METRICS["seats_per_1000"]
@@ -116,30 +123,39 @@ with map_column:
     _numbers(charts.map_table(ranked.sort_values("name"), metric, limit), "coverage_map", f"coverage_{metric.metric_id}_{quarter}.csv")
 with scatter_column:
     st.markdown("**Need against coverage**")
-    st.plotly_chart(charts.need_scatter(ranked, metric, attrs, selected), width="stretch", config=PLOTLY_CONFIG,
+    coverage_metric = METRICS["seats_per_1000"] if metric.ranking else metric  # the scatter's height is coverage
+    st.plotly_chart(charts.need_scatter(ranked, coverage_metric, attrs, selected), width="stretch", config=PLOTLY_CONFIG,
                     key="need_scatter", on_select=lambda: _select_from("need_scatter"), selection_mode="points")
-    st.caption(charts.need_scatter_caption(ranked, metric, attrs))
-    _numbers(charts.map_table(ranked.sort_values("name"), metric, limit), "need_scatter", f"need_coverage_{quarter}.csv")
+    st.caption(charts.need_scatter_caption(ranked, coverage_metric, attrs))
+    _numbers(charts.map_table(ranked.sort_values("name"), coverage_metric, limit), "need_scatter", f"need_coverage_{quarter}.csv")
 st.caption("Click a region on the map or a dot in the chart to open its profile below.")
 
 # 5. one region ------------------------------------------------------------------------------
 if selected:
+    # The profile is of all programs, whatever the program filters: every figure in it, the
+    # site count and the nearest site included, comes from the unfiltered coverage.
+    profile = run(coverage.region_coverage, quarter=quarter)
+    region_row = profile[profile["region_id"] == selected].iloc[0]
     row = ranked[ranked["region_id"] == selected].iloc[0]
     name = row["name"]
     st.subheader(f"{name}: profile")
-    st.caption(f"All programs in {charts.quarter_text(quarter)}, whatever filters are chosen above.")
+    filtered = what != "all programs"
+    st.caption(f"All programs in {charts.quarter_text(quarter)}"
+               + (f": the program filters ({what}) apply to the map and the ranking, not to this profile, except "
+                  "its underserved rank." if filtered else "."))
     cols = st.columns(6)
-    cols[0].metric("K-12 students", f"{int(row['k12_enrollment']):,}")
-    cols[1].metric("Low-income", "no data" if pd.isna(row["low_income_pct"]) else f"{row['low_income_pct']:.0f}%")
-    cols[2].metric("Locale", str(row["locale"]).capitalize())
-    cols[3].metric("Program sites", f"{int(row['sites']):,}")
-    cols[4].metric("Nearest site", "no data" if pd.isna(row["nearest_site_km"]) else f"{row['nearest_site_km']:,.0f} km")
-    cols[5].metric("Underserved rank", f"{int(row['rank'])} of {len(ranked)}", help=charts.rule_sentence())
+    cols[0].metric("K-12 students", f"{int(region_row['k12_enrollment']):,}")
+    cols[1].metric("Low-income", "no data" if pd.isna(region_row["low_income_pct"]) else f"{region_row['low_income_pct']:.0f}%")
+    cols[2].metric("Locale", str(region_row["locale"]).capitalize())
+    cols[3].metric("Program sites", f"{int(region_row['sites']):,}",
+                   help=f"{int(region_row['sites_located']):,} of them with coordinates")
+    cols[4].metric("Nearest site", distance_text(region_row["nearest_site_km"], region_row["distance_basis"]),
+                   help=f"From the region's centre: {DISTANCE_BASIS_TEXT[region_row['distance_basis']]}.")
+    rank_text = f"{int(row['rank'])} of {int(ranked['ranked'].sum())}" if row["ranked"] else "not ranked"
+    cols[5].metric("Underserved rank", rank_text, help=f"{row['reason']} {attrs['rule']}")
     programs = run(coverage.region_programs, region_id=selected, quarter=quarter)
     participation = run(coverage.region_participation, region_id=selected, quarter=quarter)
     outcomes = run(coverage.region_outcomes, region_id=selected)
-    profile = run(coverage.region_coverage, quarter=quarter)
-    region_row = profile[profile["region_id"] == selected].iloc[0]
     labels = group_labels()
     left, right = st.columns(2, gap="medium")
     with left:
@@ -170,18 +186,25 @@ if selected:
 
 # 3. the ranking -------------------------------------------------------------------------------
 st.subheader("Underserved regions, ranked")
-st.markdown(f"**The rule.** {charts.rule_sentence()}")
+st.markdown(f"**The rule.** {attrs['rule']}")
+first = ranked[ranked["ranked"]].head(5)
+if len(first):
+    st.markdown(f"**The first {len(first)}, and why:**\n" + "\n".join(
+        f"{i}. **{plain(r['name'])}** (rank {int(r['rank'])}): {plain(r['reason'])}" for i, r in
+        enumerate(first.to_dict("records"), start=1)))
 view = charts.ranking_view(ranked, attrs, limit)
-st.dataframe(view, hide_index=True, width="stretch", height=min(38 * len(view) + 40, 560))
-st.caption(charts.ranking_caption(ranked, what, quarter))
-download_csv(view, f"underserved_{quarter}.csv", key="csv_underserved", label="Download this table (CSV)")
+st.dataframe(view, hide_index=True, width="stretch", height=min(38 * len(view) + 40, 560),
+             column_config={"Why it ranks here": st.column_config.TextColumn(width="large")})
+st.caption(charts.ranking_caption(ranked, what, quarter, order))
+download_csv(view, f"underserved_{order}_{quarter}.csv", key="csv_underserved", label="Download this table (CSV)")
 
 # 4. access distance ---------------------------------------------------------------------------
 st.subheader("How far is the nearest program?")
 chart_block(charts.distance_figure(ranked, what, selected), charts.distance_caption(ranked, what),
             charts.distance_table(ranked), key="distance", filename=f"distance_{quarter}.csv")
-st.caption("Distance is measured in a straight line over the Earth's surface from the region's centre; a site "
-           "without coordinates counts as standing at its own region's centre.")
+st.caption("Distance is measured in a straight line over the Earth's surface (great-circle) from the region's centre "
+           "to a site's coordinates. A site without coordinates is only known to be in its region: from another region "
+           "the distance is to its region's centre (≈, approximate); in its own region it is not known, never 0.")
 
 # 6. rural vs non-rural --------------------------------------------------------------------------
 st.subheader("Rural vs non-rural regions")

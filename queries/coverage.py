@@ -165,15 +165,16 @@ def _reach_by_region(conn, quarter, filters) -> pd.DataFrame:
     return pd.DataFrame(counts, columns=REACH_COLUMNS, index=pd.Index([row[0] for row in rows], name="region_id"))
 
 
-def _site_points(conn, quarter, filters) -> tuple[np.ndarray, np.ndarray]:
-    """Longitudes and latitudes of the running sites (a site without coordinates stands at its
-    region's centre)."""
+def _site_points(conn, quarter, filters) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Region, longitude, latitude and `located` of the running sites (a site without
+    coordinates is stored at its region's centre with `located` false)."""
     c = coverage_sites.c
-    rows = fast_tuples(conn, select(c.lon, c.lat).where(_site_where(quarter, filters)))
+    rows = fast_tuples(conn, select(c.region_id, c.lon, c.lat, c.located).where(_site_where(quarter, filters)))
     if not rows:
-        return np.empty(0), np.empty(0)
-    points = np.array(rows, dtype="float64")  # NULL becomes NaN
-    return points[:, 0], points[:, 1]
+        return np.empty(0, dtype=object), np.empty(0), np.empty(0), np.empty(0, dtype=bool)
+    region, lon, lat, located = zip(*rows)
+    return (np.array(region, dtype=object), np.array(lon, dtype="float64"), np.array(lat, dtype="float64"),  # NULL: NaN
+            np.array(located, dtype=bool))
 
 
 def site_points(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
@@ -198,7 +199,8 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
                     sector: str = ANY) -> pd.DataFrame:
     """One row per region: enrolment, low-income share, locale, running sites (with and without
     coordinates), seats, programs, partners, participations (suppressed), the per-1,000 figures
-    and the distance from the region's centre to the nearest running site.
+    and the distance from the region's centre to the nearest running site with how it was found
+    (`distance_basis`: domain.coverage.access_distance).
 
     Participations always count every program (`attrs["participations_filtered"]` says whether
     program filters were set, which they then ignore); they are unavailable without a quarter.
@@ -207,7 +209,7 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
     with engine.connect() as conn:
         rows = fast_tuples(conn, select(*[regions.c[c] for c in REGION_COLUMNS]).order_by(regions.c.name))
         reach = _reach_by_region(conn, quarter, filters)
-        points = _site_points(conn, quarter, filters)
+        site_region, site_lon, site_lat, located = _site_points(conn, quarter, filters)
         # Participations are not split by program filters (data/participation_rollup.py).
         cells = protected_cells(engine, conn, **all_programs(quarter=quarter, student_group="all")) if quarter else None
     # Columns as arrays, the frame built once: for 2,000 regions, pandas operations column by
@@ -224,11 +226,12 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
         source_rows = by_region["source_rows"].fillna(0).to_numpy(dtype="int64")
     else:
         participations, suppressed, source_rows = np.full(len(ids), np.nan), np.zeros(len(ids), bool), np.zeros(len(ids), "int64")
+    distance, basis = domain.access_distance(ids, lon, lat, site_region, site_lon, site_lat, located)
     frame = pd.DataFrame({
         "region_id": ids, "name": names, "locale": locales, "k12_enrollment": enrollment, "low_income_pct": low_income,
         "centroid_lon": lon, "centroid_lat": lat, **{c: reach[c].to_numpy() for c in REACH_COLUMNS},
         "seats_per_1000": domain.per_thousand(reach["seats"].to_numpy(), enrollment),
-        "nearest_site_km": domain.nearest_km(lon, lat, *points)[0],
+        "nearest_site_km": distance, "distance_basis": basis,
         "participations_available": np.full(len(ids), cells is not None),
         "participations": participations, "participations_suppressed": suppressed,
         "participations_source_rows": source_rows, "participations_per_1000": domain.per_thousand(participations, enrollment),
@@ -257,10 +260,12 @@ def region_coverage(engine: Engine, quarter: str | None = None, program_type: st
 
 def need_measures(engine: Engine, indicator: str | None = None, school_year: str | None = None) -> pd.DataFrame:
     """Every region's all-students rate for one indicator and year against the alliance's
-    pooled rate: rate_low/high (equal when exact), suppressed, and the shortfall in percentage
-    points (positive = worse than the alliance; a range when either rate is range-coded).
+    pooled rate: rate_low/high (equal when exact), suppressed, and how far it is behind the
+    alliance's in percentage points (`outcome_behind_low/high`: positive = worse than the
+    alliance; a range when either rate is range-coded).
     `attrs` holds the alliance rate and the indicator."""
-    columns = ["region_id", "denominator", "rate_low", "rate_high", "exact", "suppressed", "shortfall_low", "shortfall_high"]
+    columns = ["region_id", "denominator", "rate_low", "rate_high", "exact", "suppressed", "outcome_behind_low",
+               "outcome_behind_high"]
     if not indicator:
         return pd.DataFrame(columns=columns)
     limit = threshold()
@@ -295,7 +300,7 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
     a_low = float(alliance["rate_low"].iloc[0]) if len(alliance) else np.nan
     a_high = float(alliance["rate_high"].iloc[0]) if len(alliance) else np.nan
     higher = bool(meta["higher_is_better"]) if meta else True
-    out["shortfall_low"], out["shortfall_high"] = domain.outcome_shortfall(out["rate_low"], out["rate_high"], a_low, a_high, higher)
+    out["outcome_behind_low"], out["outcome_behind_high"] = domain.outcome_behind(out["rate_low"], out["rate_high"], a_low, a_high, higher)
     out = out[columns].reset_index(drop=True)
     out.attrs = {"indicator_id": indicator, "indicator_name": meta["name"] if meta else indicator,
                  "higher_is_better": higher, "school_year": school_year, "alliance_rate_low": a_low,
@@ -304,23 +309,33 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
 
 
 def underserved(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
-                sector: str = ANY, indicator: str | None = None, school_year: str | None = None) -> pd.DataFrame:
-    """Regions ranked by domain.coverage.RANKING_RULE, with every component of the rule, the
-    coverage figures and the need measures (the page gets the two halves from the cache and
-    calls `rank` itself)."""
+                sector: str = ANY, indicator: str | None = None, school_year: str | None = None,
+                order: str = domain.DEFAULT_ORDER) -> pd.DataFrame:
+    """Regions ranked by domain.coverage.ranking_rule(order), with every component of the rule,
+    the coverage figures and the need measures (the page gets the two halves from the cache
+    and calls `rank` itself)."""
     return rank(region_coverage(engine, quarter, program_type, grade_band, sector),
-                need_measures(engine, indicator, school_year))
+                need_measures(engine, indicator, school_year), order)
 
 
-def rank(coverage: pd.DataFrame, need: pd.DataFrame) -> pd.DataFrame:
-    """region_coverage and need_measures joined and ranked (no SQL: both are already
-    suppressed)."""
+def alliance_for(coverage: pd.DataFrame, need: pd.DataFrame) -> domain.Alliance:
+    """What the ranking compares every region with (from the two frames' attrs)."""
+    return domain.Alliance(
+        low_income_pct=float(coverage.attrs.get("low_income_pct", np.nan)),
+        seats_per_1000=float(coverage.attrs.get("seats_per_1000", np.nan)),
+        outcome=need.attrs.get("indicator_name"), outcome_year=need.attrs.get("school_year"))
+
+
+def rank(coverage: pd.DataFrame, need: pd.DataFrame, order: str = domain.DEFAULT_ORDER) -> pd.DataFrame:
+    """region_coverage and need_measures joined and ranked by `order` (no SQL: both are
+    already suppressed). `attrs` adds the order and the rule in words."""
     frame = coverage.merge(need, on="region_id", how="left")
-    for column in ("shortfall_low", "shortfall_high", "rate_low", "rate_high"):
+    for column in ("outcome_behind_low", "outcome_behind_high", "rate_low", "rate_high"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
-    ranked = domain.rank_underserved(frame, coverage.attrs["low_income_pct"])
-    ranked.attrs = {**coverage.attrs, **need.attrs}
+    alliance = alliance_for(coverage, need)
+    ranked = domain.rank_regions(frame, alliance, order)
+    ranked.attrs = {**coverage.attrs, **need.attrs, "order": order, "rule": domain.ranking_rule(order, alliance)}
     return ranked
 
 

@@ -14,7 +14,7 @@ def regions(**columns) -> pd.DataFrame:
     base = {
         "region_id": [f"R{i}" for i in range(n)], "name": [f"Region {chr(65 + i)}" for i in range(n)],
         "locale": ["city"] * n, "k12_enrollment": [1000] * n, "low_income_pct": [50.0] * n,
-        "shortfall_low": [np.nan] * n, "sites": [1] * n, "seats_per_1000": [10.0] * n, "nearest_site_km": [0.0] * n,
+        "outcome_behind_low": [np.nan] * n, "outcome_behind_high": [np.nan] * n, "sites": [1] * n, "seats_per_1000": [10.0] * n, "nearest_site_km": [0.0] * n,
     }
     base.update(columns)
     return pd.DataFrame(base)
@@ -117,87 +117,219 @@ def test_nearest_at_high_latitude(monkeypatch):
     assert i[0] == 0  # ~222 km over the pole, against ~278 km along the meridian
 
 
-# --- need and the ranking ------------------------------------------------------------------
+# --- which distance is shown --------------------------------------------------------------
 
-def test_need_points_and_missing_data():
+def test_distance_is_measured_where_both_ends_have_coordinates():
+    # Two regions 1 degree of latitude apart; the site stands 0.1 degree north of region A's centre.
+    km, basis = cov.access_distance(["A", "B"], [-85.0, -85.0], [35.0, 36.0], ["A"], [-85.0], [35.1], [True])
+    assert list(basis) == [cov.MEASURED, cov.MEASURED]
+    assert km[0] == pytest.approx(cov.haversine_km(-85, 35, -85, 35.1)) and km[0] > 0
+    assert km[1] == pytest.approx(cov.haversine_km(-85, 36, -85, 35.1))
+
+
+def test_a_site_without_coordinates_is_never_zero_km_away():
+    # The only site has no coordinates (stored at its region's centre): its own region is "in
+    # the region", not 0 km; the other region is centre to centre, labelled as such.
+    km, basis = cov.access_distance(["A", "B", "C"], [-85.0, -85.0, np.nan], [35.0, 36.0, np.nan],
+                                    ["A"], [-85.0], [35.0], [False])
+    assert list(basis) == [cov.IN_REGION, cov.CENTRES, cov.UNKNOWN]
+    assert np.isnan(km[0]) and np.isnan(km[2])
+    assert km[1] == pytest.approx(cov.haversine_km(-85, 36, -85, 35))
+    assert cov.distance_text(km[0], basis[0]) == "a site in the region (no coordinates)"
+    assert cov.distance_text(km[1], basis[1]).startswith("about 111 km (between region centres")
+
+
+def test_a_measured_site_nearer_than_a_centre_wins():
+    # B's nearest: a located site 0.2 degree away, rather than the centre of A (1 degree away),
+    # whose only site has no coordinates; a far located site does not beat a near centre.
+    km, basis = cov.access_distance(["A", "B"], [-85.0, -85.0], [35.0, 36.0], ["A", "B"], [-85.0, -85.0], [35.0, 36.2],
+                                    [False, True])
+    assert list(basis) == [cov.IN_REGION, cov.MEASURED]
+    assert km[1] == pytest.approx(cov.haversine_km(-85, 36, -85, 36.2))
+    km, basis = cov.access_distance(["A", "B"], [-85.0, -85.0], [35.0, 36.0], ["A", "A"], [-85.0, -80.0], [35.0, 40.0],
+                                    [False, True])
+    assert basis[1] == cov.CENTRES and km[1] == pytest.approx(cov.haversine_km(-85, 36, -85, 35))
+
+
+def test_no_running_site_is_unknown():
+    km, basis = cov.access_distance(["A"], [-85.0], [35.0], [], [], [], [])
+    assert np.isnan(km[0]) and basis[0] == cov.UNKNOWN
+    assert cov.distance_text(km[0], basis[0]).startswith("unknown")
+
+
+# --- need points -----------------------------------------------------------------------------
+
+ALLIANCE = cov.Alliance(low_income_pct=50.0, seats_per_1000=20.0, outcome="Reading", outcome_year="2024-25")
+NO_OUTCOME = cov.Alliance(low_income_pct=50.0, seats_per_1000=20.0)
+
+
+def test_need_points_and_unknown_components():
     frame = regions(low_income_pct=[70.0, 30.0, np.nan], locale=["rural", "city", "rural"],
-                    shortfall_low=[2.0, -1.0, np.nan])
-    out = cov.need_points(frame, alliance_low_income=50.0)
-    assert list(out["low_income_point"]) == [1, 0, 0]
+                    outcome_behind_low=[2.0, -1.0, np.nan], outcome_behind_high=[2.0, -1.0, np.nan])
+    out = cov.need_points(frame, ALLIANCE)
+    assert list(out["low_income_point"].astype(object).fillna("?")) == [1, 0, "?"]
     assert list(out["rural_point"]) == [1, 0, 1]
-    assert list(out["outcome_point"]) == [1, 0, 0]
-    assert list(out["need_points"]) == [3, 0, 1]
-    assert out["need_missing"].iloc[0] == ""
-    assert out["need_missing"].iloc[2] == "low-income share, outcome rate"  # named, and no point given
+    assert list(out["outcome_point"].astype(object).fillna("?")) == [1, 0, "?"]
+    assert list(out["need_points"]) == [3, 0, 1] and list(out["need_unknown"]) == [0, 0, 2]
+    assert (out["need_max"] == 3).all()
+    assert out["need_missing"].iloc[0] == "" and out["need_missing"].iloc[2] == "low-income share, outcome rate"
 
 
-def test_outcome_point_needs_a_certain_shortfall():
-    # A range-coded rate that may or may not be worse (shortfall_low <= 0) earns no point.
-    out = cov.need_points(regions(shortfall_low=[-0.5, 0.0, 0.1]), alliance_low_income=50.0)
-    assert list(out["outcome_point"]) == [0, 0, 1]
+def test_outcome_point_needs_a_certain_answer():
+    # A range-coded rate entirely worse earns the point, entirely not worse earns none, and one
+    # either side of the alliance's is unknown, named as such.
+    frame = regions(outcome_behind_low=[0.1, -3.0, -0.5, 0.0], outcome_behind_high=[4.0, 0.0, 2.0, 0.0])
+    out = cov.need_points(frame, ALLIANCE)
+    assert list(out["outcome_point"].astype(object).fillna("?")) == [1, 0, "?", 0]
+    assert "range either side" in out["need_missing"].iloc[2]
 
 
-def test_outcome_shortfall_direction_and_ranges():
-    low, high = cov.outcome_shortfall([80.0, 90.0], [80.0, 94.0], 85.0, 85.0, higher_is_better=True)
+def test_components_left_out_when_the_alliance_has_no_figure():
+    assert cov.Alliance(seats_per_1000=10.0).components == ("rural_point",)
+    out = cov.need_points(regions(low_income_pct=[np.nan, np.nan], locale=["rural", "city"]), cov.Alliance())
+    assert list(out["need_points"]) == [1, 0] and (out["need_unknown"] == 0).all() and (out["need_max"] == 1).all()
+    rule = cov.ranking_rule("shortfall", cov.Alliance(seats_per_1000=10.0))
+    assert "no region reports a low-income share and no outcome is loaded" in rule
+
+
+def test_outcome_behind_direction_and_ranges():
+    low, high = cov.outcome_behind([80.0, 90.0], [80.0, 94.0], 85.0, 85.0, higher_is_better=True)
     assert list(low) == [5.0, -9.0] and list(high) == [5.0, -5.0]
-    low, high = cov.outcome_shortfall([20.0], [20.0], 15.0, 15.0, higher_is_better=False)  # e.g. chronic absence
+    low, _ = cov.outcome_behind([20.0], [20.0], 15.0, 15.0, higher_is_better=False)  # e.g. chronic absence
     assert list(low) == [5.0]
-    low, _ = cov.outcome_shortfall([np.nan], [np.nan], 15.0, 15.0, higher_is_better=True)
+    low, _ = cov.outcome_behind([np.nan], [np.nan], 15.0, 15.0, higher_is_better=True)
     assert np.isnan(low[0])
 
 
-def test_no_sites_ranks_ahead_of_equally_needy_region_with_sites():
-    frame = regions(locale=["rural", "rural"], sites=[3, 0], seats_per_1000=[0.5, 0.0], nearest_site_km=[1.0, 12.0])
-    ranked = cov.rank_underserved(frame, alliance_low_income=40.0)
-    assert list(ranked["region_id"]) == ["R1", "R0"]
-    # ... even when the region with sites has zero seats on record and is farther from a site
-    frame = regions(sites=[2, 0], seats_per_1000=[0.0, 0.0], nearest_site_km=[50.0, 1.0])
-    assert list(cov.rank_underserved(frame, 40.0)["region_id"]) == ["R1", "R0"]
+# --- the three orders ------------------------------------------------------------------------
+
+def test_coverage_gap():
+    gap = cov.coverage_gap([0.0, 10.0, 20.0, 35.0, np.nan], 20.0)
+    assert list(gap[:4]) == [1.0, 0.5, 0.0, 0.0] and np.isnan(gap[4])
+    assert list(cov.coverage_gap([0.0, 3.0], 0.0)) == [1.0, 0.0]  # no seat anywhere: none is 1 short
 
 
-def test_need_comes_before_coverage():
-    frame = regions(low_income_pct=[90.0, 10.0], locale=["rural", "city"], sites=[5, 0], seats_per_1000=[80.0, 0.0])
-    ranked = cov.rank_underserved(frame, alliance_low_income=50.0)
-    assert list(ranked["region_id"]) == ["R0", "R1"]  # 2 need points with sites beat 0 without
+def test_shortfall_puts_the_well_covered_needy_region_last():
+    """The issue's complaint: need first put the best-covered region (84 seats per 1,000) 6th."""
+    frame = regions(name=["Needy, covered", "Needy, short", "Not needy, short", "Middling"],
+                    low_income_pct=[80.0, 40.0, 20.0, 60.0], locale=["rural", "rural", "city", "town"],
+                    seats_per_1000=[84.0, 5.0, 4.0, 15.0], outcome_behind_low=[3.0, 3.0, -1.0, -1.0],
+                    outcome_behind_high=[3.0, 3.0, -1.0, -1.0])
+    ranked = cov.rank_regions(frame, ALLIANCE, "shortfall")
+    # scores: 3 x 0 = 0; 2 x 0.75 = 1.5; 0 x 0.8 = 0; 1 x 0.25 = 0.25
+    assert list(ranked["name"]) == ["Needy, short", "Middling", "Not needy, short", "Needy, covered"]
+    assert list(ranked["shortfall_score"]) == pytest.approx([1.5, 0.25, 0.0, 0.0])
+    assert list(ranked["rank"]) == [1, 2, 3, 4]
+    # need first keeps the old order: the covered needy region leads
+    assert cov.rank_regions(frame, ALLIANCE, "need")["name"].iloc[0] == "Needy, covered"
+    # coverage only: fewest seats first, need ignored
+    assert list(cov.rank_regions(frame, ALLIANCE, "coverage")["name"]) == [
+        "Not needy, short", "Needy, short", "Middling", "Needy, covered"]
 
 
-def test_fewer_seats_then_farther_then_name():
-    frame = regions(seats_per_1000=[5.0, 2.0, 2.0, 2.0], nearest_site_km=[0.0, 3.0, 9.0, 3.0],
-                    name=["Delta", "Charlie", "Bravo", "Alpha"])
-    ranked = cov.rank_underserved(frame, 50.0)
+def test_reasons_say_why_in_words():
+    frame = regions(name=["Short", "Covered"], low_income_pct=[72.0, 30.0], locale=["rural", "city"],
+                    seats_per_1000=[3.0, 40.0], sites=[1, 6], nearest_site_km=[41.2, 2.0],
+                    distance_basis=[cov.MEASURED, cov.MEASURED], outcome_behind_low=[-2.0, -2.0],
+                    outcome_behind_high=[-2.0, -2.0])
+    alliance = cov.Alliance(low_income_pct=48.0, seats_per_1000=18.0, outcome="Reading")
+    ranked = cov.rank_regions(frame, alliance, "shortfall").set_index("name")
+    assert ranked.loc["Short", "reason"] == (
+        "Need 2 of 3 (72% low-income against 48% alliance-wide, rural), with 3.0 seats per 1,000 against 18.0 "
+        "alliance-wide (83% short); nearest site 41 km.")
+    assert ranked.loc["Covered", "reason"] == (
+        "No shortfall: 40.0 seats per 1,000, at or above the alliance's 18.0; need 0 of 3; nearest site 2 km.")
+    coverage = cov.rank_regions(frame, alliance, "coverage").set_index("name")
+    assert coverage.loc["Short", "reason"].startswith("3.0 seats per 1,000 against 18.0 alliance-wide")
+    assert "not used in this order" in coverage.loc["Short", "reason"]
+
+
+def test_no_site_reads_as_no_site_and_distance_by_its_basis():
+    frame = regions(name=["None", "Unlocated"], sites=[0, 2], seats_per_1000=[0.0, 10.0],
+                    nearest_site_km=[np.nan, np.nan], distance_basis=[cov.UNKNOWN, cov.IN_REGION])
+    reasons = cov.rank_regions(frame, ALLIANCE, "need").set_index("name")["reason"]
+    assert "no program site (0 seats per 1,000 against 20.0 alliance-wide)" in reasons["None"]
+    assert "nearest site unknown (no running site)" in reasons["None"]
+    assert "nearest site a site in the region (no coordinates)" in reasons["Unlocated"]
+    assert "0 km" not in reasons["Unlocated"]
+
+
+def test_ties_share_a_rank_are_listed_by_name_and_named():
+    frame = regions(name=["Delta", "Charlie", "Bravo", "Alpha"], seats_per_1000=[5.0, 2.0, 2.0, 2.0],
+                    nearest_site_km=[0.0, 3.0, 9.0, 3.0], outcome_behind_low=[-1.0] * 4, outcome_behind_high=[-1.0] * 4)
+    ranked = cov.rank_regions(frame, ALLIANCE, "shortfall")
+    # all: need 0 => shortfall 0; then fewer seats, then (need equal) farther from a site
     assert list(ranked["name"]) == ["Bravo", "Alpha", "Charlie", "Delta"]
-    # Alpha and Charlie are equal on every component: they share a rank, listed by name
     assert list(ranked["rank"]) == [1, 2, 2, 4]
+    assert list(ranked["tied_with"]) == ["", "Charlie", "Alpha", ""]
+    assert ranked["reason"].iloc[1].endswith("Tied with Charlie on every part of the rule.")
 
 
-def test_zero_enrolment_ranks_last():
+def test_tie_figures_that_differ_only_by_rounding_are_equal():
+    # 1/3 of the alliance's seats, reached by two different divisions
+    frame = regions(seats_per_1000=[20.0 / 3.0, (1 / 3) * 20.0], locale=["rural", "rural"],
+                    outcome_behind_low=[-1.0, -1.0], outcome_behind_high=[-1.0, -1.0])
+    assert list(cov.rank_regions(frame, ALLIANCE, "shortfall")["rank"]) == [1, 1]
+
+
+def test_missing_inputs_are_not_ranked_as_if_complete():
+    # R0's outcome is unknown: with it worse (best case) its shortfall would be 3 x 1 = 3, first;
+    # with it not worse, 2 x 1 = 2, level with R1 (2 x 1), which is ahead of it by name then.
+    frame = regions(name=["Zed", "Yan", "Xi"], low_income_pct=[80.0, 80.0, 20.0], locale=["rural", "rural", "city"],
+                    sites=[0, 0, 3], seats_per_1000=[0.0, 0.0, 10.0],
+                    outcome_behind_low=[np.nan, -1.0, -1.0], outcome_behind_high=[np.nan, -1.0, -1.0])
+    ranked = cov.rank_regions(frame, ALLIANCE, "shortfall")
+    assert list(ranked["name"]) == ["Yan", "Xi", "Zed"]  # the unranked region comes after the ranked ones
+    zed = ranked.iloc[-1]
+    assert not zed["ranked"] and pd.isna(zed["rank"]) and np.isnan(zed["shortfall_score"])
+    assert (zed["rank_best"], zed["rank_worst"]) == (1, 1)  # 3 beats Yan's 2; 2 = Yan's 2, and equal keys share rank 1
+    assert zed["reason"].startswith("Not ranked: outcome rate unknown; it would rank 1st once known.")
+    assert zed["missing_inputs"] == "outcome rate"
+    # the coverage-only order does not use need: every region with students is ranked
+    assert cov.rank_regions(frame, ALLIANCE, "coverage")["ranked"].all()
+
+
+def test_a_missing_input_can_leave_a_range_of_ranks():
+    frame = regions(name=["A", "B", "C"], low_income_pct=[np.nan, 60.0, 40.0], locale=["rural", "rural", "city"],
+                    seats_per_1000=[0.0, 10.0, 0.0], outcome_behind_low=[5.0, 5.0, -5.0], outcome_behind_high=[5.0, 5.0, -5.0])
+    ranked = cov.rank_regions(frame, ALLIANCE, "need").set_index("name")
+    # A has 2 known points (rural, outcome) and an unknown low-income point: 3 => 1st, 2 => after B's 3
+    assert (ranked.loc["A", "rank_best"], ranked.loc["A", "rank_worst"]) == (1, 2)
+    assert "it would rank between 1st and 2nd once known" in ranked.loc["A", "reason"]
+
+
+def test_zero_enrolment_is_not_ranked():
     frame = regions(k12_enrollment=[0, 1000], seats_per_1000=[np.nan, 50.0], sites=[0, 4], locale=["rural", "city"],
                     low_income_pct=[95.0, 10.0])
-    ranked = cov.rank_underserved(frame, 50.0)
-    assert list(ranked["region_id"]) == ["R1", "R0"]
-    assert bool(ranked["no_students"].iloc[-1])
+    for order in cov.ORDERS:
+        ranked = cov.rank_regions(frame, NO_OUTCOME, order)
+        assert list(ranked["region_id"]) == ["R1", "R0"] and list(ranked["ranked"]) == [True, False]
+        assert ranked["reason"].iloc[-1] == "Not ranked: no K-12 students, so no seats per 1,000 to compare."
+        assert pd.isna(ranked["rank_best"].iloc[-1])
 
 
-def test_missing_need_data_gives_no_point_but_still_ranks():
-    frame = regions(low_income_pct=[np.nan, 60.0], shortfall_low=[np.nan, np.nan], sites=[0, 0], seats_per_1000=[0.0, 0.0])
-    ranked = cov.rank_underserved(frame, alliance_low_income=50.0)
-    assert list(ranked["region_id"]) == ["R1", "R0"]
-    assert ranked.set_index("region_id").loc["R0", "need_missing"] == "low-income share, outcome rate"
+def test_no_sites_ranks_ahead_of_equally_needy_region_with_sites_in_need_order():
+    frame = regions(locale=["rural", "rural"], sites=[3, 0], seats_per_1000=[0.5, 0.0], nearest_site_km=[1.0, 12.0])
+    assert list(cov.rank_regions(frame, NO_OUTCOME, "need")["region_id"]) == ["R1", "R0"]
+    frame = regions(sites=[2, 0], seats_per_1000=[0.0, 0.0], nearest_site_km=[50.0, 1.0])
+    assert list(cov.rank_regions(frame, NO_OUTCOME, "need")["region_id"]) == ["R1", "R0"]
+    assert list(cov.rank_regions(frame, NO_OUTCOME, "coverage")["region_id"]) == ["R1", "R0"]
 
 
-def test_no_alliance_low_income_share():
-    ranked = cov.rank_underserved(regions(low_income_pct=[np.nan, np.nan]), alliance_low_income=float("nan"))
-    assert (ranked["low_income_point"] == 0).all()
-    assert list(ranked["rank"]) == [1, 1]
+def test_rank_of_an_empty_frame_and_an_unknown_order():
+    assert cov.rank_regions(regions(region_id=[]), ALLIANCE).empty
+    with pytest.raises(ValueError, match="unknown order"):
+        cov.rank_regions(regions(region_id=["R0"]), ALLIANCE, "alphabetical")
 
 
-def test_rank_of_an_empty_frame():
-    assert cov.rank_underserved(regions(region_id=[]), 50.0).empty
-
-
-def test_rule_is_one_plain_sentence():
-    assert cov.RANKING_RULE.count(". ") == 0 and cov.RANKING_RULE.endswith(".")
-    assert "no program sites" in cov.RANKING_RULE
+def test_every_rule_names_its_components_and_what_is_not_ranked():
+    for order in cov.ORDERS:
+        rule = cov.ranking_rule(order, ALLIANCE)
+        assert rule.endswith(".") and "no K-12 students" in rule
+        if order != "coverage":
+            assert "low-income share above the alliance's (50%)" in rule and "Reading in 2024–25" in rule
+            assert "not ranked as if it were complete" in rule
+    assert "20.0" in cov.ranking_rule("shortfall", ALLIANCE)
 
 
 def test_locale_summary_pools_per_thousand():

@@ -42,15 +42,82 @@ def test_page_runs_on_the_demo(monkeypatch, demo_store_url):
     assert figs[0]["layout"]["map"]["style"] == "white-bg"
     assert not any(t.get("mode", "").count("text") for t in figs[0]["data"])  # no map text: no glyph server
     captions = " ".join(c.value for c in at.caption)
-    assert "Seats per 1,000 K-12 students" in captions and "high need and low coverage" in captions
+    assert "Shortfall: need points × how far seats fall short" in captions and "high need and low coverage" in captions
     assert "farthest" in captions and "rural regions" in captions
     markdown = " ".join(m.value for m in at.markdown)
-    assert "Regions are ranked by need points" in markdown
-    ranking = next(d.value for d in at.dataframe if "Need points" in d.value.columns)
+    assert "Shortfall, need against coverage" in markdown and "The first 5, and why" in markdown
+    ranking = ranking_table(at)
     assert len(ranking) == 12 and list(ranking["Rank"])[0] == 1
     assert ranking["Region"].iloc[0] == "Grundy County"  # the demo's high-poverty rural county with no site
-    for key in ("quarter", "metric", "program_type", "grade_band", "sector", "region", "indicator"):
+    # the best-covered county (84 seats per 1,000) has no shortfall and comes last, not 6th
+    assert ranking["Region"].iloc[-1] == "Rhea County"
+    assert ranking["Why it ranks here"].iloc[-1].startswith("No shortfall: 84.1 seats per 1,000")
+    for key in ("quarter", "metric", "program_type", "grade_band", "sector", "region", "indicator", "order"):
         assert param(at, key)
+    assert param(at, "order") == "shortfall" and param(at, "metric") == "ranking"
+
+
+def ranking_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "Why it ranks here" in d.value.columns)
+
+
+def decode(values) -> list:
+    """A figure array as plotly's JSON carries it: a list, or {"dtype", "bdata"} (base64)."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def map_values(figure: dict) -> dict[str, float]:
+    """Region -> the colour value the map draws (z of the coloured traces)."""
+    values = {}
+    for trace in figure["data"]:
+        if trace["type"] == "choroplethmap" and trace.get("name") not in ("Selected region", "No data") \
+                and not trace.get("name", "").startswith(("Suppressed", "Not ranked")):
+            values.update(zip(trace["locations"], decode(trace["z"])))
+    return values
+
+
+@pytest.mark.parametrize("order,column,first", [
+    ("shortfall", "Shortfall (need points × coverage gap)", "Grundy County"),
+    ("need", "Need points", "Grundy County"),
+    ("coverage", "Seats per 1,000", "Grundy County"),
+])
+def test_rule_table_and_map_colour_agree(monkeypatch, demo_store_url, order, column, first):
+    at = open_page(monkeypatch, demo_store_url, {"order": order})
+    assert not at.exception, [e.value for e in at.exception]
+    assert param(at, "order") == order
+    ranking = ranking_table(at)
+    assert ranking["Region"].iloc[0] == first
+    assert list(ranking["Rank"]) == sorted(ranking["Rank"])  # the table is in rank order
+    # the map's colour, by default the ranking's measure, is the table's column region by region
+    by_name = dict(zip(ranking["Region"], ranking[column]))
+    names = {r["region_id"]: r["name"] for r in _regions(demo_store_url)}
+    drawn = {names[k]: v for k, v in map_values(figures(at)[0]).items()}
+    assert drawn.keys() == by_name.keys()
+    for name, value in drawn.items():
+        assert value == pytest.approx(by_name[name], abs=0.051), name  # the table rounds to 1 or 2 decimals
+    # and the rule above the table is this order's
+    rule = next(m.value for m in at.markdown if m.value.startswith("**The rule.**"))
+    assert {"shortfall": "Shortfall, need against coverage", "need": "Need first",
+            "coverage": "Coverage only"}[order] in rule
+
+
+def _regions(url: str) -> list[dict]:
+    from queries.meta import region_list
+
+    return region_list(get_engine(url)).to_dict("records")
+
+
+def test_an_explicit_colour_still_wins(monkeypatch, demo_store_url):
+    """Links made before the ranking had orders (metric=seats_per_1000) open as they did."""
+    at = open_page(monkeypatch, demo_store_url, {"metric": "seats_per_1000"})
+    assert not at.exception and param(at, "metric") == "seats_per_1000"
+    assert any(c.value.startswith("Seats per 1,000 K-12 students for all programs") for c in at.caption)
 
 
 def test_every_chart_has_a_caption_and_a_table(monkeypatch, demo_store_url):
@@ -96,8 +163,10 @@ def test_query_params_round_trip(monkeypatch, demo_store_url):
 def test_unknown_params_fall_back(monkeypatch, demo_store_url):
     at = open_page(monkeypatch, demo_store_url, {"metric": "nonsense", "region": "99999", "program_type": "juggling"})
     assert not at.exception, [e.value for e in at.exception]
-    assert param(at, "metric") == "seats_per_1000"
+    assert param(at, "metric") == "ranking"
     assert param(at, "region") == "all" and param(at, "program_type") == "any"
+    at = open_page(monkeypatch, demo_store_url, {"order": "alphabetical"})
+    assert not at.exception and param(at, "order") == "shortfall"
 
 
 def test_ranking_has_its_csv_download(monkeypatch, demo_store_url):
@@ -135,8 +204,8 @@ def test_page_runs_with_one_region_and_no_outcomes(monkeypatch, one_region_url):
     # 7 participations: suppressed on the map (grey), never drawn as a number
     suppressed = [t for t in figure["data"] if t["type"] == "choroplethmap" and t["name"].startswith("Suppressed")]
     assert suppressed and suppressed[0]["locations"] == ["47015"]
-    ranking = next(d.value for d in at.dataframe if "Need points" in d.value.columns)
-    assert list(ranking["Participations per 1,000 (all programs)"]) == ["▨ suppressed"]
+    ranking = ranking_table(at)
+    assert list(ranking["Participations per 1,000 (all programs; participations, not unique students)"]) == ["▨ suppressed"]
     at = open_page(monkeypatch, one_region_url, {"region": "47015"})
     assert not at.exception, [e.value for e in at.exception]
     assert any("Cannon County: profile" in h.value for h in at.subheader)
