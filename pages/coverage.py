@@ -66,7 +66,7 @@ params = dict(quarter=quarter, program_type=program_type, grade_band=grade_band,
 what = charts.filter_text(program_type, grade_band, sector)
 
 order_column, metric_column = st.columns(2)
-order = synced_select("order", "Rank regions by", list(ORDERS), DEFAULT_ORDER, ORDERS.get, container=order_column,
+order = synced_select("order", "Rank regions by", list(ORDERS), DEFAULT_ORDER, lambda o: ORDERS[o], container=order_column,
                       help="Shortfall weighs need against coverage; the other two orders use one side only. "
                       "The rule is spelled out above the ranking.")
 covered = run(coverage.region_coverage, **params)
