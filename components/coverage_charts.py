@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.formatting import rate_text
+from domain.formatting import rate_text
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.coverage import (
     CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, LOCALE_ORDER, MEASURED, Metric, distance_text,

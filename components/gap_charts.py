@@ -14,11 +14,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.formatting import rate_text as fmt_rate
 from components.palette import DIVERGING, MISSING, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, base_layout
-from domain.vocabulary import SHORT_GROUP_LABELS
+from domain.formatting import gap_label, rate_text as fmt_rate, signed
+from domain.gaps import comparisons, side
+from domain.kpi import school_year_label as _year_label
+from domain.vocabulary import BUILT_IN_GROUPS, SHORT_GROUP_LABELS
 
 BETTER, WORSE = "#0072B2", "#D55E00"
+# A gap whose range spans zero: neither better nor worse (dark grey, unlike the light hatched grey of suppressed).
+NEITHER = "#5F5F5F"
+SIDE_COLOURS = {"behind": WORSE, "ahead": BETTER, "level": NEITHER, "": NEITHER}
 VERDICT_COLOURS = {"closing": "#0072B2", "widening": "#D55E00", "no clear change": "#000000", "not enough data": "#000000"}
 AREA_COLOURS = {"Rural regions": "#009E73", "Non-rural regions": "#CC79A7"}
 FOCUS_COLOUR, REFERENCE_COLOUR = "#D55E00", "#0072B2"
@@ -26,67 +31,40 @@ FOCUS_COLOUR, REFERENCE_COLOUR = "#D55E00", "#0072B2"
 SHORT_LABELS = {**SHORT_GROUP_LABELS, "all": "All", "econ_disadvantaged": "Econ. disadv.",
                 "not_econ_disadvantaged": "Not econ. disadv."}
 NO_DATA_TEXT = "no data"
+STYLE = "#6B6B6B"  # legend entries that explain a marker or line style, not a colour
 
 
 def suppressed_text(limit: int) -> str:
     return f"suppressed (fewer than {limit} students)"
 
 
-# --- words -------------------------------------------------------------------------------
-
 def school_year_label(year) -> str:
-    return str(year).replace("-", "–") if isinstance(year, str) else ""
-
-
-def who(label: str) -> str:
-    """A group label as the subject of a sentence: `Asian` -> `Asian students`."""
-    special = {"Two or more races": "students of two or more races", "All students": "all students",
-               "Female": "female students", "Male": "male students"}
-    if label in special:
-        return special[label]
-    lowered = label[0].lower() + label[1:] if label[:1].isupper() and not label[:2].isupper() else label
-    if label.lower().endswith(("students", "learners", "disabilities")):
-        return lowered
-    if label in ("Asian", "Black or African American", "Hispanic or Latino", "White",
-                 "American Indian or Alaska Native", "Native Hawaiian or Other Pacific Islander"):
-        return f"{label} students"
-    return f"{lowered} students"
-
-
-def fmt_points(value, digits: int = 1, signed: bool = True) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if round(abs(value), digits) == 0:
-        return "0" if digits == 0 else f"{0:.{digits}f}"
-    text = f"{value:+.{digits}f}" if signed else f"{abs(value):.{digits}f}"
-    return text.replace("-", "−")
+    return _year_label(year) if isinstance(year, str) else ""
 
 
 def fmt_gap(row) -> str:
     """`−9.3 pts`, or a range `≈ −4 to +1 pts` for a gap built from range-coded rates."""
-    if pd.isna(row["gap"]):
-        return ""
-    if row["approximate"]:
-        return f"≈ {fmt_points(row['gap_low'], 0)} to {fmt_points(row['gap_high'], 0)} pts"
-    return f"{fmt_points(row['gap'])} pts"
-
-
-def _direction(gap: float, higher_is_better: bool) -> str:
-    return "above" if gap > 0 else "below"
+    return "" if pd.isna(row["gap"]) else gap_label(row["gap_low"], row["gap_high"])
 
 
 def short(group_id: str, label: str) -> str:
     return SHORT_LABELS.get(group_id, label)
 
 
+def _legend_only(fig: go.Figure, name: str, row: int | None = None, col: int | None = None, **style) -> None:
+    """A legend entry for a style drawn without one of its own (a line, a hollow marker)."""
+    trace = go.Scatter(x=[None], y=[None], name=name, hoverinfo="skip", **style)
+    fig.add_trace(trace, row=row, col=col) if row else fig.add_trace(trace)
+
+
 # --- 1. gaps for one indicator -----------------------------------------------------------
 
 def _shown_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
-    """Groups that have a reference other than themselves, best standing first from the top:
-    sorted so the largest gap behind is at the top of a horizontal chart."""
-    rows = gaps[~gaps["is_reference"].astype(bool)].copy()
+    """Each comparison once (no reference rows, no mirrored pairs), best standing first from the
+    top: sorted so the largest gap behind is at the top of a horizontal chart."""
+    rows = comparisons(gaps).copy()
     rows["_order"] = rows["standing"].fillna(np.inf)
-    rows["_rank"] = np.select([rows["suppressed"], rows["gap"].isna()], [2, 1], 0)
+    rows["_rank"] = np.select([rows["suppressed"].astype(bool), rows["gap"].isna()], [2, 1], 0)
     return rows.sort_values(["_rank", "_order"], ascending=[False, False], kind="stable")
 
 
@@ -122,15 +100,24 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
             hovertemplate="%{customdata[0]}: between %{customdata[1]:.1f}% and %{customdata[2]:.1f}% (range-coded source data)<extra></extra>",
         ), row=1, col=1)
     has_ref = rows["reference_rate_low"].notna() & ~rows["reference_suppressed"].astype(bool) & ~rows["suppressed"].astype(bool)
-    if has_ref.any():
-        ref_mid = (rows.loc[has_ref, "reference_rate_low"] + rows.loc[has_ref, "reference_rate_high"]) / 2
+    ref_exact = has_ref & ((rows["reference_rate_high"] - rows["reference_rate_low"]).abs() < 1e-9)
+    ref_ranged = has_ref & ~ref_exact
+    if ref_exact.any():
         fig.add_trace(go.Scatter(
-            x=ref_mid, y=[label_of[i] for i in rows.index[has_ref]], mode="markers",
+            x=rows.loc[ref_exact, "reference_rate_low"], y=[label_of[i] for i in rows.index[ref_exact]], mode="markers",
             marker=dict(size=12, color="white", line=dict(color=REFERENCE_COLOUR, width=2.5), symbol="circle"),
-            name="Reference group's rate",
-            customdata=np.stack([rows.loc[has_ref, "reference_label"],
-                                 [fmt_rate(a, b, 1) for a, b in zip(rows.loc[has_ref, "reference_rate_low"], rows.loc[has_ref, "reference_rate_high"])]], axis=-1),
-            hovertemplate="Reference, %{customdata[0]}: %{customdata[1]}<extra></extra>",
+            name="Reference group's rate", customdata=rows.loc[ref_exact, ["reference_label"]].to_numpy(),
+            hovertemplate="Reference, %{customdata[0]}: %{x:.1f}%<extra></extra>",
+        ), row=1, col=1)
+    if ref_ranged.any():  # a range, drawn as one: an outlined bar, never a point at its midpoint
+        sel = rows[ref_ranged]
+        fig.add_trace(go.Bar(
+            base=sel["reference_rate_low"], x=sel["reference_rate_high"] - sel["reference_rate_low"],
+            y=[label_of[i] for i in sel.index], orientation="h", width=0.22, name="Reference group's rate, a range (≈)",
+            marker=dict(color="rgba(255,255,255,0.6)", line=dict(color=REFERENCE_COLOUR, width=2.5)),
+            customdata=np.stack([sel["reference_label"], [fmt_rate(a, b, 1) for a, b in
+                                                          zip(sel["reference_rate_low"], sel["reference_rate_high"])]], axis=-1),
+            hovertemplate="Reference, %{customdata[0]}: %{customdata[1]} (range-coded source data)<extra></extra>",
         ), row=1, col=1)
     if targets is not None and not targets.empty:
         target_rows = rows.merge(targets[targets["school_year"] == year][["student_group", "target"]], on="student_group")
@@ -145,8 +132,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
     has_gap = rows["gap"].notna()
     exact_gap = has_gap & ~rows["approximate"].astype(bool)
     approx_gap = has_gap & rows["approximate"].astype(bool)
-    colours = np.where(rows["behind"], WORSE, BETTER)
-    colour_of = dict(zip(rows.index, colours))
+    colour_of = {i: SIDE_COLOURS[side(r)] for i, r in rows.iterrows()}
     if exact_gap.any():
         sel = rows[exact_gap]
         fig.add_trace(go.Bar(
@@ -179,8 +165,13 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
                          name="Better than the reference"), row=1, col=2)
     fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker=dict(color=WORSE),
                          name="Worse than the reference"), row=1, col=2)
-    suppressed = rows[rows["suppressed"]]
-    no_data = rows[~rows["suppressed"] & rows["gap"].isna()]
+    if any(side(r) == "level" for _, r in rows[has_gap].iterrows()):
+        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker=dict(color=NEITHER, opacity=0.55),
+                             name="Neither: the range spans zero"), row=1, col=2)
+    if exact_gap.any():
+        _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color="#555555", width=1.2))
+    suppressed = rows[rows["suppressed"].astype(bool)]
+    no_data = rows[~rows["suppressed"].astype(bool) & rows["gap"].isna()]
     fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
                          marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))), row=1, col=2)
     for index, row in list(suppressed.iterrows()) + list(no_data.iterrows()):
@@ -188,7 +179,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         text = "▨ suppressed" if hidden else ("reference suppressed" if row["reference_suppressed"] else NO_DATA_TEXT)
         fig.add_annotation(x=0, y=label_of[index], xref="x2", yref="y", text=text, showarrow=False, xanchor="left",
                            font=dict(color="#555555" if hidden else "#777777", size=13))
-        # Make sure the category exists on the axis even with no data point.
+    # Make sure every category exists on the axis even with no data point.
     fig.add_trace(go.Scatter(x=[None] * len(rows), y=labels, mode="markers", showlegend=False, hoverinfo="skip",
                              marker=dict(opacity=0)), row=1, col=1)
     fig.add_vline(x=0, line=dict(color="#333333", width=1), row=1, col=2)
@@ -199,7 +190,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         legend=dict(orientation="h", yanchor="top", y=-0.06, x=0, font=dict(size=13)),
         margin=dict(l=10, r=60, t=80, b=10),
     ))
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels, row=1, col=1)
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels, row=1, col=1, automargin=True)
     shown_rates = pd.concat([rows["rate_low"], rows["rate_high"], rows["reference_rate_low"], rows["reference_rate_high"],
                              *([targets["target"]] if targets is not None and not targets.empty else [])]).dropna()
     low, high = (0.0, 100.0) if shown_rates.empty else (max(0.0, 5 * math.floor(shown_rates.min() / 5 - 1)),
@@ -209,31 +200,6 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
     span = 5.0 if pd.isna(span) else max(5.0, float(span) + (rows["margin"].max() if rows["margin"].notna().any() else 0))
     fig.update_xaxes(range=[-span * 1.6, span * 1.6], zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
     return fig
-
-
-def gap_caption(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, year: str, reference: str) -> str:
-    rows = _shown_gaps(gaps)
-    with_gap = rows[rows["gap"].notna()]
-    name = indicator_name[0].lower() + indicator_name[1:]
-    if with_gap.empty:
-        return f"No group has a gap that can be shown for {name} in {school_year_label(year)}: too few students, or no data."
-    worst = with_gap.sort_values("standing").iloc[0]
-    behind = int(with_gap["behind"].sum())
-    if worst["approximate"]:
-        size = f"between {fmt_points(abs(worst['gap_high']), 0, False)} and {fmt_points(abs(worst['gap_low']), 0, False)} points"
-    else:
-        size = f"{fmt_points(worst['gap'], 1, False)} points"
-    word = _direction(worst["gap"], higher_is_better)
-    first = (f"In {school_year_label(year)}, the largest gap in {name} is for {who(worst['group_label'])}: "
-             f"{fmt_rate(worst['rate_low'], worst['rate_high'])}, {size} {word} {who(worst['reference_label'])} "
-             f"({fmt_rate(worst['reference_rate_low'], worst['reference_rate_high'])})")
-    if not worst["behind"]:
-        first = (f"In {school_year_label(year)}, no group is behind its reference group in {name}")
-    hidden = int(rows["suppressed"].sum())
-    tail = f"; {behind} of {len(with_gap)} groups are behind their reference group"
-    if hidden:
-        tail += f"; {hidden} {'group is' if hidden == 1 else 'groups are'} suppressed to protect small numbers"
-    return first + tail + "."
 
 
 def gap_table_view(gaps: pd.DataFrame, targets: pd.DataFrame | None, year: str) -> pd.DataFrame:
@@ -265,17 +231,31 @@ def _status_or(row, text: str) -> str:
 # --- 2. over time ------------------------------------------------------------------------
 
 def change_figure(summary: pd.DataFrame, indicator_name: str) -> go.Figure:
-    """Per group, the first year's gap (hollow) and the latest (filled), joined, coloured by
-    the verdict: closing, widening, or no clear change."""
-    rows = summary[~summary["is_reference"] & summary["latest_gap"].notna()].copy()
-    rows = rows.sort_values("latest_gap", ascending=True, kind="stable")
-    labels = [f"{r['group_label']}<br><span style='font-size:12px'>vs {r['reference_label']}</span>" for r in rows.to_dict("records")]
+    """Per group (each comparison once), the first year's gap (hollow), the year before the
+    latest (small diamond) and the latest (filled), joined by a line coloured by the verdict
+    over the whole period: solid where the gap clearly moved, dotted where it did not. Gaps from
+    range-coded data carry their range as a pale band."""
+    rows = comparisons(summary)
+    rows = rows[rows["latest_gap"].notna()].sort_values("latest_gap", ascending=True, kind="stable")
+    label_of = {i: f"{r['group_label']}<br><span style='font-size:12px'>vs {r['reference_label']}</span>"
+                for i, r in rows.iterrows()}
+    labels = list(label_of.values())
     fig = go.Figure()
+    ranged = rows[rows["approximate"].astype(bool)]
+    if len(ranged):
+        xs, ys = [], []
+        for i, r in ranged.iterrows():
+            for prefix in ("first_", "latest_"):
+                if pd.notna(r[f"{prefix}gap_low"]):
+                    xs += [r[f"{prefix}gap_low"], r[f"{prefix}gap_high"], None]
+                    ys += [label_of[i], label_of[i], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(0,0,0,0.18)", width=12),
+                                 name="Range of a gap from range-coded data (≈)", hoverinfo="skip"))
     for verdict, colour in VERDICT_COLOURS.items():
         sel = rows[rows["verdict"] == verdict]
         if sel.empty or verdict == "not enough data":
             continue
-        ys = [labels[list(rows.index).index(i)] for i in sel.index]
+        ys = [label_of[i] for i in sel.index]
         xs_line, ys_line = [], []
         for (_, r), y in zip(sel.iterrows(), ys):
             xs_line += [r["first_gap"], r["latest_gap"], None]
@@ -285,85 +265,119 @@ def change_figure(summary: pd.DataFrame, indicator_name: str) -> go.Figure:
                                  showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=sel["first_gap"], y=ys, mode="markers", marker=dict(size=11, color="white", line=dict(color=colour, width=2)),
-            showlegend=False, customdata=np.stack([sel["group_label"], sel["first_year"].map(school_year_label)], axis=-1),
-            hovertemplate="%{customdata[0]}, %{customdata[1]}: %{x:+.1f} points<extra></extra>"))
+            showlegend=False, customdata=np.stack([sel["group_label"], sel["first_year"].map(school_year_label),
+                                                   [gap_label(a, b) for a, b in zip(sel["first_gap_low"], sel["first_gap_high"])]], axis=-1),
+            hovertemplate="%{customdata[0]}, %{customdata[1]}: %{customdata[2]}<extra></extra>"))
+        recent = sel[sel["years"] > 2]
+        if len(recent):
+            fig.add_trace(go.Scatter(
+                x=recent["previous_gap"], y=[label_of[i] for i in recent.index], mode="markers", showlegend=False,
+                marker=dict(size=9, symbol="diamond", color="white", line=dict(color=colour, width=1.5)),
+                customdata=np.stack([recent["group_label"], recent["previous_year"].map(school_year_label),
+                                     [gap_label(a, b) for a, b in zip(recent["previous_gap_low"], recent["previous_gap_high"])],
+                                     recent["recent_verdict"]], axis=-1),
+                hovertemplate="%{customdata[0]}, %{customdata[1]}: %{customdata[2]}<br>since then: %{customdata[3]}<extra></extra>"))
         fig.add_trace(go.Scatter(
             x=sel["latest_gap"], y=ys, mode="markers", marker=dict(size=13, color=colour), name=verdict.capitalize(),
-            customdata=np.stack([sel["group_label"], sel["latest_year"].map(school_year_label), sel["change_low"], sel["change_high"]], axis=-1),
-            hovertemplate="%{customdata[0]}, %{customdata[1]}: %{x:+.1f} points<br>change with its 95% uncertainty: "
-                          "%{customdata[2]:+.1f} to %{customdata[3]:+.1f}<extra></extra>"))
+            customdata=np.stack([sel["group_label"], sel["latest_year"].map(school_year_label),
+                                 [gap_label(a, b) for a, b in zip(sel["latest_gap_low"], sel["latest_gap_high"])],
+                                 [f"{signed(a)} to {signed(b)}" for a, b in zip(sel["change_low"], sel["change_high"])]], axis=-1),
+            hovertemplate="%{customdata[0]}, %{customdata[1]}: %{customdata[2]}<br>change with its 95% uncertainty: "
+                          "%{customdata[3]} points<extra></extra>"))
     few = rows[rows["verdict"] == "not enough data"]
     if not few.empty:
-        fig.add_trace(go.Scatter(x=few["latest_gap"], y=[labels[list(rows.index).index(i)] for i in few.index], mode="markers",
+        fig.add_trace(go.Scatter(x=few["latest_gap"], y=[label_of[i] for i in few.index], mode="markers",
                                  marker=dict(size=12, color="#000000", symbol="x-thin", line=dict(width=2)),
                                  name="One year only", hovertemplate="%{x:+.1f} points<extra></extra>"))
+    first_years = rows["first_year"].dropna()
+    since = school_year_label(first_years.min()) if not first_years.empty else "the first year"
+    if rows["first_gap"].notna().any():  # legend entries for the styles drawn above
+        _legend_only(fig, f"Hollow: {since}", mode="markers", marker=dict(size=11, color="white", line=dict(color=STYLE, width=2)))
+        if (rows["years"] > 2).any():
+            _legend_only(fig, "The year before the latest", mode="markers",
+                         marker=dict(size=9, symbol="diamond", color="white", line=dict(color=STYLE, width=1.5)))
+        _legend_only(fig, "Filled: latest", mode="markers", marker=dict(size=13, color=STYLE))
+        _legend_only(fig, "Solid line: clearly moved", mode="lines", line=dict(color=STYLE, width=3))
+        _legend_only(fig, "Dotted line: no clear change", mode="lines", line=dict(color=STYLE, width=3, dash="dot"))
     fig.add_vline(x=0, line=dict(color="#333333", width=1))
-    first_years = summary["first_year"].dropna()
-    since = school_year_label(first_years.min()) if not first_years.empty else ""
     fig.update_layout(**base_layout(
         title=dict(text=f"{indicator_name}: gap in {since} (hollow) and latest (filled)", x=0, font=dict(size=18)),
-        height=max(320, 46 * len(rows) + 150), margin=dict(l=10, r=20, t=90, b=10),
+        height=max(360, 46 * len(rows) + 210), margin=dict(l=10, r=20, t=90, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=13)),
     ))
-    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels, automargin=True)
     fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor="#E5E5E5")
     return fig
 
 
-def change_caption(summary: pd.DataFrame) -> str:
-    rows = summary[~summary["is_reference"] & summary["first_gap"].notna()]
-    if rows.empty:
-        return "There are not enough school years with shown values to tell whether any gap is closing."
-    counts = rows["verdict"].value_counts()
-    closing, widening = int(counts.get("closing", 0)), int(counts.get("widening", 0))
-    still = int(counts.get("no clear change", 0))
-    first, latest = rows["first_year"].min(), rows["latest_year"].max()
-    parts = []
-    moved = rows[rows["verdict"].isin(["closing", "widening"])].copy()
-    if not moved.empty:
-        moved["size"] = moved["change"].abs()
-        top = moved.sort_values("size", ascending=False).iloc[0]
-        verb = "narrowed" if top["verdict"] == "closing" else "widened"
-        parts.append(f"the gap for {who(top['group_label'])} {verb} by {top['size']:.1f} points, "
-                     f"from {fmt_points(top['first_gap'], 1, False)} to {fmt_points(top['latest_gap'], 1, False)}")
-    summary_text = (f"Between {school_year_label(first)} and {school_year_label(latest)}, {closing} "
-                    f"{'gap is' if closing == 1 else 'gaps are'} closing, {widening} widening and {still} show no clear change "
-                    "beyond the uncertainty that group sizes give")
-    return summary_text + ("; " + parts[0] if parts else "") + "."
+def _year_span(years: pd.Series) -> list[str]:
+    """`2021-22` … `2023-24` with the years between them, from the years present."""
+    starts = sorted({int(y[:4]) for y in years.dropna() if isinstance(y, str) and y[:4].isdigit()})
+    if not starts:
+        return []
+    return [f"{y}-{(y + 1) % 100:02d}" for y in range(starts[0], starts[-1] + 1)]
+
+
+def _range_bars(fig, x, low, high, name, colour, offset, row, col, hover, legend=True, pattern=""):
+    """Years known only as a range, drawn as a floating bar from low to high: never a point."""
+    fig.add_trace(go.Bar(x=x, base=low, y=high - low, name=name, width=0.26, offset=offset, showlegend=legend,
+                         marker=dict(color=colour, opacity=0.5, line=dict(color=colour, width=2), pattern=dict(shape=pattern)),
+                         customdata=np.stack([low, high], axis=-1), hovertemplate=hover), row=row, col=col)
 
 
 def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None, higher_is_better: bool) -> go.Figure:
     """One group's rate and its reference group's rate by school year (left, with targets),
-    and the gap with its 95% margin (right)."""
+    and the gap with its 95% margin (right). Years with exact rates are points on the lines;
+    years known only as a range (range-coded data) are floating bars, never points."""
     rows = by_year[by_year["student_group"] == group].sort_values("school_year")
-    years = [school_year_label(y) for y in rows["school_year"]]
+    years = np.array([school_year_label(y) for y in rows["school_year"]], dtype=object)
     label = rows["group_label"].iloc[0] if not rows.empty else group
-    ref_label = rows["reference_label"].dropna().iloc[-1] if rows["reference_label"].notna().any() else "reference"
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=("Rate (%)", "Gap (points)"))
-    mid = (rows["rate_low"] + rows["rate_high"]) / 2
-    ref_mid = (rows["reference_rate_low"] + rows["reference_rate_high"]) / 2
-    ref_shown = ~rows["reference_suppressed"].astype(bool)
-    fig.add_trace(go.Scatter(x=years, y=mid, mode="lines+markers", name=label, line=dict(color=FOCUS_COLOUR, width=3),
-                             marker=dict(size=9),
-                             error_y=dict(type="data", symmetric=False, array=(rows["rate_high"] - mid), arrayminus=(mid - rows["rate_low"]),
-                                          color=FOCUS_COLOUR, thickness=2, width=6),
-                             hovertemplate="%{x}: %{y:.1f}%<extra>" + label + "</extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=years, y=ref_mid.where(ref_shown), mode="lines+markers", name=str(ref_label),
-                             line=dict(color=REFERENCE_COLOUR, width=3, dash="dash"),
-                             marker=dict(size=9, symbol="circle-open", line=dict(width=2)),
-                             hovertemplate="%{x}: %{y:.1f}%<extra>" + str(ref_label) + "</extra>"), row=1, col=1)
+    ref_label = str(rows["reference_label"].dropna().iloc[-1]) if rows["reference_label"].notna().any() else "reference"
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=("Rate (%)", "Gap (points)"))
+    for who, low, high, hidden, colour, dash, symbol, offset in (
+            (label, "rate_low", "rate_high", "suppressed", FOCUS_COLOUR, "solid", "circle", -0.28),
+            (ref_label, "reference_rate_low", "reference_rate_high", "reference_suppressed", REFERENCE_COLOUR, "dash",
+             "circle-open", 0.02)):
+        shown = rows[low].notna() & ~rows[hidden].astype(bool)
+        exact = shown & ((rows[high] - rows[low]).abs() < 1e-9)
+        fig.add_trace(go.Scatter(x=years, y=rows[low].where(exact), mode="lines+markers", name=who,
+                                 line=dict(color=colour, width=3, dash=dash), marker=dict(size=9, symbol=symbol, line=dict(width=2)),
+                                 hovertemplate="%{x}: %{y:.1f}%<extra>" + who + "</extra>"), row=1, col=1)
+        ranged = shown & ~exact
+        if ranged.any():
+            _range_bars(fig, years[ranged.to_numpy()], rows.loc[ranged, low], rows.loc[ranged, high],
+                        f"{who}, a range (≈)", colour, offset, 1, 1,
+                        f"%{{x}}: between %{{customdata[0]:.1f}}% and %{{customdata[1]:.1f}}%<extra>{who}</extra>")
     if targets is not None and not targets.empty:
         own = targets[targets["student_group"] == group]
         if not own.empty:
             fig.add_trace(go.Scatter(x=[school_year_label(y) for y in own["school_year"]], y=own["target"], mode="markers",
                                      marker=dict(symbol="diamond-wide", size=14, color=TARGET), name=f"Target for {label}",
                                      hovertemplate="Target %{x}: %{y:.0f}%<extra></extra>"), row=1, col=1)
-    colours = [WORSE if b else BETTER for b in rows["behind"]]
-    fig.add_trace(go.Bar(x=years, y=rows["gap"], marker=dict(color=colours), name="Gap", showlegend=False,
-                         error_y=dict(type="data", array=rows["margin"], color="#555555", thickness=1.2, width=5),
-                         text=[fmt_gap(r) for r in rows.to_dict("records")], textposition="inside", insidetextanchor="end",
-                         textfont=dict(size=13, color="white"),
-                         hovertemplate="%{x}: %{y:+.1f} points<extra></extra>"), row=1, col=2)
+    has_gap = rows["gap"].notna()
+    exact_gap = (has_gap & ~rows["approximate"].astype(bool)).to_numpy()
+    approx_gap = (has_gap & rows["approximate"].astype(bool)).to_numpy()
+    colours = np.array([SIDE_COLOURS[side(r)] for _, r in rows.iterrows()], dtype=object)
+    if exact_gap.any():
+        sel = rows[exact_gap]
+        fig.add_trace(go.Bar(x=years[exact_gap], y=sel["gap"], marker=dict(color=list(colours[exact_gap])), name="Gap",
+                             showlegend=False, error_y=dict(type="data", array=sel["margin"], color="#555555", thickness=1.2, width=5),
+                             text=[fmt_gap(r) for r in sel.to_dict("records")], textposition="outside",
+                             textfont=dict(size=13, color="#1A1A1A"), cliponaxis=False,
+                             hovertemplate="%{x}: %{y:+.1f} points<extra></extra>"), row=1, col=2)
+        _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color="#555555", width=1.2))
+    if approx_gap.any():
+        sel = rows[approx_gap]
+        fig.add_trace(go.Bar(x=years[approx_gap], base=sel["gap_low"], y=sel["gap_high"] - sel["gap_low"], width=0.5,
+                             name="Gap, a range (≈)", marker=dict(color=list(colours[approx_gap]), opacity=0.55, pattern=dict(shape=".")),
+                             text=[fmt_gap(r) for r in sel.to_dict("records")], textposition="outside", cliponaxis=False,
+                             textfont=dict(size=13, color="#1A1A1A"), customdata=sel[["gap_low", "gap_high"]].to_numpy(),
+                             hovertemplate="%{x}: between %{customdata[0]:+.1f} and %{customdata[1]:+.1f} points<extra></extra>"),
+                      row=1, col=2)
+    for side_name, colour, text in (("behind", WORSE, "Worse than the reference"), ("ahead", BETTER, "Better than the reference"),
+                                    ("level", NEITHER, "Neither: the range spans zero")):
+        if any(side(r) == side_name for _, r in rows.iterrows()):
+            fig.add_trace(go.Bar(x=[None], y=[None], marker=dict(color=colour), name=text), row=1, col=2)
     for year, row in zip(years, rows.to_dict("records")):
         if row["suppressed"] or row["reference_suppressed"]:
             fig.add_annotation(x=year, y=0, xref="x2", yref="y2", text="▨ suppressed", showarrow=False, yanchor="bottom",
@@ -371,33 +385,14 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
     fig.add_hline(y=0, line=dict(color="#333333", width=1), row=1, col=2)
     fig.update_layout(**base_layout(
         title=dict(text=f"{label} vs {ref_label}", x=0, font=dict(size=18)),
-        height=440, margin=dict(l=10, r=10, t=90, b=10), bargap=0.4,
+        height=460, margin=dict(l=10, r=10, t=90, b=10), bargap=0.4, barmode="overlay",
         legend=dict(orientation="h", yanchor="top", y=-0.14, x=0)))
-    fig.update_xaxes(type="category", tickangle=0)
-    fig.update_yaxes(ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1)
+    # Every school year from the first to the last, so a year with no data shows as a gap in time.
+    fig.update_xaxes(type="category", tickangle=0, categoryorder="array",
+                     categoryarray=[school_year_label(y) for y in _year_span(rows["school_year"])])
+    fig.update_yaxes(ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1, automargin=True)
     fig.update_yaxes(zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
     return fig
-
-
-def trend_caption(by_year: pd.DataFrame, summary: pd.DataFrame, group: str, indicator_name: str) -> str:
-    rows = summary[summary["student_group"] == group]
-    if rows.empty:
-        return f"{indicator_name}: no school year has a value for this group in this area, so there is no gap to show."
-    if rows.iloc[0]["is_reference"]:
-        return f"{indicator_name}: no gap to show, this group is the reference group itself; choose another group or reference."
-    row = rows.iloc[0]
-    subject = who(row["group_label"])
-    if pd.isna(row["first_gap"]):
-        return (f"There are not enough school years with shown values for {subject} to tell whether the gap is closing "
-                "(suppressed or missing years are left out).")
-    first, latest = school_year_label(row["first_year"]), school_year_label(row["latest_year"])
-    sentence = (f"The gap between {subject} and {who(row['reference_label'])} went from "
-                f"{fmt_points(row['first_gap'])} points in {first} to {fmt_points(row['latest_gap'])} in {latest}")
-    if row["verdict"] == "closing":
-        return sentence + f": it narrowed by {abs(row['change']):.1f} points, more than the uncertainty from group sizes."
-    if row["verdict"] == "widening":
-        return sentence + f": it widened by {abs(row['change']):.1f} points, more than the uncertainty from group sizes."
-    return sentence + ": no clear change, the difference is within the uncertainty that group sizes give (or under 1 point)."
 
 
 def trend_table_view(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None) -> pd.DataFrame:
@@ -419,15 +414,20 @@ def trend_table_view(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | 
 
 
 def change_table_view(summary: pd.DataFrame) -> pd.DataFrame:
-    rows = summary[~summary["is_reference"]]
+    rows = comparisons(summary)
+    gap = lambda prefix: [gap_label(a, b).replace(" pts", "") for a, b in  # noqa: E731
+                          zip(rows[f"{prefix}gap_low"], rows[f"{prefix}gap_high"])]
+    change = lambda prefix: [f"{signed(a)} to {signed(b)}" if pd.notna(a) else ""  # noqa: E731
+                             for a, b in zip(rows[f"{prefix}change_low"], rows[f"{prefix}change_high"])]
     return pd.DataFrame({
         "Student group": rows["group_label"], "Reference group": rows["reference_label"],
-        "First year": rows["first_year"].map(school_year_label), "Gap then (points)": rows["first_gap"].round(1),
-        "Latest year": rows["latest_year"].map(school_year_label), "Gap now (points)": rows["latest_gap"].round(1),
-        "Change (points)": rows["change"].round(1),
-        "Change, 95% range (points)": [f"{fmt_points(a)} to {fmt_points(b)}" if pd.notna(a) else ""
-                                       for a, b in zip(rows["change_low"], rows["change_high"])],
-        "Verdict": rows["verdict"], "Approximate": rows["approximate"].map({True: "yes", False: ""}),
+        "First year": rows["first_year"].map(school_year_label), "Gap then (points)": gap("first_"),
+        "Year before": rows["previous_year"].map(school_year_label), "Gap the year before (points)": gap("previous_"),
+        "Latest year": rows["latest_year"].map(school_year_label), "Gap now (points)": gap("latest_"),
+        "Change over the period, 95% range (points)": change(""), "Verdict over the period": rows["verdict"],
+        "Change since the year before, 95% range (points)": change("recent_"),
+        "Verdict since the year before": rows["recent_verdict"],
+        "Approximate": rows["approximate"].map({True: "yes", False: ""}),
     })
 
 
@@ -437,10 +437,8 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
     """Indicators (rows) x groups (columns): colour = standing against the reference (blue
     better, orange worse, white parity), text = the gap in points; suppressed cells grey and
     labelled, missing cells blank."""
-    cells = heat[~heat["is_reference"]].copy()
-    cells = cells[~cells["student_group"].isin(mirrored_groups(heat))]
+    cells = comparisons(heat)
     group_order = [g for g in dict.fromkeys(heat.sort_values("student_group")["student_group"]) if g in set(cells["student_group"])]
-    from domain.vocabulary import BUILT_IN_GROUPS
     built_in = [g.group_id for g in BUILT_IN_GROUPS]
     group_order = sorted(group_order, key=lambda g: built_in.index(g) if g in built_in else len(built_in))
     indicators = list(dict.fromkeys(heat.sort_values(["stage", "indicator_name"])["indicator_name"])) if "stage" in heat else list(dict.fromkeys(heat["indicator_name"]))
@@ -459,10 +457,12 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
             text[i, j] = "S"
             hover[i, j] = f"{r['group_label']}, {r['indicator_name']}: {suppressed_text(limit)}"
         elif pd.notna(r["gap"]):
-            z[i, j] = r["standing"]
-            text[i, j] = ("≈" if r["approximate"] else "") + fmt_points(r["gap"], 0)
-            hover[i, j] = (f"{r['group_label']} vs {r['reference_label']}<br>{r['indicator_name']}: "
-                           f"{fmt_gap(r)} ({'worse' if r['behind'] else 'better'} than the reference)")
+            where = side(r)
+            z[i, j] = 0.0 if where == "level" else r["standing"]  # a range across zero: parity's colour
+            text[i, j] = fmt_gap(r).replace(" pts", "").replace("≈ ", "≈").replace(" to ", "…")
+            hover[i, j] = (f"{r['group_label']} vs {r['reference_label']}<br>{r['indicator_name']}: {fmt_gap(r)} "
+                           + {"behind": "(worse than the reference)", "ahead": "(better than the reference)",
+                              "level": "(neither: the range spans zero)" if r["approximate"] else "(level)"}[where])
         else:
             hover[i, j] = f"{r['group_label']}, {r['indicator_name']}: no data"
     bound = np.nanmax(np.abs(z)) if np.isfinite(z).any() else 10
@@ -486,49 +486,18 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
         plot_bgcolor=MISSING,
     ))
     fig.update_xaxes(side="top", tickangle=-35)
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
 
-def mirrored_groups(heat: pd.DataFrame) -> set[str]:
-    """Groups whose gap only mirrors another shown one (not econ. disadvantaged vs econ.
-    disadvantaged is the same gap with the sign turned): the later of each complementary pair."""
-    from domain.vocabulary import BUILT_IN_GROUPS
-
-    order = [g.group_id for g in BUILT_IN_GROUPS]
-    pairs = heat[["student_group", "reference_group"]].dropna().drop_duplicates()
-    mirrored = set()
-    for group, ref in pairs.itertuples(index=False):
-        back = pairs[(pairs["student_group"] == ref) & (pairs["reference_group"] == group)]
-        if not back.empty and group in order and ref in order and order.index(group) > order.index(ref):
-            mirrored.add(group)
-    return mirrored
-
-
-def heatmap_caption(heat: pd.DataFrame, year: str) -> str:
-    heat = heat[~heat["student_group"].isin(mirrored_groups(heat))]
-    cells = heat[~heat["is_reference"] & heat["gap"].notna()]
-    if cells.empty:
-        return f"No gap can be shown for {school_year_label(year)}."
-    worst = cells.sort_values("standing").iloc[0]
-    behind = int(cells["behind"].sum())
-    hidden = int((heat["suppressed"] & ~heat["is_reference"]).sum())
-    text = (f"In {school_year_label(year)}, {behind} of {len(cells)} group-and-indicator pairs are behind their reference group; "
-            f"the widest gap is {who(worst['group_label'])} in {worst['indicator_name'][0].lower() + worst['indicator_name'][1:]} "
-            f"({fmt_gap(worst)})")
-    if hidden:
-        text += f"; {hidden} cells (S) are suppressed to protect small numbers"
-    return text + "."
-
-
 def heatmap_table_view(heat: pd.DataFrame) -> pd.DataFrame:
-    cells = heat[~heat["is_reference"] & ~heat["student_group"].isin(mirrored_groups(heat))]
+    cells = comparisons(heat)
     return pd.DataFrame({
         "Indicator": cells["indicator_name"], "Student group": cells["group_label"],
         "Reference group": cells["reference_label"],
         "Rate (%)": [_status_or(r, fmt_rate(r["rate_low"], r["rate_high"], 1).rstrip("%")) for r in cells.to_dict("records")],
         "Gap (points)": [fmt_gap(r).replace(" pts", "") if not r["suppressed"] else "suppressed" for r in cells.to_dict("records")],
-        "Worse than the reference": cells["behind"].where(cells["gap"].notna()).map({True: "yes", False: "no"}),
+        "Standing": [side(r) if not r["suppressed"] else "" for r in cells.to_dict("records")],
         "Approximate (range-coded data)": cells["approximate"].map({True: "yes", False: ""}),
     })
 
@@ -536,8 +505,9 @@ def heatmap_table_view(heat: pd.DataFrame) -> pd.DataFrame:
 # --- 4. rural vs non-rural ---------------------------------------------------------------
 
 def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: int = 10) -> go.Figure:
-    """Each group's gap in rural regions and in non-rural regions, side by side."""
-    rows = locale[~locale["is_reference"]].copy()
+    """Each group's gap in rural regions and in non-rural regions, side by side: exact gaps as
+    markers, gaps from range-coded data as their range (a thick bar, no point at its middle)."""
+    rows = comparisons(locale).copy()
     order = (rows[rows["area"] == "Non-rural regions"].set_index("student_group")["standing"]
              .reindex(rows["student_group"].unique()).fillna(np.inf).sort_values(ascending=False).index.tolist())
     labels = {}
@@ -547,20 +517,30 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
     for area, colour in AREA_COLOURS.items():
         sel = rows[rows["area"] == area].set_index("student_group").reindex(order)
         has = sel["gap"].notna()
-        y = [labels[g] for g in sel.index[has]]
-        approx = sel.loc[has, "approximate"].astype(bool)
+        approx = has & sel["approximate"].fillna(False).astype(bool)
+        exact = has & ~approx
+        symbol = "circle" if area.startswith("Rural") else "square"
         fig.add_trace(go.Scatter(
-            x=sel.loc[has, "gap"], y=y, mode="markers", name=area,
-            marker=dict(size=14, color=colour, symbol=["diamond-open" if a else ("circle" if area.startswith("Rural") else "square") for a in approx],
-                        line=dict(width=2, color=colour)),
-            error_x=dict(type="data", symmetric=False, array=(sel.loc[has, "gap_high"] - sel.loc[has, "gap"]),
-                         arrayminus=(sel.loc[has, "gap"] - sel.loc[has, "gap_low"]), color=colour, thickness=2, width=0),
-            customdata=np.stack([[fmt_gap(r) for r in sel[has].reset_index().to_dict("records")],
-                                 [fmt_rate(a, b, 1) for a, b in zip(sel.loc[has, "rate_low"], sel.loc[has, "rate_high"])]], axis=-1) if has.any() else None,
+            x=sel.loc[exact, "gap"], y=[labels[g] for g in sel.index[exact]], mode="markers", name=area,
+            marker=dict(size=14, color=colour, symbol=symbol, line=dict(width=2, color=colour)),
+            error_x=dict(type="data", array=sel.loc[exact, "margin"], color=colour, thickness=1.5, width=5),
+            customdata=np.stack([[fmt_gap(r) for r in sel[exact].reset_index().to_dict("records")],
+                                 [fmt_rate(a, b, 1) for a, b in zip(sel.loc[exact, "rate_low"], sel.loc[exact, "rate_high"])]],
+                                axis=-1) if exact.any() else None,
             hovertemplate=area + ": %{customdata[0]} (rate %{customdata[1]})<extra></extra>",
         ))
+        if approx.any():
+            xs, ys, hover = [], [], []
+            for g, r in sel[approx].iterrows():
+                xs += [r["gap_low"], r["gap_high"], None]
+                ys += [labels[g]] * 2 + [None]
+                hover += [f"{area}: {fmt_gap(r)} (rate {fmt_rate(r['rate_low'], r['rate_high'], 1)})"] * 2 + [""]
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{area}, a range (≈)", text=hover,
+                                     line=dict(color=colour, width=9), opacity=0.6, hovertemplate="%{text}<extra></extra>"))
+    if rows["margin"].notna().any():
+        _legend_only(fig, "95% margin (group sizes)", mode="lines", line=dict(color="#555555", width=1.5))
     for area in AREA_COLOURS:
-        sel = rows[(rows["area"] == area) & rows["suppressed"]]
+        sel = rows[(rows["area"] == area) & rows["suppressed"].astype(bool)]
         for g in sel["student_group"]:
             fig.add_annotation(x=0, y=labels[g], text=f"▨ {area.split()[0].lower()}: suppressed", showarrow=False,
                                xanchor="left" if area.startswith("Rural") else "right", font=dict(color="#555555", size=12))
@@ -574,30 +554,13 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
         height=max(340, 50 * len(order) + 190), margin=dict(l=10, r=20, t=60, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
     ))
-    fig.update_yaxes(categoryorder="array", categoryarray=[labels[g] for g in order], autorange="reversed")
+    fig.update_yaxes(categoryorder="array", categoryarray=[labels[g] for g in order], autorange="reversed", automargin=True)
     fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor="#E5E5E5")
     return fig
 
 
-def locale_caption(locale: pd.DataFrame, year: str) -> str:
-    rows = locale[~locale["is_reference"] & locale["gap"].notna()]
-    rural = rows[rows["area"] == "Rural regions"].set_index("student_group")
-    other = rows[rows["area"] == "Non-rural regions"].set_index("student_group")
-    both = rural.index.intersection(other.index)
-    if both.empty:
-        return (f"In {school_year_label(year)} no group has a gap that can be shown in both rural and non-rural regions "
-                "(too few students, or no data).")
-    diff = (rural.loc[both, "standing"] - other.loc[both, "standing"])
-    worst = diff.idxmin()
-    worse_rural = int((diff < 0).sum())
-    r, o = rural.loc[worst], other.loc[worst]
-    return (f"In {school_year_label(year)}, {worse_rural} of {len(both)} groups stand further behind in rural regions than in "
-            f"non-rural ones; the biggest difference is for {who(r['group_label'])}: {fmt_gap(r)} in rural regions, "
-            f"{fmt_gap(o)} elsewhere.")
-
-
 def locale_table_view(locale: pd.DataFrame) -> pd.DataFrame:
-    rows = locale[~locale["is_reference"]]
+    rows = comparisons(locale)
     return pd.DataFrame({
         "Area": rows["area"], "Student group": rows["group_label"], "Reference group": rows["reference_label"],
         "Rate (%)": [_status_or(r, fmt_rate(r["rate_low"], r["rate_high"], 1).rstrip("%")) for r in rows.to_dict("records")],

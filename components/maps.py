@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.formatting import rate_text
+from domain.formatting import rate_text
 from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
 from domain.coverage import ORDERS, Metric, distance_text
 

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.formatting import rate_text
+from domain.formatting import rate_text
 from components.palette import SERIES, SUPPRESSED, TARGET, base_layout
 from domain import kpi
 

@@ -7,12 +7,19 @@ is closing.
 - A gap is the group's rate minus its reference group's rate, in percentage points. With ranges
   the gap is a range too (`gap_low`..`gap_high`) and marked approximate: never an invented
   exact value.
-- `behind` is the gap read with `higher_is_better`: for chronic absence a higher rate is worse.
-  `standing` is the gap signed so that negative always means "worse than the reference", which
-  is what the colours show everywhere.
-- Trends: the latest gap is compared with the first year's. The change counts as closing or
-  widening only when its 95% confidence interval (from the group sizes, difference of
-  proportions with the Agresti-Caffo adjustment) excludes zero *and* it is at least
+- `standing` is the gap signed so that negative always means "worse than the reference" (read
+  with `higher_is_better`: for chronic absence a higher rate is worse), which is what the
+  colours show everywhere; `standing_low`..`standing_high` is its range. A group is `behind`
+  only when its whole range is below zero and `ahead` only when it is all above: a range that
+  spans zero is neither, and is said to be so.
+- Each comparison is read once: where a group and its reference are each other's reference
+  (economically disadvantaged vs not, and not vs economically disadvantaged), the second is the
+  first's gap with the sign turned, and is marked `mirrors` (the later of the two in the
+  built-in order), so charts and sentences leave it out.
+- Trends: the latest gap is compared with the first year's, and with the year before it (the
+  previous year with a gap to the same reference). Each change counts as closing or widening
+  only when its 95% confidence interval (from the group sizes, difference of proportions with
+  the Agresti-Caffo adjustment, widened by any ranges) excludes zero *and* it is at least
   `MIN_CHANGE_POINTS` points; anything else is "no clear change". A 0.3-point wobble is not a
   trend.
 """
@@ -22,6 +29,8 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from domain.vocabulary import BUILT_IN_GROUPS
 
 Z95 = 1.959964
 MIN_CHANGE_POINTS = 1.0  # a change smaller than this is never called closing or widening
@@ -157,14 +166,47 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
                 se_ref = _se(_mid(ref["rate_low"], ref["rate_high"]), ref["denominator"])
                 row["margin"] = Z95 * math.sqrt(se_group ** 2 + se_ref ** 2)
             row["standing"] = gap if higher else -gap
-            row["behind"] = bool(not _isnan(gap) and row["standing"] < 0)
+            row["standing_low"], row["standing_high"] = (gap_low, gap_high) if higher else (-gap_high, -gap_low)
+            row["behind"] = bool(not _isnan(gap) and row["standing_high"] < 0)
+            row["ahead"] = bool(not _isnan(gap) and row["standing_low"] > 0)
+            row["mirrors"] = False
             out.append(row)
+        _mark_mirrors(out[len(out) - len(by_group):])
     return pd.DataFrame(out, columns=list(rates.columns) + [c for c in GAP_COLUMNS if c not in rates.columns])
 
 
 GAP_COLUMNS = ["higher_is_better", "reference_group", "is_reference", "reference_rate_low", "reference_rate_high",
                "reference_denominator", "reference_suppressed", "gap_low", "gap_high", "gap", "approximate", "margin",
-               "standing", "behind"]
+               "standing", "standing_low", "standing_high", "behind", "ahead", "mirrors"]
+_ORDER = {g.group_id: k for k, g in enumerate(BUILT_IN_GROUPS)}
+
+
+def _order(group: str) -> tuple[int, str]:
+    return _ORDER.get(group, len(_ORDER)), group
+
+
+def _mark_mirrors(rows: list[dict]) -> None:
+    """In one slice: of two groups that are each other's reference, the later one `mirrors`."""
+    reference_of = {r["student_group"]: r["reference_group"] for r in rows if not r["is_reference"]}
+    for r in rows:
+        group, ref = r["student_group"], r["reference_group"]
+        if not r["is_reference"] and reference_of.get(ref) == group and _order(group) > _order(ref):
+            r["mirrors"] = True
+
+
+def comparisons(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart or sentence reads: each comparison once, reference rows left out."""
+    keep = ~frame["is_reference"].astype(bool)
+    if "mirrors" in frame:
+        keep &= ~frame["mirrors"].astype(bool)
+    return frame[keep]
+
+
+def side(row) -> str:
+    """`behind`, `ahead`, `level` (a gap of zero, or a range spanning zero) or `` (no gap)."""
+    if _isnan(row["gap"]):
+        return ""
+    return "behind" if row["behind"] else "ahead" if row["ahead"] else "level"
 
 
 def _reported(rec: dict) -> bool:
@@ -213,9 +255,20 @@ def classify_change(first_low: float, first_high: float, latest_low: float, late
     return verdict, change_low - margin, change_high + margin
 
 
+TREND_COLUMNS = [
+    "student_group", "reference_group", "first_year", "previous_year", "latest_year", "first_gap", "first_gap_low",
+    "first_gap_high", "previous_gap", "previous_gap_low", "previous_gap_high", "latest_gap", "latest_gap_low",
+    "latest_gap_high", "change", "change_low", "change_high", "verdict", "recent_change", "recent_change_low",
+    "recent_change_high", "recent_verdict", "years", "approximate", "is_reference", "mirrors", "higher_is_better",
+]
+
+
 def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
-    """Per student group: first and latest year with a gap, both gaps, the change and the
-    verdict. `by_year` is `compute_gaps` output for several years with a `school_year` column."""
+    """Per student group: the first, previous and latest year with a gap to one reference, the
+    gaps (midpoint and range), and two verdicts with their changes: over the whole period
+    (`verdict`, `change`, latest minus first) and since the year before (`recent_verdict`,
+    `recent_change`, latest minus previous). `change_low`..`change_high` include the 95%
+    uncertainty. `by_year` is `compute_gaps` output for several years with a `school_year` column."""
     per_group: dict[str, list[dict]] = {}
     for rec in sorted(by_year.to_dict("records"), key=lambda r: r["school_year"]):
         per_group.setdefault(rec["student_group"], []).append(rec)
@@ -227,22 +280,27 @@ def trend_summary(by_year: pd.DataFrame) -> pd.DataFrame:
         # years only gives gaps to all students in the others).
         reference = usable[-1]["reference_group"] if usable else (refs[-1] if refs else None)
         usable = [r for r in usable if r["reference_group"] == reference]
-        row = {"student_group": group, "reference_group": reference, "first_year": None,
-               "latest_year": None, "first_gap": math.nan, "latest_gap": math.nan, "change": math.nan,
-               "change_low": math.nan, "change_high": math.nan, "verdict": NOT_ENOUGH, "approximate": False,
-               "is_reference": all(bool(r["is_reference"]) for r in recs)}
+        nan = math.nan
+        row = {c: nan for c in TREND_COLUMNS}
+        row.update(student_group=group, reference_group=reference, first_year=None, previous_year=None,
+                   latest_year=None, verdict=NOT_ENOUGH, recent_verdict=NOT_ENOUGH, years=len(usable),
+                   approximate=any(bool(r["approximate"]) for r in usable),
+                   is_reference=all(bool(r["is_reference"]) for r in recs),
+                   mirrors=bool(usable[-1].get("mirrors", False)) if usable else bool(recs[-1].get("mirrors", False)),
+                   higher_is_better=bool(recs[-1].get("higher_is_better", True)))
+        for name, rec in (("first", usable[0] if len(usable) >= 2 else None),
+                          ("previous", usable[-2] if len(usable) >= 2 else None),
+                          ("latest", usable[-1] if usable else None)):
+            if rec is not None:
+                row.update({f"{name}_year": rec["school_year"], f"{name}_gap": rec["gap"],
+                            f"{name}_gap_low": rec["gap_low"], f"{name}_gap_high": rec["gap_high"]})
         if len(usable) >= 2:
-            first, latest = usable[0], usable[-1]
-            verdict, low, high = classify_change(first["gap_low"], first["gap_high"], latest["gap_low"],
-                                                 latest["gap_high"], first["margin"], latest["margin"])
-            row.update(first_year=first["school_year"], latest_year=latest["school_year"],
-                       first_gap=first["gap"], latest_gap=latest["gap"], change=latest["gap"] - first["gap"],
-                       change_low=low, change_high=high, verdict=verdict,
-                       approximate=bool(first["approximate"] or latest["approximate"]))
-        elif len(usable) == 1:
             latest = usable[-1]
-            row.update(latest_year=latest["school_year"], latest_gap=latest["gap"], approximate=bool(latest["approximate"]))
+            for prefix, earlier in (("", usable[0]), ("recent_", usable[-2])):
+                verdict, low, high = classify_change(earlier["gap_low"], earlier["gap_high"], latest["gap_low"],
+                                                     latest["gap_high"], earlier["margin"], latest["margin"])
+                row.update({f"{prefix}verdict": verdict, f"{prefix}change": latest["gap"] - earlier["gap"],
+                            f"{prefix}change_low": low, f"{prefix}change_high": high})
         rows.append(row)
-    return pd.DataFrame(rows, columns=["student_group", "reference_group", "first_year", "latest_year", "first_gap",
-                                       "latest_gap", "change", "change_low", "change_high", "verdict", "approximate",
-                                       "is_reference"]).astype({"approximate": bool, "is_reference": bool})
+    return pd.DataFrame(rows, columns=TREND_COLUMNS).astype(
+        {"approximate": bool, "is_reference": bool, "mirrors": bool, "higher_is_better": bool})

@@ -12,6 +12,7 @@ from components import gap_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
 from components.layout import chart_block
 from components.store import run
+from domain import sentences
 from domain.suppression import threshold
 from queries import gaps, meta
 
@@ -60,7 +61,7 @@ st.subheader(f"How far behind is each group? {charts.school_year_label(year)}")
 table = run(gaps.gap_table, indicator=indicator, scope=scope, year=year, reference=reference)
 chart_block(
     charts.gap_figure(table, name, better, year, targets, limit),
-    charts.gap_caption(table, name, better, year, reference),
+    sentences.gap_caption(table, name, better, year),
     charts.gap_table_view(table, targets, year), key="gaps", filename=f"gaps_{indicator}_{year}.csv",
 )
 
@@ -68,12 +69,12 @@ chart_block(
 st.subheader("Is the gap closing?")
 by_year, summary = run(gaps.gap_trends, indicator=indicator, scope=scope, reference=reference)
 chart_block(
-    charts.change_figure(summary, name), charts.change_caption(summary), charts.change_table_view(summary),
+    charts.change_figure(summary, name), sentences.change_caption(summary), charts.change_table_view(summary),
     key="gap_change", filename=f"gap_change_{indicator}.csv",
 )
 st.markdown(f"**{labels.get(group, group)}, year by year**")
 chart_block(
-    charts.trend_figure(by_year, group, targets, better), charts.trend_caption(by_year, summary, group, name),
+    charts.trend_figure(by_year, group, targets, better), sentences.trend_caption(summary, group, name),
     charts.trend_table_view(by_year, group, targets), key="gap_trend", filename=f"gap_trend_{indicator}_{group}.csv",
 )
 
@@ -81,7 +82,7 @@ chart_block(
 st.subheader("Every indicator at a glance")
 heat = run(gaps.gap_heatmap, scope=scope, year=year, reference=reference)
 chart_block(
-    charts.heatmap_figure(heat, year, limit), charts.heatmap_caption(heat, year), charts.heatmap_table_view(heat),
+    charts.heatmap_figure(heat, year, limit), sentences.heatmap_caption(heat, year), charts.heatmap_table_view(heat),
     key="gap_heatmap", filename=f"gap_heatmap_{year}.csv",
 )
 
@@ -89,7 +90,7 @@ chart_block(
 st.subheader("Rural vs non-rural regions")
 locale = run(gaps.locale_gaps, indicator=indicator, year=year, reference=reference)
 chart_block(
-    charts.locale_figure(locale, name, year, limit), charts.locale_caption(locale, year), charts.locale_table_view(locale),
+    charts.locale_figure(locale, name, year, limit), sentences.locale_caption(locale, year), charts.locale_table_view(locale),
     key="gap_locale", filename=f"gap_rural_{indicator}_{year}.csv",
 )
 if scope not in (None, "all", "locale:rural", "locale:nonrural"):

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from components import overview_charts as charts
 from components.palette import SEQUENTIAL, SUPPRESSED, base_layout
-from domain import kpi
+from domain import kpi, sentences
 from queries import overview as q
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ def gap_sections(engine: Engine, year: str | None) -> list[Section]:
         if heat.empty:
             return [Section("Equity gaps", "", missing="No outcome data, so there are no gap charts.")]
         year = year or heat["school_year"].max()
-        sections = [Section("Equity gaps: every indicator", gap_charts.heatmap_caption(heat, year),
+        sections = [Section("Equity gaps: every indicator", sentences.heatmap_caption(heat, year),
                             print_margins(gap_charts.heatmap_figure(heat, year), left=300, top=170), height_px=620)]
         fig = sections[0].figure
         sections[0].height_px = int(fig.layout.height or 620)
@@ -248,7 +248,7 @@ def gap_sections(engine: Engine, year: str | None) -> list[Section]:
         targets = gaps.indicator_targets(engine, indicator)
         figure = print_margins(gap_charts.gap_figure(table, meta["indicator_name"], higher, year, targets), left=300)
         sections.append(Section(f"Equity gaps: {meta['indicator_name']}",
-                                gap_charts.gap_caption(table, meta["indicator_name"], higher, year, "complement"),
+                                sentences.gap_caption(table, meta["indicator_name"], higher, year),
                                 figure, height_px=int(figure.layout.height or 600)))
         return sections
     except Exception as exc:

@@ -1,0 +1,52 @@
+"""Numbers as the dashboard writes them, the same on every page, chart, table and report."""
+from __future__ import annotations
+
+import math
+
+
+def rate_text(low, high, digits: int = 0, exact_digits: int | None = None) -> str:
+    """A rate in percent: `87%` when exact, `90–94%` when range-coded, or `≈94%` when a range's
+    ends round alike (a pooled rate with a few range-coded rows: never `94–94%`). Empty when
+    there is no rate; `exact_digits` (default `digits`) for an exact rate."""
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return ""
+    if abs(high - low) < 1e-9:
+        return f"{low:.{digits if exact_digits is None else exact_digits}f}%"
+    low_text, high_text = f"{low:.{digits}f}", f"{high:.{digits}f}"
+    return f"≈{low_text}%" if low_text == high_text else f"{low_text}–{high_text}%"
+
+
+MINUS = "−"  # U+2212: a minus sign, not a hyphen
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def signed(value, digits: int = 1) -> str:
+    """`+2.0`, `−9.3`, `0.0` (no sign on zero, nor on a value that rounds to it); empty for none."""
+    if _missing(value):
+        return ""
+    if round(abs(value), digits) == 0:
+        return f"{0:.{digits}f}"
+    return f"{value:+.{digits}f}".replace("-", MINUS)
+
+
+def unsigned(value, digits: int = 1) -> str:
+    return "" if _missing(value) else f"{abs(value):.{digits}f}"
+
+
+def gap_label(low, high, digits: int = 1) -> str:
+    """A gap as a chart labels it: `−9.3 pts`; a range `≈ −12 to +4 pts`, or `≈ −4 pts` when its
+    ends round alike (never `≈ −4 to −4 pts`)."""
+    if _missing(low) or _missing(high):
+        return ""
+    if abs(high - low) < 1e-9:
+        return f"{signed(low, digits)} pts"
+    ends = signed(low, 0), signed(high, 0)
+    return f"≈ {ends[0]} pts" if ends[0] == ends[1] else f"≈ {ends[0]} to {ends[1]} pts"
+
+
+def count_text(value) -> str:
+    """A count as a whole number with thousands separators (`1,950`), `—` for none."""
+    return "—" if _missing(value) else f"{value:,.0f}"

@@ -1,0 +1,219 @@
+"""The sentence layer (domain/sentences.py), sentence by sentence against the tables the charts
+draw: exact, range-coded and suppressed values, mirrored pairs, verdicts over the period and
+since the year before."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from domain import gaps, sentences
+from domain.vocabulary import BUILT_IN_GROUPS
+
+COMPLEMENTS = {g.group_id: g.reference_group_id for g in BUILT_IN_GROUPS}
+LABELS = {g.group_id: g.label for g in BUILT_IN_GROUPS}
+NAN = math.nan
+
+
+def table(rows, mode="complement", higher=True, year="2024-25", indicator="grad4", **columns):
+    """(group, rate_low, rate_high, denominator[, suppressed]) rows -> a labelled gap table."""
+    frame = pd.DataFrame([r if len(r) == 5 else (*r, False) for r in rows],
+                         columns=["student_group", "rate_low", "rate_high", "denominator", "suppressed"])
+    frame = frame.assign(indicator_id=indicator, school_year=year, **columns)
+    out = gaps.compute_gaps(frame, mode, higher, COMPLEMENTS)
+    return label(out)
+
+
+def label(frame):
+    frame["group_label"] = frame["student_group"].map(LABELS)
+    frame["reference_label"] = frame["reference_group"].map(lambda g: LABELS.get(g) if isinstance(g, str) else None)
+    return frame
+
+
+def summary(years: dict[str, list], **kw):
+    by_year = pd.concat([table(rows, year=y, **kw) for y, rows in years.items()], ignore_index=True)
+    return label(gaps.trend_summary(by_year))
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("label_, mid, start", [
+    ("Asian", "Asian students", "Asian students"),
+    ("English learners", "English learners", "English learners"),
+    ("Not English learners", "not English learners", "Not English learners"),
+    ("Economically disadvantaged", "economically disadvantaged students", "Economically disadvantaged students"),
+    ("Students with disabilities", "students with disabilities", "Students with disabilities"),
+    ("Two or more races", "students of two or more races", "Students of two or more races"),
+    ("All students", "all students", "All students"),
+    ("Female", "female students", "Female students"),
+    ("Black or African American", "Black or African American students", "Black or African American students"),
+    ("Asian or Pacific Islander", "Asian or Pacific Islander students", "Asian or Pacific Islander students"),
+])
+def test_groups_are_named_with_proper_capitals_mid_sentence(label_, mid, start):
+    assert sentences.students(label_) == mid
+    assert sentences.students(label_, start=True) == start
+
+
+def test_indicators_are_lower_case_mid_sentence_unless_a_name_or_acronym():
+    assert sentences.indicator("Four-year graduation rate") == "four-year graduation rate"
+    assert sentences.indicator("STEM credential") == "STEM credential"
+    assert sentences.indicator("AP course completion") == "AP course completion"
+    assert sentences.indicator("English language proficiency") == "English language proficiency"
+
+
+def test_a_gap_in_words_is_signed_and_a_range_is_never_its_midpoint():
+    assert sentences.gap_text(-9.26, -9.26) == "−9.3 points"
+    assert sentences.gap_text(-10.0, -6.0) == "between −10 and −6 points"
+    assert sentences.gap_text(-4.3, -3.8) == "about −4 points"
+    assert sentences.gap_size(-57.0, -12.0) == "between 12 and 57 points"
+    assert "8.0" not in sentences.gap_text(-10.0, -6.0)
+
+
+# --- the gap chart's caption -----------------------------------------------------------------------
+
+EXACT = [("all", 87.0, 87.0, 1000), ("econ_disadvantaged", 78.0, 78.0, 450), ("not_econ_disadvantaged", 94.0, 94.0, 550),
+         ("black", 80.0, 80.0, 150), ("asian", 95.0, 95.0, 60), ("white", 89.0, 89.0, 700)]
+
+
+def test_gap_caption_names_the_largest_gap_and_counts_each_comparison_once():
+    text = sentences.gap_caption(table(EXACT), "Four-year graduation rate", True, "2024-25")
+    # not economically disadvantaged vs economically disadvantaged mirrors the first gap: left out
+    assert text == ("In 2024–25, the largest gap in four-year graduation rate is for economically disadvantaged "
+                    "students: 78.0%, 16.0 points below not economically disadvantaged students (94.0%); 2 of 4 groups "
+                    "are behind their reference group, 2 ahead.")
+
+
+def test_a_range_spanning_zero_is_neither_behind_nor_ahead_and_never_the_largest_gap():
+    # Black students' rate 30-99% against all students' 87%: a gap from −57 to +12 points.
+    rows = [("all", 87.0, 87.0, 1000), ("black", 30.0, 99.0, 40), ("hispanic", 80.0, 80.0, 300)]
+    frame = table(rows)
+    black = frame.set_index("student_group").loc["black"]
+    assert not black["behind"] and not black["ahead"] and gaps.side(black) == "level"
+    text = sentences.gap_caption(frame, "Four-year graduation rate", True, "2024-25")
+    assert text == ("In 2024–25, the largest gap in four-year graduation rate is for Hispanic or Latino students: 80.0%, "
+                    "7.0 points below all students (87.0%); 1 of 2 groups is behind their reference group, and 1 can be "
+                    "called neither (a range that spans zero, or no gap at all).")
+    assert "57" not in text and "12 points" not in text
+
+
+def test_a_range_behind_reads_as_a_range_of_points():
+    rows = [("all", 87.0, 87.0, 1000), ("black", 30.0, 75.0, 40)]
+    text = sentences.gap_caption(table(rows), "Four-year graduation rate", True, "2024-25")
+    assert "30–75%, between 12 and 57 points below all students (87.0%)" in text
+
+
+def test_lower_is_better_reads_above_and_says_so():
+    rows = [("all", 20.0, 20.0, 1000), ("english_learner", 34.0, 34.0, 300), ("not_english_learner", 18.0, 18.0, 700)]
+    text = sentences.gap_caption(table(rows, higher=False), "Chronic absence", False, "2024-25")
+    assert text.startswith("In 2024–25, the largest gap in chronic absence is for English learners: 34.0%, 16.0 points "
+                           "above not English learners (18.0%) (lower is better)")
+
+
+def test_suppressed_groups_are_counted_and_a_table_with_no_gap_says_why():
+    rows = [("all", 87.0, 87.0, 1000), ("black", NAN, NAN, NAN, True), ("hispanic", 80.0, 80.0, 300)]
+    assert sentences.gap_caption(table(rows), "Four-year graduation rate", True, "2024-25").endswith(
+        "; 1 group is suppressed to protect small numbers.")
+    hidden = [("all", 87.0, 87.0, 1000), ("black", NAN, NAN, NAN, True), ("asian", NAN, NAN, NAN, True)]
+    assert sentences.gap_caption(table(hidden), "Four-year graduation rate", True, "2024-25") == (
+        "No group has a gap that can be shown for four-year graduation rate in 2024–25: 2 groups are suppressed "
+        "to protect small numbers.")
+
+
+def test_no_group_behind_is_said_plainly():
+    rows = [("all", 87.0, 87.0, 1000), ("asian", 95.0, 95.0, 60)]
+    assert sentences.gap_caption(table(rows), "Four-year graduation rate", True, "2024-25") == (
+        "In 2024–25, no group is clearly behind its reference group in four-year graduation rate; the one group is "
+        "not behind their reference group, 1 ahead.")
+
+
+# --- over time -------------------------------------------------------------------------------------
+
+def econ_years(values: dict[str, tuple[float, float]], n=20_000):
+    """Economically disadvantaged (low, high) rates against a fixed 90% complement."""
+    return {y: [("all", 85.0, 85.0, 2 * n), ("econ_disadvantaged", lo, hi, n), ("not_econ_disadvantaged", 90.0, 90.0, n)]
+            for y, (lo, hi) in values.items()}
+
+
+def test_a_gap_that_narrowed_over_the_period_but_widened_since_last_year_says_both():
+    trend = summary(econ_years({"2021-22": (76.0, 76.0), "2022-23": (83.0, 83.0), "2023-24": (81.0, 81.0)}))
+    text = sentences.trend_caption(trend, "econ_disadvantaged", "Four-year graduation rate")
+    assert text == ("The gap between economically disadvantaged students and not economically disadvantaged students "
+                    "went from −14.0 points in 2021–22 to −9.0 points in 2023–24: it narrowed by 5.0 points, more than "
+                    "the uncertainty from group sizes. Since 2022–23, when it was −7.0 points, it widened by 2.0 points, "
+                    "more than the uncertainty from group sizes.")
+
+
+def test_a_range_coded_year_is_a_range_in_words_never_an_exact_midpoint():
+    trend = summary(econ_years({"2021-22": (80.0, 84.0), "2022-23": (83.0, 83.0), "2023-24": (82.5, 82.5)}))
+    text = sentences.trend_caption(trend, "econ_disadvantaged", "Four-year graduation rate")
+    assert text.startswith("The gap between economically disadvantaged students and not economically disadvantaged "
+                           "students went from between −10 and −6 points in 2021–22 to −7.5 points in 2023–24: no clear change")
+    assert "−8.0" not in text
+    assert text.endswith("Since 2022–23, when it was −7.0 points, it has not clearly changed.")  # 2022-23 is exact
+
+
+def test_one_year_and_no_year_and_the_reference_itself():
+    one = summary(econ_years({"2023-24": (81.0, 81.0)}))
+    assert sentences.trend_caption(one, "econ_disadvantaged", "Four-year graduation rate") == (
+        "Only 2023–24 has a gap that can be shown for economically disadvantaged students (−9.0 points), so there is "
+        "no trend yet.")
+    assert sentences.trend_caption(one, "all", "Four-year graduation rate").startswith(
+        "Four-year graduation rate: no gap to show, this group is the reference group itself")
+    assert "no school year has a value" in sentences.trend_caption(one, "asian", "Four-year graduation rate")
+
+
+def test_change_caption_counts_each_gap_once_with_the_year_before():
+    trend = summary(econ_years({"2021-22": (76.0, 76.0), "2022-23": (83.0, 83.0), "2023-24": (81.0, 81.0)}))
+    assert sentences.change_caption(trend) == (
+        "Between 2021–22 and 2023–24, 1 gap is closing, 0 are widening and 0 show no clear change beyond the "
+        "uncertainty that group sizes give; since the year before, 0 narrowed and 1 widened. The largest move: the gap "
+        "for economically disadvantaged students narrowed by 5.0 points, from −14.0 points to −9.0 points.")
+
+
+def test_trend_summary_reports_the_change_since_the_year_before_with_the_same_rule():
+    trend = summary(econ_years({"2021-22": (76.0, 76.0), "2022-23": (83.0, 83.0), "2023-24": (81.0, 81.0)}))
+    econ = trend.set_index("student_group").loc["econ_disadvantaged"]
+    assert econ["verdict"] == gaps.CLOSING and econ["recent_verdict"] == gaps.WIDENING
+    assert econ["recent_change"] == pytest.approx(-2.0) and econ["previous_year"] == "2022-23"
+    assert bool(trend.set_index("student_group").loc["not_econ_disadvantaged", "mirrors"])
+    small = summary(econ_years({"2021-22": (76.0, 76.0), "2022-23": (83.0, 83.0), "2023-24": (81.0, 81.0)}, n=80))
+    assert small.set_index("student_group").loc["econ_disadvantaged", "recent_verdict"] == gaps.NO_CLEAR_CHANGE
+
+
+# --- every indicator, rural vs non-rural -----------------------------------------------------------
+
+def test_heatmap_caption_counts_pairs_behind_and_ranges_across_zero_apart():
+    a = table(EXACT, indicator="grad4").assign(indicator_name="Four-year graduation rate")
+    b = table([("all", 50.0, 50.0, 1000), ("black", 20.0, 90.0, 40)], indicator="gr3").assign(indicator_name="Grade 3 reading")
+    text = sentences.heatmap_caption(pd.concat([a, b], ignore_index=True), "2024-25")
+    assert text == ("In 2024–25, 2 of 5 group-and-indicator pairs are behind their reference group (1 more can be called "
+                    "neither: their range spans zero); the widest gap is economically disadvantaged students in four-year "
+                    "graduation rate (−16.0 points).")
+
+
+def test_locale_caption_compares_ranges_only_where_they_do_not_overlap():
+    rural = table([("all", 80.0, 80.0, 1000), ("black", 60.0, 60.0, 200), ("hispanic", 70.0, 79.0, 100)], area="Rural regions")
+    other = table([("all", 85.0, 85.0, 9000), ("black", 80.0, 80.0, 900), ("hispanic", 78.0, 78.0, 800)],
+                  area="Non-rural regions")
+    text = sentences.locale_caption(pd.concat([rural, other], ignore_index=True), "2024-25")
+    assert text == ("In 2024–25, 1 of 2 groups is further behind in rural regions than in non-rural ones; the biggest "
+                    "difference is for Black or African American students: −20.0 points in rural regions, −5.0 points "
+                    "elsewhere.")
+
+
+def test_nothing_comparable_in_both_areas_is_said_plainly():
+    rural = table([("all", 80.0, 80.0, 1000)], area="Rural regions")
+    assert sentences.locale_caption(rural, "2024-25").startswith("In 2024–25 no group has a gap that can be shown in both")
+
+
+def test_sentences_follow_the_table_not_a_fixed_text():
+    """The same function on two tables says two different things (no hard-coded sentence)."""
+    one = sentences.gap_caption(table(EXACT), "Four-year graduation rate", True, "2024-25")
+    moved = [(g, lo - 3 if g == "black" else lo, hi - 3 if g == "black" else hi, n) for g, lo, hi, n in EXACT]
+    assert sentences.gap_caption(table(moved), "Four-year graduation rate", True, "2024-25") == one
+    worse = [(g, lo - 20 if g == "black" else lo, hi - 20 if g == "black" else hi, n) for g, lo, hi, n in EXACT]
+    assert "Black or African American students: 60.0%, 27.0 points below all students" in \
+        sentences.gap_caption(table(worse), "Four-year graduation rate", True, "2024-25")
+    assert np.isfinite(table(EXACT)["standing"].dropna()).all()
