@@ -46,14 +46,6 @@ def reach_delta_text(item: dict, previous_quarter: str) -> str | None:
     return f"{delta:+,.0f}{percent} vs {kpi.quarter_label(previous_quarter)}"
 
 
-def target_text(item: dict, unit: str = "count") -> str:
-    target = item.get("target")
-    if target is None:
-        return "no target set"
-    shown = f"{target:,.0f}" if unit == "count" else f"{target:.1f}%"
-    return f"target {shown}: {item['status']}"
-
-
 # --- reach -------------------------------------------------------------------------------------
 
 def reach_trend_frame(payload: dict) -> pd.DataFrame:
@@ -101,18 +93,6 @@ def reach_figure(payload: dict) -> go.Figure:
     return fig
 
 
-def reach_caption(payload: dict) -> str:
-    parts = []
-    for item in payload.get("reach", []):
-        if item.get("value") is None:
-            continue
-        target = f" against a target of {item['target']:,.0f}" if item.get("target") is not None else ""
-        parts.append(f"{item['value']:,.0f} {item['label'].lower()}{target}")
-    quarter = kpi.quarter_label(payload["quarter"])
-    return (f"Reach in {quarter}: " + ", ".join(parts) + ". Participations are enrolments, not unique students."
-            if parts else f"No reach figures for {quarter}.")
-
-
 def reach_table(payload: dict) -> pd.DataFrame:
     limit = payload.get("threshold", 10)
     rows = []
@@ -134,11 +114,20 @@ def indicator_figure(payload: dict) -> go.Figure:
     """Every indicator's all-students rate (bar, coloured by status) and its target (black tick)."""
     items = list(reversed(payload.get("indicators", [])))
     names = [i["name"] + ("" if i["higher_is_better"] else " (lower is better)") for i in items]
-    values = [i["value"] if i["value"] is not None else 0 for i in items]
+    # A rate known as a range: a solid bar to its low end and a hatched one on to its high end
+    # (its midpoint is never drawn as the rate).
+    lows = [i["rate_low"] if i.get("rate_low") is not None else 0 for i in items]
+    spans = [(i["rate_high"] - i["rate_low"]) if i.get("rate_low") is not None and i.get("rate_high") is not None else 0
+             for i in items]
     colours = [STATUS_COLOURS.get(i["status"], SUPPRESSED) for i in items]
     text = [f"{fmt_rate(i)}  {STATUS_SYMBOLS.get(i['status'], '')} {i['status']}" for i in items]
-    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker=dict(color=colours), customdata=text,
+    fig = go.Figure(go.Bar(x=lows, y=names, orientation="h", marker=dict(color=colours), customdata=text,
                            name="Rate", hovertemplate="%{y}: %{customdata}<extra></extra>", showlegend=False))
+    if any(v > 1e-9 for v in spans):
+        fig.add_trace(go.Bar(x=spans, base=lows, y=names, orientation="h", name="Range (≈, range-coded data)",
+                             marker=dict(color=colours, opacity=0.45, pattern=dict(shape="/")), customdata=text,
+                             hovertemplate="%{y}: %{customdata}<extra></extra>"))
+        fig.update_layout(barmode="overlay")
     # Value and status in a column right of the 100% line, clear of the bars and target ticks.
     for name, label in zip(names, text):
         fig.add_annotation(x=1.01, xref="paper", y=name, yref="y", text=label, xanchor="left", showarrow=False,
@@ -156,15 +145,6 @@ def indicator_figure(payload: dict) -> go.Figure:
     fig.update_xaxes(range=[0, 100], ticksuffix="%", title=None)
     fig.update_yaxes(automargin=False, tickfont=dict(size=13))
     return fig
-
-
-def indicator_caption(payload: dict) -> str:
-    items = payload.get("indicators", [])
-    counts = {s: sum(i["status"] == s for i in items) for s in (kpi.ON_TRACK, kpi.OFF_TRACK, kpi.NO_TARGET)}
-    year = payload.get("school_year")
-    return (f"{counts[kpi.ON_TRACK]} indicator(s) on track, {counts[kpi.OFF_TRACK]} off track and "
-            f"{counts[kpi.NO_TARGET]} without a target in {kpi.school_year_label(year) if year else 'no year'}; "
-            "bars are pooled all-students rates, black ticks the board's targets.")
 
 
 def indicator_table(payload: dict) -> pd.DataFrame:
@@ -202,33 +182,101 @@ def indicator_sparkline(payload: dict, indicator_id: str, height: int = 90) -> g
 
 
 def indicator_trends_figure(payload: dict) -> go.Figure:
-    """Small multiples: each indicator's rate over the school years, with targets."""
+    """Small multiples: each indicator's rate over the school years, with targets; years known
+    only as a range are drawn as a range (a vertical bar), not as a point on the line."""
     items = payload.get("indicators", [])
     cols = 3
     rows = max(1, -(-len(items) // cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[i["name"] for i in items],
-                        vertical_spacing=0.12 if rows > 1 else 0.2, horizontal_spacing=0.08)
+                        vertical_spacing=0.16 if rows > 1 else 0.2, horizontal_spacing=0.09)
     trends = pd.DataFrame(payload.get("indicator_trends", []))
+    ranged_legend = True
     for k, item in enumerate(items):
         r, c = divmod(k, cols)
         trend = trends[trends["indicator_id"] == item["indicator_id"]] if len(trends) else trends
         if trend.empty:
             continue
         labels = [kpi.school_year_label(y) for y in trend["school_year"]]
-        fig.add_trace(go.Scatter(x=labels, y=trend["value"], mode="lines+markers", line=dict(color=SERIES[0]),
-                                 showlegend=k == 0, name="Rate (all students)"), row=r + 1, col=c + 1)
+        low = trend["low"] if "low" in trend else trend["value"]  # snapshots frozen before ranges were kept
+        high = trend["high"] if "high" in trend else trend["value"]
+        exact = (high - low).abs() < 1e-9
+        fig.add_trace(go.Scatter(x=labels, y=low.where(exact), mode="lines+markers", line=dict(color=SERIES[0]),
+                                 showlegend=k == 0, name="Rate (all students)",
+                                 hovertemplate="%{x}: %{y:.1f}%<extra></extra>"), row=r + 1, col=c + 1)
+        ranged = (~exact & low.notna()).to_numpy()
+        if ranged.any():
+            fig.add_trace(go.Bar(x=[l for l, keep in zip(labels, ranged) if keep], base=low[ranged], y=(high - low)[ranged],
+                                 width=0.3, marker=dict(color=SERIES[0], opacity=0.45), name="A range (≈)",
+                                 showlegend=ranged_legend,
+                                 customdata=[rate_text(a, b, 1) for a, b in zip(low[ranged], high[ranged])],
+                                 hovertemplate="%{x}: %{customdata}<extra></extra>"),
+                          row=r + 1, col=c + 1)
+            ranged_legend = False
         if trend["target"].notna().any():
             fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="Target", showlegend=k == 0,
-                                     marker=dict(symbol="line-ew-open", size=12, color=TARGET, line=dict(width=2))),
-                          row=r + 1, col=c + 1)
-    fig.update_annotations(font_size=12)
-    fig.update_xaxes(tickfont=dict(size=9), nticks=3)
-    fig.update_yaxes(ticksuffix="%", tickfont=dict(size=10))
-    fig.update_layout(**base_layout(height=220 * rows + 80, margin=dict(l=10, r=10, t=80, b=10)))
+                                     marker=dict(symbol="line-ew-open", size=12, color=TARGET, line=dict(width=2)),
+                                     hovertemplate="target %{y:.1f}%<extra></extra>"), row=r + 1, col=c + 1)
+    fig.update_annotations(font_size=13)
+    fig.update_xaxes(tickfont=dict(size=11), nticks=3)
+    # Numbers on every tick (a narrow range gave ticks that read only "%").
+    fig.update_yaxes(ticksuffix="%", tickfont=dict(size=11), tickformat=".1~f", nticks=5, automargin=True)
+    fig.update_layout(**base_layout(height=240 * rows + 90, margin=dict(l=50, r=10, t=80, b=10),
+                                    legend=dict(orientation="h", yanchor="bottom", y=1.02 + 30 / (240 * rows), x=0)))
     return fig
 
 
-def trends_caption(payload: dict) -> str:
-    return (f"Each indicator's pooled all-students rate by school year up to "
-            f"{kpi.school_year_label(payload['school_year']) if payload.get('school_year') else 'the latest year'}, "
-            "with the board's targets as black ticks.")
+AREA_COLOURS = {"rural": "#009E73", "nonrural": "#CC79A7"}
+AREA_NAMES = {"rural": "Rural regions", "nonrural": "Non-rural regions"}
+
+
+def locale_figure(payload: dict) -> go.Figure:
+    """Each indicator's all-students rate in rural and in non-rural regions, side by side on one
+    0-100% scale: exact rates as markers, ranges as bars; suppressed labelled."""
+    locale = payload.get("locale") or {}
+    items = list(reversed(locale.get("indicators", [])))
+    names = [i["name"] + ("" if i["higher_is_better"] else " (lower is better)") for i in items]
+    fig = go.Figure()
+    for key, symbol, shift in (("rural", "circle", -0.15), ("nonrural", "square", 0.15)):
+        colour, area = AREA_COLOURS[key], AREA_NAMES[key]
+        lows = [i.get(f"{key}_low") for i in items]
+        highs = [i.get(f"{key}_high") for i in items]
+        exact = [lo is not None and hi is not None and abs(hi - lo) < 1e-9 for lo, hi in zip(lows, highs)]
+        fig.add_trace(go.Scatter(x=[lo if e else None for lo, e in zip(lows, exact)], y=names, mode="markers", name=area,
+                                 marker=dict(size=13, symbol=symbol, color=colour),
+                                 hovertemplate=area + ": %{x:.1f}%<extra>%{y}</extra>"))
+        ranged = [lo is not None and hi is not None and not e for lo, hi, e in zip(lows, highs, exact)]
+        if any(ranged):
+            fig.add_trace(go.Bar(x=[hi - lo for lo, hi, keep in zip(lows, highs, ranged) if keep],
+                                 base=[lo for lo, keep in zip(lows, ranged) if keep],
+                                 y=[n for n, keep in zip(names, ranged) if keep], orientation="h", width=0.25, offset=shift - 0.125,
+                                 name=f"{area}, a range (≈)", marker=dict(color=colour, opacity=0.5),
+                                 customdata=[rate_text(lo, hi, 1) for lo, hi, keep in zip(lows, highs, ranged) if keep],
+                                 hovertemplate=area + ": %{customdata}<extra>%{y}</extra>"))
+        for name, item in zip(names, items):
+            if item.get(f"{key}_suppressed"):
+                fig.add_annotation(x=1, y=name, text=f"▨ {area.split()[0].lower()}: suppressed", showarrow=False,
+                                   xanchor="left", yshift=-9 if key == "rural" else 9, font=dict(size=12, color="#555555"))
+    fig.update_layout(**base_layout(height=120 + 40 * len(items), barmode="overlay", margin=dict(l=10, r=20, t=60, b=50),
+                                    title=dict(text=f"Rural vs non-rural regions, all students, "
+                                                    f"{kpi.school_year_label(locale['school_year']) if locale.get('school_year') else ''}",
+                                               font=dict(size=16)),
+                                    legend=dict(orientation="h", yanchor="top", y=-0.06 - 40 / (120 + 40 * max(len(items), 1)), x=0)))
+    fig.update_xaxes(range=[0, 100], ticksuffix="%", gridcolor="#E5E5E5")
+    fig.update_yaxes(automargin=True, tickfont=dict(size=13))
+    return fig
+
+
+def locale_table(payload: dict) -> pd.DataFrame:
+    locale = payload.get("locale") or {}
+    rows = []
+    for i in locale.get("indicators", []):
+        rows.append({"Indicator": i["name"], "Better when": "higher" if i["higher_is_better"] else "lower",
+                     **{AREA_NAMES[k]: ("suppressed" if i.get(f"{k}_suppressed") else
+                                                 rate_text(i.get(f"{k}_low"), i.get(f"{k}_high"), 0, exact_digits=1) or "no data")
+                        for k in ("rural", "nonrural")}})
+    reach = locale.get("reach")
+    if reach:
+        rows.append({"Indicator": f"Participations per 1,000 K-12 students, {kpi.quarter_label(locale['quarter'])}",
+                     "Better when": "higher", **{AREA_NAMES[k]: ("suppressed" if reach[k]["suppressed"] else
+                                                                      fmt_count(reach[k]["per_1000"])) for k in ("rural", "nonrural")}})
+    return pd.DataFrame(rows)

@@ -1,5 +1,5 @@
-"""Board-overview maths, in one place: periods, on-track status, "moving the right way" and
-the plain sentences that say what changed.
+"""Board-overview maths, in one place: periods, on-track status, "moving the right way", the
+biggest changes and the pace to a target (the sentences that say them: domain/sentences.py).
 
 Rules (stated on the page and in the board packet):
 - **Quarter to school year.** A school year runs July to June, so calendar quarters Q3 and Q4
@@ -18,6 +18,15 @@ Rules (stated on the page and in the board packet):
 - **Biggest changes.** Changes are ranked by their size relative to where they started
   (a 10% rise in seats and a 2-point rise on a 20% rate both count as 10%), among values that
   are shown (not suppressed) in both periods.
+- **Pace to a target.** Each measure's latest target (the board's goal furthest ahead) is
+  set against a straight line fitted to its shown values (a rate known as a range by its
+  midpoint; at least three periods). The distance still to go is the target minus the latest
+  value (a range for a range). At the fitted pace the target is reached in the period where
+  the line meets it; with the slope's 95% interval (Student's t, n-2 degrees of freedom) and
+  the range of the distance, that period is itself a range, open-ended when the slow end of
+  the interval does not move towards the target. "On pace" when even the slow end reaches it
+  by the target period, "not at this pace" when even the fast end does not, "too close to
+  call" otherwise; "met" when the latest value (its worse end) already meets it.
 """
 from __future__ import annotations
 
@@ -25,6 +34,8 @@ import math
 from dataclasses import dataclass
 
 ON_TRACK, OFF_TRACK, NO_TARGET, NO_DATA, UNCLEAR = "on track", "off track", "no target", "no data", "too close to call"
+MET, ON_PACE, OFF_PACE, AWAY, TOO_FEW = "met", "on pace", "not at this pace", "moving away", "too few periods"
+PACE_PERIODS = 3  # fewest shown values a pace is fitted to
 STEADY_POINTS = 0.05  # a rate change smaller than this (in points) is "no change"
 
 
@@ -105,12 +116,6 @@ def moving_right_way(pairs) -> tuple[int, int]:
     return sum(m == "better" for m in counted), len(counted)
 
 
-def headline(n: int, m: int) -> str:
-    if m == 0:
-        return "No measure has a rate in two school years yet, so none can be said to be moving."
-    return f"{n} of {m} measures moving the right way"
-
-
 # --- changes ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -136,46 +141,86 @@ class Change:
             return math.inf if self.current != 0 else 0.0
         return abs(self.delta) / abs(self.previous)
 
-    def sentence(self) -> str:
-        return change_sentence(self)
-
-
-def _fmt_count(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _fmt_rate(value: float) -> str:
-    return f"{value:.1f}%"
-
-
-def change_sentence(change: Change) -> str:
-    """`Participations rose from 1,200 in 2025 Q2 to 1,380 (+180, +15%).` Rates move in points."""
-    if change.delta == 0 or (change.unit == "rate" and abs(change.delta) <= STEADY_POINTS):
-        verb = "held steady at"
-        value = _fmt_rate(change.current) if change.unit == "rate" else _fmt_count(change.current)
-        text = f"{change.subject} {verb} {value} since {change.since}."
-    else:
-        verb = "rose" if change.delta > 0 else "fell"
-        if change.unit == "rate":
-            detail = f"{change.delta:+.1f} points"
-            text = (f"{change.subject} {verb} from {_fmt_rate(change.previous)} in {change.since} to "
-                    f"{_fmt_rate(change.current)} ({detail}).")
-        else:
-            percent = "" if change.previous == 0 else f", {change.delta / change.previous:+.0%}"
-            text = (f"{change.subject} {verb} from {_fmt_count(change.previous)} in {change.since} to "
-                    f"{_fmt_count(change.current)} ({change.delta:+,.0f}{percent}).")
-        way = direction(change.previous, change.current, change.higher_is_better) if change.higher_is_better is not None else None
-        if way == "better":
-            text += " That is the right way."
-        elif way == "worse":
-            text += " That is the wrong way."
-    if change.note:
-        text += f" ({change.note[0].upper()}{change.note[1:]}.)"
-    return text
-
 
 def biggest_changes(changes: list[Change], n: int = 3) -> list[Change]:
     """The n largest changes by relative size (ties: larger absolute change first); unchanged
     values are left out."""
     moving = [c for c in changes if c.delta != 0 and not (c.unit == "rate" and abs(c.delta) <= STEADY_POINTS)]
     return sorted(moving, key=lambda c: (-c.relative, -abs(c.delta), c.subject))[:n]
+
+
+# --- pace to a target ---------------------------------------------------------------------------
+
+def period_number(period: str) -> float:
+    """A school year (`2024-25` -> 2024) or a quarter (`2025-Q3` -> 2025.5) on one line of time."""
+    if "-Q" in period:
+        return int(period[:4]) + (int(period[-1]) - 1) / 4
+    return float(int(period[:4]))
+
+
+def period_at(number: float, like: str) -> str:
+    """The period (of the kind of `like`) in which time `number` falls, rounded up."""
+    if "-Q" in like:
+        quarters = math.ceil(round(number * 4, 6))
+        return f"{quarters // 4}-Q{quarters % 4 + 1}"
+    start = math.ceil(round(number, 6))
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Where a measure's trend takes it against a target (see module rules)."""
+
+    status: str  # MET, ON_PACE, OFF_PACE, UNCLEAR, AWAY or TOO_FEW
+    target: float
+    target_period: str
+    to_go_low: float  # distance still to go (in the direction of better; 0 when met)
+    to_go_high: float
+    per_period: float = math.nan  # fitted change per year (or per quarter), towards better when > 0
+    per_period_low: float = math.nan
+    per_period_high: float = math.nan
+    reached: str | None = None  # the period the fitted line reaches the target
+    reached_early: str | None = None  # the fast end of the uncertainty
+    reached_late: str | None = None  # the slow end; None: possibly never
+
+    def as_dict(self) -> dict:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.__dict__.items()}
+
+
+def pace(points, target: float, target_period: str, higher_is_better: bool = True) -> Pace:
+    """`points`: (period, low, high) of the shown values up to now, oldest first (None for a
+    suppressed or missing value, which is left out)."""
+    from scipy import stats
+
+    shown = [(period_number(p), lo, hi) for p, lo, hi in points if not (_missing(lo) or _missing(hi))]
+    sign = 1.0 if higher_is_better else -1.0
+    if not shown:
+        return Pace(NO_DATA, target, target_period, math.nan, math.nan)
+    _, low, high = shown[-1]
+    worse, better = (low, high) if higher_is_better else (high, low)
+    to_go = sorted(float(max(0.0, sign * (target - v))) for v in (worse, better))
+    if to_go[1] == 0:
+        return Pace(MET, target, target_period, 0.0, 0.0)
+    if len(shown) < PACE_PERIODS:
+        return Pace(TOO_FEW, target, target_period, *to_go)
+    x = [t for t, _, _ in shown]
+    y = [sign * (lo + hi) / 2 for _, lo, hi in shown]
+    fit = stats.linregress(x, y)
+    step = 0.25 if "-Q" in target_period else 1.0  # a slope per period, not per year, for quarters
+    slope, spread = float(fit.slope), float(stats.t.ppf(0.975, len(shown) - 2) * fit.stderr)
+    slow, fast = slope - spread, slope + spread
+    now, due = x[-1], period_number(target_period)
+    like = target_period
+    common = dict(per_period=slope * step, per_period_low=slow * step, per_period_high=fast * step)
+    if fast <= 0:
+        return Pace(AWAY, target, target_period, *to_go, **common)
+    reached = period_at(now + to_go[1] / slope, like) if slope > 0 else None
+    early = period_at(now + to_go[0] / fast, like)
+    late = period_at(now + to_go[1] / slow, like) if slow > 0 else None
+    if slow > 0 and now + to_go[1] / slow <= due + 1e-9:
+        status = ON_PACE
+    elif now + to_go[0] / fast > due + 1e-9:
+        status = OFF_PACE if slope > 0 else AWAY
+    else:
+        status = UNCLEAR
+    return Pace(status, target, target_period, *to_go, **common, reached=reached, reached_early=early, reached_late=late)

@@ -287,3 +287,228 @@ def locale_caption(locale: pd.DataFrame, school_year: str) -> str:
         text += (f"; the biggest difference is for {students(r['group_label'])}: {gap_text(r['gap_low'], r['gap_high'])} "
                  f"in rural regions, {gap_text(o['gap_low'], o['gap_high'])} elsewhere")
     return text + "."
+
+
+# --- the board overview --------------------------------------------------------------------------
+
+def headline(n: int, m: int) -> str:
+    if m == 0:
+        return "No measure has a rate in two school years yet, so none can be said to be moving."
+    return f"{n} of {m} measures moving the right way"
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _way(better: bool | None) -> str:
+    return "" if better is None else " That is the right way." if better else " That is the wrong way."
+
+
+def reach_change(change) -> str:
+    """A count or rate that changed between two periods (a domain.kpi.Change):
+    `Participations rose from 1,200 in 2025 Q2 to 1,380 (+180, +15%). That is the right way.`"""
+    from domain.kpi import STEADY_POINTS, direction
+
+    rate_unit = change.unit == "rate"
+    shown = (lambda v: f"{v:.1f}%") if rate_unit else _count
+    if change.delta == 0 or (rate_unit and abs(change.delta) <= STEADY_POINTS):
+        text = f"{change.subject} held steady at {shown(change.current)} since {change.since}."
+    else:
+        verb = "rose" if change.delta > 0 else "fell"
+        if rate_unit:
+            detail = f"{signed(change.delta)} points"
+        else:
+            percent = "" if change.previous == 0 else f", {signed(100 * change.delta / change.previous, 0)}%"
+            detail = f"{'+' if change.delta > 0 else '−'}{_count(abs(change.delta))}{percent}"
+        text = f"{change.subject} {verb} from {shown(change.previous)} in {change.since} to {shown(change.current)} ({detail})."
+        if change.higher_is_better is not None:
+            text += _way(direction(change.previous, change.current, change.higher_is_better) == "better")
+    if change.note:
+        text += f" ({change.note[0].upper()}{change.note[1:]}.)"
+    return text
+
+
+def indicator_move(item: dict) -> str:
+    """An indicator's all-students rate since the year before, a range where either year is one:
+    `Chronic absence fell from 19.7% in 2023–24 to 17.6% in 2024–25 (−2.1 points). That is the
+    right way.`; ranges that overlap give no direction."""
+    before = rate(item["previous_low"], item["previous_high"])
+    now = rate(item["rate_low"], item["rate_high"])
+    since, when = year(item["previous_year"]), year(item["school_year"])
+    low = item["rate_low"] - item["previous_high"]
+    high = item["rate_high"] - item["previous_low"]
+    if low < 0 < high and abs(high - low) > 1e-9:
+        return (f"{item['name']} moved from {before} in {since} to {now} in {when}: a change of between "
+                f"{signed(low, 0)} and {signed(high, 0)} points, so no clear direction (range-coded data).")
+    verb = "rose" if low + high > 0 else "fell"
+    change = f"{signed(low)} points" if abs(high - low) < 1e-9 else f"between {signed(low, 0)} and {signed(high, 0)} points"
+    better = (verb == "rose") == bool(item["higher_is_better"])
+    return f"{item['name']} {verb} from {before} in {since} to {now} in {when} ({change}).{_way(better)}"
+
+
+def standing_text(low, high, higher_is_better: bool) -> str:
+    """A gap as how far behind or ahead of the reference: `18.6 points behind`, `between 4 and 9
+    points ahead`, or `level (between −3 and +2 points)` for a range that spans zero."""
+    if _missing(low) or _missing(high):
+        return "no gap"
+    sign = 1 if higher_is_better else -1
+    a, b = sorted((sign * low, sign * high))
+    if b < 0:
+        return f"{gap_size(a, b)} behind"
+    if a > 0:
+        return f"{gap_size(a, b)} ahead"
+    if abs(b - a) < 1e-9:
+        return "level"
+    return f"neither behind nor ahead (between {signed(a, 0)} and {signed(b, 0)} points)"
+
+
+def gap_move(move: dict) -> str:
+    """A gap (to the group's default reference) that clearly narrowed or widened since the year
+    before, for a group behind its reference in either year: narrowing is the right way; a
+    group that overtook its reference is said to have done so."""
+    higher = bool(move["higher_is_better"])
+    before = standing_text(move["previous_gap_low"], move["previous_gap_high"], higher)
+    now = standing_text(move["latest_gap_low"], move["latest_gap_high"], higher)
+    subject = f"{students(move['group_label'], start=True)} were {before} {students(move['reference_label'])} in " \
+              f"{indicator(move['name'])} in {year(move['previous_year'])}"
+    if before.endswith("behind") and now.endswith("ahead"):
+        return f"{subject}; in {year(move['latest_year'])} they were {now}: a change beyond the uncertainty from group sizes."
+    verb = "narrowed" if move["recent_verdict"] == gap_rules.CLOSING else "widened"
+    return (f"{subject}; in {year(move['latest_year'])}, {now}: the gap {verb}, beyond the uncertainty from group "
+            f"sizes.{_way(verb == 'narrowed')}")
+
+
+def _period(value: str | None) -> str:
+    from domain.kpi import quarter_label
+
+    if not value:
+        return "never"
+    return quarter_label(value) if "-Q" in value else school_year_label(value)
+
+
+PACE_HORIZON_YEARS = 20
+
+
+def pace_text(item: dict, unit: str = "rate") -> str:
+    """A measure's final target, the distance still to go, and where the current pace takes it:
+    `target 92.0% in 2029–30: 7.0 points to go; at this pace: 2032–33 (2031–32 to 2033–34),
+    not by 2029–30`."""
+    from domain import kpi
+
+    pace = item.get("pace")
+    if not pace:
+        return ""
+    shown = (lambda v: f"{v:.1f}%") if unit == "rate" else _count
+    target = f"target {shown(pace['target'])} by {_period(pace['target_period'])}"
+    if pace["status"] == kpi.MET:
+        return f"{target}: already met"
+    if pace["status"] == kpi.NO_DATA:
+        return f"{target}: no shown value to measure from"
+    lo, hi = pace["to_go_low"], pace["to_go_high"]
+    amount = (lambda v: f"{v:.1f} points") if unit == "rate" else (lambda v: _count(v))
+    to_go = f"{amount(lo)} to go" if abs(hi - lo) < 1e-9 else f"between {amount(lo)} and {amount(hi)} to go"
+    if pace["status"] == kpi.TOO_FEW:
+        return f"{target}: {to_go}; too few periods to tell the pace"
+    if pace["status"] == kpi.AWAY:
+        return f"{target}: {to_go}; at this pace it is not reached: the trend is not moving towards it"
+    # Beyond a horizon of PACE_HORIZON_YEARS after the target period a year is not worth naming.
+    horizon = kpi.period_number(pace["target_period"]) + PACE_HORIZON_YEARS
+    beyond = kpi.period_at(horizon, pace["target_period"])
+    far = lambda p: p is None or kpi.period_number(p) > horizon  # noqa: E731
+    when = f"later than {_period(beyond)}" if far(pace["reached"]) else _period(pace["reached"])
+    late = f"later than {_period(beyond)}" if far(pace["reached_late"]) else _period(pace["reached_late"])
+    spread = ("95% range: all later than " + _period(beyond) if far(pace["reached_early"])
+              else f"95% range {_period(pace['reached_early'])} to {late}")
+    verdict = {kpi.ON_PACE: "in time", kpi.OFF_PACE: "too late",
+               kpi.UNCLEAR: "in time or not: too close to call"}[pace["status"]]
+    return f"{target}: {to_go}; at this pace: {when} ({spread}), {verdict}"
+
+
+def target_text(item: dict, unit: str = "count") -> str:
+    """A measure's target for this period and its status, then its final target's pace:
+    `target 3,850: off track; target 4,040 by 2025 Q4: 190 to go; at this pace: …`."""
+    target = item.get("target")
+    now = "no target set for this period" if target is None else \
+        f"target {_count(target) if unit == 'count' else f'{target:.1f}%'}: {item['status']}"
+    ahead = pace_text(item, unit)
+    return f"{now}; {ahead}" if ahead else now
+
+
+def indicator_caption(payload: dict) -> str:
+    from domain import kpi
+
+    items = payload.get("indicators", [])
+    counts = {s: sum(i["status"] == s for i in items) for s in (kpi.ON_TRACK, kpi.OFF_TRACK, kpi.NO_TARGET)}
+    when = year(payload.get("school_year")) if payload.get("school_year") else "no year"
+    text = (f"{_n(counts[kpi.ON_TRACK], 'indicator')} on track, {counts[kpi.OFF_TRACK]} off track and "
+            f"{counts[kpi.NO_TARGET]} without a target in {when}; bars are pooled all-students rates, black ticks the "
+            "board's targets for the year")
+    paced = [i["pace"] for i in items if i.get("pace")]
+    if paced:
+        on = sum(p["status"] in (kpi.ON_PACE, kpi.MET) for p in paced)
+        text += f". At the current pace, {on} of {len(paced)} reach the board's final target in time"
+    return text + "."
+
+
+def reach_caption(payload: dict) -> str:
+    from domain.kpi import quarter_label
+
+    parts = []
+    for item in payload.get("reach", []):
+        if item.get("value") is None:
+            continue
+        target = f" against a target of {_count(item['target'])}" if item.get("target") is not None else ""
+        parts.append(f"{_count(item['value'])} {item['label'].lower()}{target}")
+    when = quarter_label(payload["quarter"])
+    return (f"Reach in {when}: " + ", ".join(parts) + ". Participations are enrolments, not unique students."
+            if parts else f"No reach figures for {when}.")
+
+
+def trends_caption(payload: dict) -> str:
+    upto = year(payload["school_year"]) if payload.get("school_year") else "the latest year"
+    return (f"Each indicator's pooled all-students rate by school year up to {upto}, with the board's targets as black "
+            "ticks; a year known only as a range (range-coded data) is drawn as a range.")
+
+
+def _rural_side(item: dict) -> str:
+    """`behind`, `ahead` or `` for rural regions against non-rural ones, by non-overlapping ranges."""
+    if any(item.get(k) is None for k in ("rural_low", "rural_high", "nonrural_low", "nonrural_high")):
+        return ""
+    sign = 1 if item["higher_is_better"] else -1
+    low = min(sign * (item["rural_low"] - item["nonrural_high"]), sign * (item["rural_high"] - item["nonrural_low"]))
+    high = max(sign * (item["rural_low"] - item["nonrural_high"]), sign * (item["rural_high"] - item["nonrural_low"]))
+    return "behind" if high < 0 else "ahead" if low > 0 else "level"
+
+
+def rural_caption(locale: dict | None) -> str:
+    """Rural against non-rural regions on the overview and in the packet."""
+    if not locale:
+        return "Rural against non-rural regions is not part of this frozen overview."
+    items = locale.get("indicators", [])
+    compared = [i for i in items if _rural_side(i)]
+    parts = []
+    if compared:
+        behind = [i for i in compared if _rural_side(i) == "behind"]
+        ahead = [i for i in compared if _rural_side(i) == "ahead"]
+        when = year(locale.get("school_year"))
+        text = (f"In {when}, rural regions are behind non-rural ones on {len(behind)} of {_n(len(compared), 'indicator')} "
+                f"and ahead on {len(ahead)}")
+        if behind:
+            sign = lambda i: 1 if i["higher_is_better"] else -1  # noqa: E731
+            worst = min(behind, key=lambda i: sign(i) * ((i["rural_low"] + i["rural_high"]) - (i["nonrural_low"] + i["nonrural_high"])))
+            text += (f"; the widest difference is {indicator(worst['name'])}: {rate(worst['rural_low'], worst['rural_high'])} "
+                     f"in rural regions against {rate(worst['nonrural_low'], worst['nonrural_high'])} elsewhere")
+        parts.append(text + ".")
+    elif items:
+        parts.append("No indicator has a rate that can be shown in both rural and non-rural regions.")
+    reach = locale.get("reach")
+    if reach and all(reach[k]["per_1000"] is not None for k in ("rural", "nonrural")):
+        from domain.kpi import quarter_label
+
+        parts.append(f"Participations per 1,000 K-12 students in {quarter_label(locale['quarter'])}: "
+                     f"{reach['rural']['per_1000']:,.0f} in rural regions, {reach['nonrural']['per_1000']:,.0f} elsewhere "
+                     "(participations are enrolments, not unique students).")
+    elif reach:
+        parts.append("Participations in rural or non-rural regions are suppressed to protect small numbers.")
+    return " ".join(parts) or "There are no outcome or participation figures for rural and non-rural regions."

@@ -11,7 +11,7 @@ from components import overview_charts as charts
 from components.filters import quarter_label, synced_select
 from components.layout import chart_block
 from components.store import engine, run
-from domain import kpi
+from domain import kpi, sentences
 from queries import overview as q
 
 st.title("Board overview")
@@ -34,7 +34,7 @@ def numbers(values) -> list[float]:
 def indicators_section(payload: dict, filename: str) -> None:
     """Every indicator against the board's targets, then each one's trend with links behind it."""
     st.markdown("#### Indicators against the board's targets")
-    chart_block(charts.indicator_figure(payload), charts.indicator_caption(payload), charts.indicator_table(payload),
+    chart_block(charts.indicator_figure(payload), sentences.indicator_caption(payload), charts.indicator_table(payload),
                 key="overview_indicators", filename=filename)
     st.markdown("##### Each indicator over the school years, and where to look behind it")
     grid = st.columns(3)
@@ -49,11 +49,50 @@ def indicators_section(payload: dict, filename: str) -> None:
                       delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse", chart_data=values,
                       help=(item["status"].capitalize() + (f" (target {item['target']:.1f}%)" if item.get("target") is not None else "")
                             + ("; lower is better." if not item["higher_is_better"] else ".")))
+            if item.get("pace"):
+                st.caption(sentences.pace_text(item).capitalize())
             link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
             if item["stage"] in ("postsecondary", "workforce", "high"):
                 link("pages/pathways.py", "The pathway behind it")
     st.caption(f"Rates are pooled over regions (numerators and denominators summed). {payload['notes']['suppression']} "
                "Download any chart as a PNG from the camera icon at its top right.")
+
+
+def changes_section(payload: dict, reach: bool) -> None:
+    """What changed, in words: reach since the previous quarter, indicators and gaps since the
+    previous school year (a quarter frozen before indicators and gaps were listed shows reach only)."""
+    def lines(kind: str) -> list[str]:
+        return [c["sentence"] for c in payload.get("changes", []) if c.get("kind", "reach") == kind]
+
+    st.markdown("#### What changed")
+    since = kpi.school_year_label(payload["previous_school_year"]) if payload.get("previous_school_year") else None
+    groups = [(f"Indicators since {since or 'the year before'} (all students)", lines("indicator"),
+               f"No indicator's all-students rate moved since {since}." if since else
+               "No indicator has a rate in two school years to compare."),
+              (f"Gaps since {since or 'the year before'}", lines("gap"),
+               f"No gap behind a reference group narrowed or widened beyond the uncertainty since {since}."
+               if since else "There is no earlier school year to compare gaps with.")]
+    if "locale" not in payload:
+        groups = []  # frozen before indicators and gaps were part of "what changed"
+    if reach:
+        before = quarter_label(payload["previous_quarter"])
+        groups.insert(0, (f"Reach since {before}", lines("reach"), f"Nothing can be compared with {before}: it has no data."))
+    for title, found, empty in groups:
+        st.markdown(f"**{title}**")
+        st.markdown("\n".join(f"{k}. {line}" for k, line in enumerate(found, start=1)) if found else empty)
+    st.caption("Reach changes are ranked by their size relative to where they started; indicators by points moved; "
+               "gaps by points moved, for groups behind their reference group, where the move is beyond the "
+               "uncertainty that group sizes give.")
+
+
+def rural_section(payload: dict) -> None:
+    st.markdown("#### Rural vs non-rural regions")
+    if (payload.get("locale") or {}).get("indicators"):
+        chart_block(charts.locale_figure(payload), sentences.rural_caption(payload["locale"]), charts.locale_table(payload),
+                    key="overview_rural", filename=f"rural-{payload.get('quarter', 'latest')}.csv")
+    else:
+        st.write(sentences.rural_caption(payload.get("locale")))
+    link("pages/gaps.py", "Gaps by student group in rural and non-rural regions", year=payload.get("school_year"))
 
 
 quarters = run(q.quarters_with_data)
@@ -66,7 +105,9 @@ if not quarters:
         st.stop()
     st.subheader(f"{kpi.school_year_label(outcomes_only['school_year'])}: {outcomes_only['headline']['text']}"
                  if outcomes_only["headline"]["m"] else "Indicators")
+    changes_section(outcomes_only, reach=False)
     indicators_section(outcomes_only, "indicators.csv")
+    rural_section(outcomes_only)
     st.stop()
 
 quarter = synced_select("quarter", "Quarter", list(reversed(quarters)), quarters[-1], quarter_label)
@@ -109,21 +150,18 @@ for column, item in zip(columns, payload["reach"]):
                   delta_color="off" if steady else "normal", delta_arrow="off" if steady else "auto",
                   chart_data=numbers(trend.get(item["measure"], [])),
                   help=f"By quarter up to {quarter_label(quarter)}.")
-        st.caption(charts.target_text(item))
+        st.caption(sentences.target_text(item).capitalize())
 st.caption(f"¹ {q.PARTICIPATION_NOTE[0].upper()}{q.PARTICIPATION_NOTE[1:]}. Partners, programs and seats count those "
            f"active during {quarter_label(quarter)}.")
 link("pages/coverage.py", "Where programs and seats are: coverage by region", quarter=quarter)
 
 # --- what changed ---------------------------------------------------------------------------------
-st.markdown(f"#### The biggest changes since {quarter_label(payload['previous_quarter'])}")
-if payload["changes"]:
-    st.markdown("\n".join(f"{k}. {c['sentence']}" for k, c in enumerate(payload["changes"], start=1)))
-else:
-    st.write(f"Nothing can be compared with {quarter_label(payload['previous_quarter'])}: it has no data.")
-st.caption("Changes are ranked by their size relative to where they started, among numbers shown in both periods.")
+changes_section(payload, reach=True)
 
 # --- indicators ---------------------------------------------------------------------------------
 indicators_section(payload, f"indicators-{quarter}.csv")
+
+rural_section(payload)
 
 # --- board packet ---------------------------------------------------------------------------------
 st.markdown("#### Take it with you")

@@ -25,7 +25,8 @@ from data.participation_rollup import AGGREGATE_CELLS, ALLIANCE_CELL
 from data.schema import (
     imports, indicators, participation_cells, partners, program_sites, programs, regions, snapshots, targets,
 )
-from domain import kpi
+from domain import gaps as gap_rules
+from domain import kpi, sentences
 from domain.suppression import suppressed_label, threshold
 from queries.common import ALLIANCE, previous_quarter
 from queries.participation import all_programs, protected_cells
@@ -126,6 +127,21 @@ def reach_targets(engine: Engine) -> pd.DataFrame:
         return pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=["measure", "period", "target"])
 
 
+def final_targets(engine: Engine) -> dict[str, tuple[str, float]]:
+    """Each measure's alliance-wide, all-students target furthest ahead: measure -> (period, target)."""
+    t = targets.c
+    query = select(t.measure, t.period, t.target).where(and_(t.student_group == "all", t.region_id == "")).order_by(t.period)
+    with engine.connect() as conn:
+        return {measure: (period, float(target)) for measure, period, target in conn.execute(query)}
+
+
+def _pace(points, final: tuple[str, float] | None, now: str | None, higher_is_better: bool) -> dict | None:
+    """The pace towards a measure's final target, when that target lies ahead of `now`."""
+    if final is None or now is None or final[0] <= now:
+        return None
+    return kpi.pace(points, final[1], final[0], higher_is_better).as_dict()
+
+
 # --- indicators ------------------------------------------------------------------------------
 
 def indicator_rates(engine: Engine) -> pd.DataFrame:
@@ -154,6 +170,102 @@ def _rate_value(low, high) -> float | None:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return None
     return float((low + high) / 2)
+
+
+# --- what moved, and rural vs non-rural ----------------------------------------------------------
+
+def indicator_moves(indicator_rows: list[dict], n: int = 3) -> list[dict]:
+    """The `n` indicators whose all-students rate moved most since the year before (in points,
+    midpoints for ranking only), each with its sentence."""
+    moved = [i for i in indicator_rows if i.get("value") is not None and i.get("previous") is not None
+             and abs(i["value"] - i["previous"]) > kpi.STEADY_POINTS]
+    moved.sort(key=lambda i: (-abs(i["value"] - i["previous"]), i["name"]))
+    return [{"kind": "indicator", "sentence": sentences.indicator_move(i), "subject": i["name"],
+             "previous": i["previous"], "current": i["value"], "unit": "rate"} for i in moved[:n]]
+
+
+def gap_moves(engine: Engine, year: str | None, prior_year: str | None, n: int = 3) -> list[dict]:
+    """The `n` largest clear moves of alliance-wide gaps since the year before: each group's gap
+    to its default reference (each comparison once), for groups behind it in either year, where
+    the change is beyond the uncertainty (domain.gaps.classify_change)."""
+    from queries.gaps import _groups, group_rates
+
+    if not year or not prior_year:
+        return []
+    with engine.connect() as conn:
+        meta = pd.DataFrame([tuple(r) for r in conn.execute(select(
+            indicators.c.indicator_id, indicators.c.name, indicators.c.higher_is_better))],
+            columns=["indicator_id", "name", "higher_is_better"])
+    if meta.empty:
+        return []
+    rates = group_rates(engine, tuple(meta["indicator_id"]), ALLIANCE, (prior_year, year))
+    if rates.empty:
+        return []
+    labels, complements = _groups(engine)
+    higher = dict(zip(meta["indicator_id"], meta["higher_is_better"].astype(bool)))
+    names = dict(zip(meta["indicator_id"], meta["name"]))
+    by_year = gap_rules.compute_gaps(rates, "complement", higher, complements, reported_within=("indicator_id",))
+    moves = []
+    for indicator_id, part in by_year.groupby("indicator_id", sort=True):
+        for r in gap_rules.comparisons(gap_rules.trend_summary(part)).to_dict("records"):
+            if r["years"] < 2 or r["latest_year"] != year or r["previous_year"] != prior_year:
+                continue
+            if r["recent_verdict"] not in (gap_rules.CLOSING, gap_rules.WIDENING):
+                continue
+            sign = 1 if r["higher_is_better"] else -1
+            behind = any(max(sign * r[f"{p}gap_low"], sign * r[f"{p}gap_high"]) < 0 for p in ("previous_", "latest_"))
+            if not behind:
+                continue
+            moves.append({**{k: _num(v) for k, v in r.items()}, "indicator_id": indicator_id, "name": names[indicator_id],
+                          "group_label": labels.get(r["student_group"], r["student_group"]),
+                          "reference_label": labels.get(r["reference_group"], r["reference_group"])})
+    moves.sort(key=lambda m: (-abs(m["recent_change"]), m["name"], m["student_group"]))
+    return [{"kind": "gap", "sentence": sentences.gap_move(m), "subject": f"{m['name']}: {m['group_label']}",
+             "previous": m["previous_gap"], "current": m["latest_gap"], "unit": "points",
+             "verdict": m["recent_verdict"]} for m in moves[:n]]
+
+
+def locale_overview(engine: Engine, quarter: str | None, year: str | None) -> dict:
+    """Rural against non-rural regions: every indicator's all-students rate in `year`, and
+    participations per 1,000 K-12 students in `quarter`, as suppressed for every page."""
+    from data.participation_rollup import LOCALE_CELLS, NONRURAL_CELL
+    from queries.gaps import group_rates
+    from queries.participation import all_programs, protected_cells
+
+    out = {"school_year": year, "quarter": quarter, "indicators": [], "reach": None}
+    with engine.connect() as conn:
+        meta = pd.DataFrame([tuple(r) for r in conn.execute(select(
+            indicators.c.indicator_id, indicators.c.name, indicators.c.stage, indicators.c.higher_is_better))],
+            columns=["indicator_id", "name", "stage", "higher_is_better"]).sort_values(["stage", "name"])
+        locales = pd.DataFrame([tuple(r) for r in conn.execute(select(regions.c.locale, regions.c.k12_enrollment))],
+                               columns=["locale", "k12"])
+        cells = protected_cells(engine, conn, **all_programs(region_id=(LOCALE_CELLS["rural"], NONRURAL_CELL),
+                                                             student_group="all", quarter=quarter)) if quarter else None
+    if year and not meta.empty:
+        areas = {}
+        for key, scope in (("rural", "locale:rural"), ("nonrural", "locale:nonrural")):
+            found = group_rates(engine, tuple(meta["indicator_id"]), scope, (year,))
+            areas[key] = found[found["student_group"] == "all"].set_index("indicator_id")
+        for r in meta.itertuples():
+            item = {"indicator_id": r.indicator_id, "name": r.name, "higher_is_better": bool(r.higher_is_better)}
+            for key, rows in areas.items():
+                row = rows.loc[r.indicator_id] if r.indicator_id in rows.index else None
+                item[f"{key}_low"] = None if row is None else _num(row["rate_low"])
+                item[f"{key}_high"] = None if row is None else _num(row["rate_high"])
+                item[f"{key}_suppressed"] = bool(row is not None and row["suppressed"])
+            if any(item[f"{k}_low"] is not None or item[f"{k}_suppressed"] for k in areas):
+                out["indicators"].append(item)
+    if cells is not None and len(cells):
+        rural_k12 = float(pd.to_numeric(locales.loc[locales["locale"] == "rural", "k12"], errors="coerce").sum())
+        other_k12 = float(pd.to_numeric(locales.loc[locales["locale"] != "rural", "k12"], errors="coerce").sum())
+        reach = {}
+        for key, cell, k12 in (("rural", LOCALE_CELLS["rural"], rural_k12), ("nonrural", NONRURAL_CELL, other_k12)):
+            row = cells[cells["region_id"] == cell]
+            value = None if row.empty or bool(row["participations_suppressed"].iloc[0]) else _num(row["participations"].iloc[0])
+            reach[key] = {"participations": value, "suppressed": bool(len(row) and row["participations_suppressed"].iloc[0]),
+                          "k12": k12, "per_1000": None if value is None or not k12 else 1000 * value / k12}
+        out["reach"] = reach
+    return out
 
 
 # --- the overview --------------------------------------------------------------------------
@@ -186,9 +298,10 @@ def _years_with_data(rates: pd.DataFrame) -> list[str]:
     return sorted(rates.loc[rates["rate_low"].notna() | rates["suppressed"].fillna(False).astype(bool), "school_year"].dropna().unique())
 
 
-def _indicator_summary(rates: pd.DataFrame, years_with_data: list[str], year: str | None):
-    """Each indicator in `year` against its target and the year before: (prior year, rows,
-    (before, now, higher is better) pairs, trend points up to `year`)."""
+def _indicator_summary(rates: pd.DataFrame, years_with_data: list[str], year: str | None,
+                       finals: dict[str, tuple[str, float]] | None = None):
+    """Each indicator in `year` against its target, the year before and its final target's
+    pace: (prior year, rows, (before, now, higher is better) pairs, trend points up to `year`)."""
     earlier = [y for y in years_with_data if year and y < year]
     prior_year = earlier[-1] if earlier else None
     indicator_rows, pairs, indicator_trends = [], [], []
@@ -204,17 +317,24 @@ def _indicator_summary(rates: pd.DataFrame, years_with_data: list[str], year: st
         higher = bool(first["higher_is_better"])
         value, prev_value = _rate_value(low, high), (None if then is None else _rate_value(then["rate_low"], then["rate_high"]))
         pairs.append((prev_value, value, higher))
+        upto = rows[rows["school_year"].notna() & (rows["school_year"] <= (year or ""))]
+        final = (finals or {}).get(indicator_id)
         indicator_rows.append({
             "indicator_id": indicator_id, "name": first["name"], "stage": first["stage"], "higher_is_better": higher,
             "school_year": year, "rate_low": low, "rate_high": high, "value": value,
             "suppressed": bool(now is not None and bool(now["suppressed"])),
             "previous_year": prior_year, "previous": prev_value, "target": target,
+            "previous_low": None if then is None else _num(then["rate_low"]),
+            "previous_high": None if then is None else _num(then["rate_high"]),
             "status": kpi.track_status(low, high, target, higher),
             "moved": kpi.direction(prev_value, value, higher, kpi.STEADY_POINTS),
+            "final_target": final[1] if final else None, "final_period": final[0] if final else None,
+            "pace": _pace(zip(upto["school_year"], upto["rate_low"].map(_num), upto["rate_high"].map(_num)), final, year, higher),
         })
         for _, row in rows[rows["school_year"].notna() & (rows["school_year"] <= (year or ""))].iterrows():
             indicator_trends.append({"indicator_id": indicator_id, "school_year": row["school_year"],
                                      "value": _rate_value(row["rate_low"], row["rate_high"]),
+                                     "low": _num(row["rate_low"]), "high": _num(row["rate_high"]),
                                      "suppressed": bool(row["suppressed"]), "target": _num(row["target"])})
     return prior_year, indicator_rows, pairs, indicator_trends
 
@@ -225,11 +345,14 @@ def indicator_overview(engine: Engine) -> dict:
     rates = indicator_rates(engine)
     years_with_data = _years_with_data(rates)
     year = years_with_data[-1] if years_with_data else None
-    prior_year, indicator_rows, pairs, indicator_trends = _indicator_summary(rates, years_with_data, year)
+    prior_year, indicator_rows, pairs, indicator_trends = _indicator_summary(rates, years_with_data, year,
+                                                                             final_targets(engine))
     n, m = kpi.moving_right_way(pairs)
     limit = threshold()
     return {"school_year": year, "previous_school_year": prior_year, "threshold": limit, "indicators": indicator_rows,
-            "indicator_trends": indicator_trends, "headline": {"n": n, "m": m, "text": kpi.headline(n, m)},
+            "indicator_trends": indicator_trends, "headline": {"n": n, "m": m, "text": sentences.headline(n, m)},
+            "changes": indicator_moves(indicator_rows, 3) + gap_moves(engine, year, prior_year, 3),
+            "locale": locale_overview(engine, None, year),
             "notes": {"suppression": _suppression_note(limit)}}
 
 
@@ -275,10 +398,11 @@ def overview(engine: Engine, quarter: str | None = None) -> dict:
     rates = indicator_rates(engine)
     years_with_data = _years_with_data(rates)
     year = kpi.school_year_for_quarter(quarter, years_with_data)
-    prior_year, indicator_rows, pairs, indicator_trends = _indicator_summary(rates, years_with_data, year)
+    prior_year, indicator_rows, pairs, indicator_trends = _indicator_summary(rates, years_with_data, year,
+                                                                             final_targets(engine))
     n, m = kpi.moving_right_way(pairs)
 
-    # Changes since the previous quarter
+    # Changes: reach since the previous quarter; indicators and gaps since the previous school year.
     changes: list[kpi.Change] = []
     since = kpi.quarter_label(previous)
     for item in reach:
@@ -293,17 +417,21 @@ def overview(engine: Engine, quarter: str | None = None) -> dict:
             for name, before_value, value in zip(comparable.index, comparable[previous], comparable[quarter]):
                 changes.append(kpi.Change(f"Participations in {name}", float(before_value), float(value), since,
                                           "count", True, "not unique students"))
-    # Indicators change only when the previous quarter falls in an earlier school year.
-    previous_year_of_quarter = kpi.school_year_for_quarter(previous, years_with_data)
-    if year and previous_year_of_quarter and previous_year_of_quarter != year:
-        for item in indicator_rows:
-            before_rows = rates[(rates["indicator_id"] == item["indicator_id"]) & (rates["school_year"] == previous_year_of_quarter)]
-            if item["value"] is not None and len(before_rows):
-                prev_value = _rate_value(before_rows.iloc[0]["rate_low"], before_rows.iloc[0]["rate_high"])
-                if prev_value is not None:
-                    changes.append(kpi.Change(item["name"], prev_value, item["value"],
-                                              kpi.school_year_label(previous_year_of_quarter), "rate", item["higher_is_better"]))
-    top = kpi.biggest_changes(changes, 3)
+    reach_changes = [{"kind": "reach", "sentence": sentences.reach_change(c), "subject": c.subject,
+                      "previous": c.previous, "current": c.current, "unit": c.unit}
+                     for c in kpi.biggest_changes(changes, 3)]
+    finals = final_targets(engine)
+    for item in reach:
+        hidden = trend["participants_suppressed"] if item["measure"] == "participants" else [False] * len(trend)
+        values = [None if h or pd.isna(v) else float(v) for v, h in zip(trend[item["measure"]], hidden)]
+        points = [(q, v, v) for q, v in zip(trend["quarter"], values)]
+        final = finals.get(item["measure"])
+        item.update(final_target=final[1] if final else None, final_period=final[0] if final else None,
+                    pace=_pace(points, final, quarter, True))
+    for item in indicator_rows:
+        item["pace"] = item["pace"] if item.get("final_period") else None
+    indicator_changes = indicator_moves(indicator_rows, 3)
+    gap_changes = gap_moves(engine, year, prior_year, 3)
 
     with engine.connect() as conn:
         last_import = conn.execute(select(imports.c.source, imports.c.finished_at).order_by(imports.c.import_id.desc()).limit(1)).first()
@@ -318,9 +446,11 @@ def overview(engine: Engine, quarter: str | None = None) -> dict:
         "reach_trend": json.loads(trend.drop(columns=["participants_partial"]).to_json(orient="records")),
         "indicators": indicator_rows,
         "indicator_trends": indicator_trends,
-        "headline": {"n": n, "m": m, "text": kpi.headline(n, m)},
-        "changes": [{"sentence": c.sentence(), "subject": c.subject, "previous": c.previous, "current": c.current,
-                     "unit": c.unit} for c in top],
+        "headline": {"n": n, "m": m, "text": sentences.headline(n, m)},
+        # Every change sentence, by kind: reach since the previous quarter, indicators and gaps
+        # since the previous school year (a frozen quarter keeps exactly these sentences).
+        "changes": reach_changes + indicator_changes + gap_changes,
+        "locale": locale_overview(engine, quarter, year),
         "notes": {
             "participations": PARTICIPATION_NOTE,
             "suppression": _suppression_note(limit),

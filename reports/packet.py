@@ -352,11 +352,11 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
 
     say("building the charts")
     sections = [
-        Section("Reach by quarter", charts.reach_caption(payload), charts.reach_figure(payload),
+        Section("Reach by quarter", sentences.reach_caption(payload), charts.reach_figure(payload),
                 table=charts.reach_table(payload), height_px=320),
-        Section("Indicators against the board's targets", charts.indicator_caption(payload),
+        Section("Indicators against the board's targets", sentences.indicator_caption(payload),
                 charts.indicator_figure(payload), table=charts.indicator_table(payload)),
-        Section("Indicator trends", charts.trends_caption(payload), charts.indicator_trends_figure(payload)),
+        Section("Indicator trends", sentences.trends_caption(payload), charts.indicator_trends_figure(payload)),
     ]
     for s in sections[1:]:
         s.height_px = int(s.figure.layout.height or 500)

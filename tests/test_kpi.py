@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from domain import kpi
+from domain import kpi, sentences
 
 
 @pytest.mark.parametrize("quarter, year", [
@@ -60,22 +60,22 @@ def test_moving_the_right_way_counts_only_measures_with_two_years():
         (40.0, float("nan"), True),  # suppressed now: not counted
     ]
     assert kpi.moving_right_way(pairs) == (2, 5)
-    assert kpi.headline(2, 5) == "2 of 5 measures moving the right way"
-    assert "No measure" in kpi.headline(0, 0)
+    assert sentences.headline(2, 5) == "2 of 5 measures moving the right way"
+    assert "No measure" in sentences.headline(0, 0)
 
 
 def test_change_sentences_carry_their_numbers():
     rose = kpi.Change("Participations", 1200, 1380, "2025 Q2", "count", True, "participations are not unique students")
-    assert rose.sentence() == ("Participations rose from 1,200 in 2025 Q2 to 1,380 (+180, +15%). That is the right way. "
+    assert sentences.reach_change(rose) == ("Participations rose from 1,200 in 2025 Q2 to 1,380 (+180, +15%). That is the right way. "
                                "(Participations are not unique students.)")
     fell = kpi.Change("Chronic absence", 19.7, 17.6, "2023–24", "rate", False)
-    assert fell.sentence() == "Chronic absence fell from 19.7% in 2023–24 to 17.6% (-2.1 points). That is the right way."
+    assert sentences.reach_change(fell) == "Chronic absence fell from 19.7% in 2023–24 to 17.6% (−2.1 points). That is the right way."
     worse = kpi.Change("Grade 3 reading proficiency", 45.0, 43.0, "2023–24", "rate", True)
-    assert worse.sentence().endswith("(-2.0 points). That is the wrong way.")
+    assert sentences.reach_change(worse).endswith("(−2.0 points). That is the wrong way.")
     same = kpi.Change("Partners", 48, 48, "2025 Q2")
-    assert same.sentence() == "Partners held steady at 48 since 2025 Q2."
+    assert sentences.reach_change(same) == "Partners held steady at 48 since 2025 Q2."
     from_zero = kpi.Change("Seats in Grundy County", 0, 40, "2025 Q2")
-    assert "from 0 in 2025 Q2 to 40 (+40)." in from_zero.sentence()
+    assert "from 0 in 2025 Q2 to 40 (+40)." in sentences.reach_change(from_zero)
 
 
 def test_biggest_changes_rank_by_relative_size_and_skip_unchanged():
@@ -90,3 +90,41 @@ def test_biggest_changes_rank_by_relative_size_and_skip_unchanged():
     top = kpi.biggest_changes(changes, 3)
     assert [c.subject for c in top] == ["New county", "Participations", "Reading"]
     assert math.isinf(top[0].relative)
+
+
+# --- pace to a target ----------------------------------------------------------------------------
+
+YEARS = ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
+
+
+def test_a_steady_rise_reaches_a_far_target_late_with_its_uncertainty():
+    points = [(y, v, v) for y, v in zip(YEARS, [80.0, 81.0, 82.2, 82.9, 84.0, 85.0])]
+    pace = kpi.pace(points, 92.0, "2027-28")
+    assert pace.status == kpi.OFF_PACE and pace.to_go_low == pytest.approx(7.0)
+    assert pace.per_period == pytest.approx(0.9914, abs=1e-3)
+    assert pace.reached == "2032-33"  # 2024 + 7 / 0.99 = 2031.06: first reached in the year starting 2032
+    assert pace.reached_early <= pace.reached <= pace.reached_late
+    assert kpi.pace(points, 92.0, "2033-34").status == kpi.ON_PACE
+
+
+def test_too_few_periods_a_met_target_and_a_trend_moving_away():
+    assert kpi.pace([("2023-24", 80.0, 80.0), ("2024-25", 81.0, 81.0)], 90.0, "2029-30").status == kpi.TOO_FEW
+    assert kpi.pace([(y, 91.0, 91.0) for y in YEARS[:3]], 90.0, "2029-30").status == kpi.MET
+    falling = [(y, v, v) for y, v in zip(YEARS, [85.0, 84.0, 83.2, 82.0, 81.1, 80.0])]
+    assert kpi.pace(falling, 90.0, "2029-30").status == kpi.AWAY
+    # lower is better: a falling rate is the right way
+    assert kpi.pace(falling, 75.0, "2035-36", higher_is_better=False).status == kpi.ON_PACE
+
+
+def test_a_range_gives_a_range_to_go_and_a_suppressed_year_is_left_out():
+    points = [("2021-22", 80.0, 80.0), ("2022-23", None, None), ("2023-24", 82.0, 82.0), ("2024-25", 83.0, 87.0)]
+    pace = kpi.pace(points, 90.0, "2029-30")
+    assert (pace.to_go_low, pace.to_go_high) == (pytest.approx(3.0), pytest.approx(7.0))
+    assert pace.status != kpi.TOO_FEW  # three shown years
+
+
+def test_quarters_pace_in_quarters():
+    points = [("2024-Q4", 3000, 3000), ("2025-Q1", 3200, 3200), ("2025-Q2", 3390, 3390), ("2025-Q3", 3610, 3610)]
+    pace = kpi.pace(points, 4040, "2026-Q2")
+    assert pace.per_period == pytest.approx(202.0) and pace.reached == "2026-Q2"  # 430 to go at 202 a quarter: 3 quarters on
+    assert pace.status == kpi.ON_PACE

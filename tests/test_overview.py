@@ -46,8 +46,19 @@ def test_overview_of_the_latest_quarter(demo_store_url):
     assert len(payload["indicators"]) == 11
     both = [i for i in payload["indicators"] if i["value"] is not None and i["previous"] is not None]
     assert payload["headline"]["m"] == len(both) >= 5
-    assert 1 <= len(payload["changes"]) <= 3
+    kinds = [c["kind"] for c in payload["changes"]]
+    # What changed covers reach, indicators and gaps, up to three of each.
+    assert {"reach", "indicator", "gap"} <= set(kinds) and all(kinds.count(k) <= 3 for k in set(kinds))
     assert all(c["sentence"].endswith(".") or c["sentence"].endswith(".)") for c in payload["changes"])
+    moved = [i for i in both if abs(i["value"] - i["previous"]) > 0.05]
+    largest = max(moved, key=lambda i: abs(i["value"] - i["previous"]))
+    assert payload["changes"][kinds.index("indicator")]["subject"] == largest["name"]
+    gaps_said = [c for c in payload["changes"] if c["kind"] == "gap"]
+    assert all(c["verdict"] in ("closing", "widening") for c in gaps_said)
+    # Each indicator with a target ahead has its pace; rural and non-rural are there for every indicator.
+    paced = [i for i in payload["indicators"] if i["final_period"] and i["final_period"] > payload["school_year"]]
+    assert paced and all(i["pace"] and i["pace"]["target_period"] == i["final_period"] for i in paced)
+    assert len(payload["locale"]["indicators"]) == 11 and payload["locale"]["reach"]["rural"]["per_1000"] > 0
 
 
 def test_reach_matches_the_store(demo_store_url):

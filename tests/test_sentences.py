@@ -217,3 +217,86 @@ def test_sentences_follow_the_table_not_a_fixed_text():
     assert "Black or African American students: 60.0%, 27.0 points below all students" in \
         sentences.gap_caption(table(worse), "Four-year graduation rate", True, "2024-25")
     assert np.isfinite(table(EXACT)["standing"].dropna()).all()
+
+
+# --- the board overview ----------------------------------------------------------------------------
+
+def indicator_item(**kw):
+    item = {"name": "Grade 8 math proficiency", "higher_is_better": True, "previous_year": "2023-24",
+            "school_year": "2024-25", "previous_low": 37.0, "previous_high": 37.0, "rate_low": 40.1, "rate_high": 40.1}
+    return {**item, **kw}
+
+
+def test_an_indicator_move_in_words_with_the_direction_of_good():
+    assert sentences.indicator_move(indicator_item()) == (
+        "Grade 8 math proficiency rose from 37.0% in 2023–24 to 40.1% in 2024–25 (+3.1 points). That is the right way.")
+    absent = indicator_item(name="Chronic absence", higher_is_better=False, previous_low=19.7, previous_high=19.7,
+                            rate_low=21.0, rate_high=21.0)
+    assert sentences.indicator_move(absent).endswith("(+1.3 points). That is the wrong way.")
+
+
+def test_an_indicator_move_between_ranges_that_overlap_has_no_direction():
+    ranged = indicator_item(previous_low=90.0, previous_high=94.0, rate_low=92.0, rate_high=96.0)
+    assert sentences.indicator_move(ranged) == (
+        "Grade 8 math proficiency moved from 90–94% in 2023–24 to 92–96% in 2024–25: a change of between −2 and +6 "
+        "points, so no clear direction (range-coded data).")
+    apart = indicator_item(previous_low=80.0, previous_high=84.0, rate_low=90.0, rate_high=94.0)
+    assert "(between +6 and +14 points). That is the right way." in sentences.indicator_move(apart)
+
+
+def gap_move(**kw):
+    move = {"name": "Grade 8 math proficiency", "group_label": "Students with disabilities",
+            "reference_label": "Students without disabilities", "higher_is_better": True, "previous_year": "2023-24",
+            "latest_year": "2024-25", "previous_gap_low": -18.6, "previous_gap_high": -18.6, "latest_gap_low": -22.5,
+            "latest_gap_high": -22.5, "recent_verdict": gaps.WIDENING}
+    return {**move, **kw}
+
+
+def test_a_gap_move_says_behind_or_ahead_and_whether_that_is_the_right_way():
+    assert sentences.gap_move(gap_move()) == (
+        "Students with disabilities were 18.6 points behind students without disabilities in grade 8 math proficiency "
+        "in 2023–24; in 2024–25, 22.5 points behind: the gap widened, beyond the uncertainty from group sizes. That is "
+        "the wrong way.")
+    absent = gap_move(name="Chronic absence", group_label="English learners", reference_label="Not English learners",
+                      higher_is_better=False, previous_gap_low=21.5, previous_gap_high=21.5, latest_gap_low=17.0,
+                      latest_gap_high=17.0, recent_verdict=gaps.CLOSING)
+    assert sentences.gap_move(absent) == (
+        "English learners were 21.5 points behind not English learners in chronic absence in 2023–24; in 2024–25, "
+        "17.0 points behind: the gap narrowed, beyond the uncertainty from group sizes. That is the right way.")
+    overtook = gap_move(latest_gap_low=4.0, latest_gap_high=4.0)
+    assert sentences.gap_move(overtook).endswith("in 2024–25 they were 4.0 points ahead: a change beyond the "
+                                                 "uncertainty from group sizes.")
+
+
+def test_a_target_says_the_distance_to_go_and_where_the_pace_takes_it():
+    from domain import kpi
+
+    points = [(y, v, v) for y, v in zip(["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25"],
+                                         [80.0, 81.0, 82.2, 82.9, 84.0, 85.0])]
+    item = {"pace": kpi.pace(points, 92.0, "2029-30").as_dict(), "target": 86.0, "status": kpi.OFF_TRACK}
+    assert sentences.pace_text(item) == ("target 92.0% by 2029–30: 7.0 points to go; at this pace: 2032–33 "
+                                         "(95% range 2031–32 to 2032–33), too late")
+    assert sentences.target_text(item, "rate").startswith("target 86.0%: off track; target 92.0% by 2029–30")
+    met = {"pace": kpi.pace(points, 84.0, "2029-30").as_dict()}
+    assert sentences.pace_text(met) == "target 84.0% by 2029–30: already met"
+    few = {"pace": kpi.pace(points[-2:], 92.0, "2029-30").as_dict()}
+    assert sentences.pace_text(few) == "target 92.0% by 2029–30: 7.0 points to go; too few periods to tell the pace"
+    assert sentences.pace_text({"pace": None}) == ""
+
+
+def test_rural_against_non_rural_counts_only_ranges_that_do_not_overlap():
+    locale = {"school_year": "2024-25", "quarter": "2025-Q3", "indicators": [
+        {"name": "Algebra I by grade 9", "higher_is_better": True, "rural_low": 60.2, "rural_high": 60.2,
+         "nonrural_low": 65.3, "nonrural_high": 65.3},
+        {"name": "Chronic absence", "higher_is_better": False, "rural_low": 18.0, "rural_high": 18.0,
+         "nonrural_low": 20.0, "nonrural_high": 20.0},
+        {"name": "Graduation", "higher_is_better": True, "rural_low": 88.0, "rural_high": 94.0,
+         "nonrural_low": 90.0, "nonrural_high": 90.0},
+        {"name": "STEM credential", "higher_is_better": True, "rural_low": None, "rural_high": None,
+         "rural_suppressed": True, "nonrural_low": 30.0, "nonrural_high": 30.0}],
+        "reach": {"rural": {"per_1000": 20.4, "suppressed": False}, "nonrural": {"per_1000": 41.0, "suppressed": False}}}
+    assert sentences.rural_caption(locale) == (
+        "In 2024–25, rural regions are behind non-rural ones on 1 of 3 indicators and ahead on 1; the widest difference "
+        "is algebra I by grade 9: 60.2% in rural regions against 65.3% elsewhere. Participations per 1,000 K-12 students "
+        "in 2025 Q3: 20 in rural regions, 41 elsewhere (participations are enrolments, not unique students).")
+    assert sentences.rural_caption(None) == "Rural against non-rural regions is not part of this frozen overview."
