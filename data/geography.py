@@ -24,8 +24,9 @@ from data.problems import Description
 
 COUNTIES_FILE = Path(__file__).parent / "geo" / "us_counties_2016.geojson.gz"
 
-# Douglas-Peucker tolerance in degrees (~330 m north-south, ~270 m east-west at 36°N). Keeps
-# maps small, and leaves most of the 1 km allowed for program-site coordinates.
+# Douglas-Peucker tolerance in degrees (~330 m north-south, ~270 m east-west at 36°N), applied to
+# each shared edge once (simplify_coverage). Keeps maps small, and leaves most of the 1 km
+# allowed for program-site coordinates.
 SIMPLIFY_TOLERANCE_DEG = 0.003
 COORD_DECIMALS = 4  # ~11 m
 
@@ -58,23 +59,138 @@ def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def clean_geometries(geometries: Iterable[shapely.Geometry | None]) -> np.ndarray:
-    """Make valid, keep polygon parts, simplify, round to the coordinate grid, orient rings.
+# A region that lies in another by more than this share of its area is nested in it (a hub
+# area inside a county), not drawn over it by a digitising error: the two are simplified apart.
+NESTED_OVERLAP = 0.5
 
-    The one simplification used for built-in counties and custom regions alike. Empty input
-    or input with no area gives an empty polygon. Exterior rings end up counter-clockwise
-    (RFC 7946); plotly's "geo" subplot wants the opposite, see shapely.orient_polygons.
+
+def clean_geometries(geometries: Iterable[shapely.Geometry | None]) -> np.ndarray:
+    """Make valid, keep polygon parts, and simplify the regions as ONE coverage, so that
+    neighbours keep sharing their edges: no overlaps and no slivers between them.
+
+    The one simplification used for the built-in counties (the whole US layer at once) and a
+    package's regions file. Steps: polygon parts of `make_valid`; coordinates snapped to the
+    0.0001° grid; `shapely.coverage_clean` (overlaps go to the neighbour with the longest
+    shared border, gaps narrower than the tolerance are filled, shared edges made identical);
+    then `simplify_coverage` (Douglas-Peucker on each shared edge once, so every boundary stays
+    within SIMPLIFY_TOLERANCE_DEG of the cleaned one); then back onto the grid. Regions nested in others (overlapping by
+    more than NESTED_OVERLAP) are simplified in separate layers. Empty input or input with no
+    area gives an empty polygon. Exterior rings end up counter-clockwise (RFC 7946); plotly's
+    "geo" subplot wants the opposite, see shapely.orient_polygons.
     """
     geoms = np.array(list(geometries), dtype=object)
     # "structure" unions overlapping parts (instead of XOR-ing them) and drops collapsed
     # lines, so polygonal input stays polygonal.
     geoms = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
     geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
-    geoms = shapely.simplify(geoms, SIMPLIFY_TOLERANCE_DEG, preserve_topology=True)
-    # Snap-rounding to the grid keeps the result valid, unlike rounding each number.
-    geoms = shapely.set_precision(geoms, 10.0**-COORD_DECIMALS)
-    geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
-    return shapely.orient_polygons(geoms)
+    layers = _layers(geoms)  # on valid geometries, before snapping may make some invalid
+    # Snapped vertex by vertex: shared vertices stay shared (coverage_clean repairs the rest).
+    geoms = shapely.set_precision(geoms, 10.0**-COORD_DECIMALS, mode="pointwise")
+    out = np.array([shapely.Polygon()] * len(geoms), dtype=object)
+    for layer in layers:
+        cleaned = shapely.coverage_clean(geoms[layer], gap_width=SIMPLIFY_TOLERANCE_DEG)
+        cleaned = np.array([_polygonal(g) for g in cleaned], dtype=object)
+        out[layer] = simplify_coverage(cleaned, SIMPLIFY_TOLERANCE_DEG)
+    # Back onto the grid (cleaning adds a few nodes off it); a sliver part collapsed by the
+    # rounding goes, from both neighbours alike. Valid regions are left exactly as they are.
+    out = shapely.set_precision(out, 10.0**-COORD_DECIMALS, mode="pointwise")
+    invalid = ~shapely.is_valid(out)
+    out[invalid] = shapely.make_valid(out[invalid], method="structure", keep_collapsed=False)
+    out = np.array([_polygonal(g) for g in out], dtype=object)
+    return shapely.orient_polygons(out)
+
+
+def _layers(geoms: np.ndarray) -> list[np.ndarray]:
+    """Indices of the non-empty regions, split into layers in which no region is nested in
+    another (greedy colouring of the graph of large overlaps)."""
+    index = np.flatnonzero(~shapely.is_empty(geoms))
+    if not len(index):
+        return []
+    tree = shapely.STRtree(geoms[index])
+    a, b = tree.query(geoms[index], predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    shared = shapely.area(shapely.intersection(geoms[index[a]], geoms[index[b]]))
+    smaller = np.minimum(shapely.area(geoms[index[a]]), shapely.area(geoms[index[b]]))
+    nested = shared > NESTED_OVERLAP * smaller
+    colour = np.zeros(len(index), dtype=int)
+    if nested.any():
+        neighbours: dict[int, set[int]] = {}
+        for i, j in zip(a[nested], b[nested]):
+            neighbours.setdefault(int(i), set()).add(int(j))
+            neighbours.setdefault(int(j), set()).add(int(i))
+        for i in sorted(neighbours):
+            taken = {colour[j] for j in neighbours[i] if j < i}
+            colour[i] = next(c for c in range(len(taken) + 1) if c not in taken)
+    return [index[colour == c] for c in range(colour.max() + 1)]
+
+
+def simplify_coverage(coverage: np.ndarray, tolerance: float) -> np.ndarray:
+    """Douglas-Peucker simplification of a polygonal coverage that keeps it a coverage.
+
+    The boundaries are cut into arcs between the points where three or more regions meet;
+    each arc is simplified once (so both neighbours get the same edge); an arc that would then
+    cross another is simplified less (halving the tolerance, at last not at all); the arcs are
+    polygonized back into faces, and each face goes to the region it mostly lies in. Every
+    boundary stays within `tolerance` of the input, unlike `shapely.coverage_simplify`
+    (Visvalingam-Whyatt: for as many vertices, about twice the displacement). Expects a valid
+    coverage (see shapely.coverage_clean); empty geometries stay empty."""
+    coverage = np.asarray(coverage, dtype=object)
+    present = np.flatnonzero(~shapely.is_empty(coverage))
+    out = np.array([shapely.Polygon()] * len(coverage), dtype=object)
+    if not len(present):
+        return out
+    regions = coverage[present]
+    arcs = shapely.get_parts(shapely.line_merge(shapely.union_all(shapely.boundary(regions))))
+    simple = shapely.simplify(arcs, tolerance, preserve_topology=True)
+    for attempt in range(1, 8):
+        tree = shapely.STRtree(simple)
+        a, b = tree.query(simple, predicate="intersects")
+        keep = a < b
+        a, b = a[keep], b[keep]
+        # Two arcs may meet only where they met before (their end nodes).
+        moved = ~shapely.equals(shapely.intersection(simple[a], simple[b]), shapely.intersection(arcs[a], arcs[b]))
+        crossing = np.unique(np.concatenate([a[moved], b[moved]]))
+        if not len(crossing):
+            break
+        simple[crossing] = (shapely.simplify(arcs[crossing], tolerance / 2**attempt, preserve_topology=True)
+                            if attempt < 7 else arcs[crossing])
+    faces = shapely.get_parts(shapely.polygonize(simple))
+    tree = shapely.STRtree(regions)
+    face, region = tree.query(faces, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(faces[face], regions[region]))
+    # The region each face mostly lies in; a face in no region (a hole of the layer) stays out.
+    best: dict[int, tuple[int, float]] = {}
+    for f, r, area in zip(face, region, overlap):
+        if area > best.get(f, (-1, 0.0))[1]:
+            best[f] = (r, area)
+    parts: dict[int, list] = {}
+    for f, (r, area) in best.items():
+        if area >= 0.5 * faces[f].area:
+            parts.setdefault(r, []).append(faces[f])
+    for r, polygons in parts.items():
+        out[present[r]] = shapely.coverage_union_all(polygons) if len(polygons) > 1 else polygons[0]
+    return out
+
+
+def coverage_defects(geometries: Iterable[Geometry], gap_width: float = 0.001) -> dict[str, int]:
+    """What keeps a layer of regions from being a clean coverage, counted: `overlaps` (pairs of
+    regions sharing area), `holes` (enclosed gaps: rings of the layer's union that no region
+    fills) and `unmatched` (regions with an edge that a neighbour does not share exactly, or
+    a sliver narrower than `gap_width` degrees between them: shapely.coverage_invalid_edges)."""
+    geoms = np.array([as_shape(g) for g in geometries], dtype=object)
+    geoms = geoms[~shapely.is_empty(geoms)]
+    if not len(geoms):
+        return {"overlaps": 0, "holes": 0, "unmatched": 0}
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a < b
+    shared = shapely.area(shapely.intersection(geoms[a[keep]], geoms[b[keep]]))
+    union = shapely.get_parts(shapely.union_all(geoms))
+    edges = shapely.coverage_invalid_edges(geoms, gap_width=gap_width)
+    return {"overlaps": int((shared > 1e-10).sum()),
+            "holes": int(sum(shapely.get_num_interior_rings(p) for p in union)),
+            "unmatched": int((~shapely.is_empty(edges)).sum())}
 
 
 def _round_coords(coords: Any) -> Any:
