@@ -31,9 +31,11 @@ def demo_banner(is_demo: bool) -> None:
         )
 
 
-def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: str | None = None) -> None:
-    """A chart, its one-sentence caption, and its numbers (table + CSV) behind it. When presenting:
-    the caption as a large headline over a screen-tall chart, and no table or download."""
+def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: str | None = None,
+                filters: dict[str, str] | None = None) -> None:
+    """A chart, its one-sentence caption, and its numbers (table + CSV) behind it; `filters`, if
+    given, are written in the CSV (components/exports.py). When presenting: the caption as a
+    large headline over a screen-tall chart, and no table or download."""
     present.note_chart(key, caption)
     if present.is_presenting():
         if present.shows_chart(key):
@@ -45,6 +47,10 @@ def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: s
     st.caption(caption)
     with st.expander("Numbers behind this chart"):
         st.dataframe(table, hide_index=True, width="stretch")
+        if filters:
+            from components.exports import with_filters
+
+            table = with_filters(table, filters)
         download_csv(table, filename or f"{key}.csv", key=f"csv_{key}")
 
 

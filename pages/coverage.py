@@ -11,15 +11,17 @@ import pandas as pd
 import streamlit as st
 
 from components import coverage_charts as charts
+from components import glance_charts as glance
 from components import maps
-from components.filters import group_labels, shared_filters, synced_select
+from components.exports import export_buttons, file_stem
+from components.filters import LOCALE_SCOPE_LABELS, group_labels, scope_label, shared_filters, synced_select
 from components.layout import PLOTLY_CONFIG, chart_block, download_csv, plain
 from components.store import run
 from domain.coverage import DEFAULT_ORDER, DISTANCE_BASIS_TEXT, METRICS, ORDER_METRIC, ORDERS, distance_text
 from domain.suppression import threshold
 from domain.vocabulary import label
 from queries import coverage, meta
-from queries.common import ALLIANCE
+from queries.common import ALLIANCE, LOCALE_SCOPES
 
 NONE = ALLIANCE  # `region=all`: no region chosen
 REGION_WIDGET = "_filter_widget_region"
@@ -196,7 +198,48 @@ view = charts.ranking_view(ranked, attrs, limit)
 st.dataframe(view, hide_index=True, width="stretch", height=min(38 * len(view) + 40, 560),
              column_config={"Why it ranks here": st.column_config.TextColumn(width="large")})
 st.caption(charts.ranking_caption(ranked, what, quarter, order))
-download_csv(view, f"underserved_{order}_{quarter}.csv", key="csv_underserved", label="Download this table (CSV)")
+filters_used = {
+    "Quarter": charts.quarter_text(quarter), "Program type": type_name(program_type), "Grade band": band_name(grade_band),
+    "Partner sector": sector_name(sector),
+}
+ranking_filters = {**filters_used, "Ranking order": ORDERS[order],
+                   "Outcome used as a need measure": outcome_names.get(indicator, "none") if indicator else "none",
+                   "Suppression threshold": str(limit)}
+export_buttons({"Underserved regions": view}, ranking_filters, file_stem("underserved", order, quarter),
+               key="export_underserved", notes={"Rule": attrs["rule"]})
+
+# The alliance at a glance -----------------------------------------------------------------------
+st.subheader("The alliance at a glance")
+area_options = [ALLIANCE, *LOCALE_SCOPES, *regions["region_id"]]
+area = synced_select("area", "Area", area_options, ALLIANCE, lambda a: scope_label(a, names), container=st,
+                     help="The whole alliance, rural or non-rural regions, or one region. The program filters in the "
+                     "sidebar apply to partners, programs and seats; participations always count every program.")
+area_name = "the alliance" if area == ALLIANCE else (LOCALE_SCOPE_LABELS[area].lower() if area in LOCALE_SCOPES
+                                                     else names.get(area, area))
+at_glance = run(coverage.alliance_glance, **params, area=area)
+glance_filters = {**filters_used, "Area": scope_label(area, names), "Suppression threshold": str(limit)}
+sector_table = glance.sectors_table(at_glance["sectors"])
+program_table = glance.programs_table(at_glance["programs"])
+reach_table = glance.reach_table(at_glance["by_quarter"])
+left, right = st.columns(2, gap="medium")
+with left:
+    st.markdown("**Partners by sector**")
+    chart_block(glance.sectors_figure(at_glance["sectors"], area_name),
+                glance.sectors_caption(at_glance["sectors"], area_name, what), sector_table, key="glance_sectors",
+                filename=f"{file_stem('partners_by_sector', area, quarter)}.csv", filters=glance_filters)
+with right:
+    st.markdown("**Seats and participations, quarter by quarter**")
+    chart_block(glance.reach_figure(at_glance["by_quarter"], area_name, limit),
+                glance.reach_caption(at_glance["by_quarter"], area_name.capitalize() if area == ALLIANCE else area_name,
+                                     what),
+                reach_table, key="glance_reach", filename=f"{file_stem('reach_by_quarter', area, quarter)}.csv",
+                filters=glance_filters)
+st.markdown("**Programs by type and grade band**")
+chart_block(glance.programs_figure(at_glance["programs"], area_name),
+            glance.programs_caption(at_glance["programs"], area_name, what), program_table, key="glance_programs",
+            filename=f"{file_stem('programs_by_type', area, quarter)}.csv", filters=glance_filters)
+export_buttons({"Partners by sector": sector_table, "Programs by type": program_table, "By quarter": reach_table},
+               glance_filters, file_stem("alliance_at_a_glance", area, quarter), key="export_glance")
 
 # 4. access distance ---------------------------------------------------------------------------
 st.subheader("How far is the nearest program?")

@@ -48,7 +48,7 @@ from domain import coverage as domain
 from domain.gaps import pooled_rates
 from domain.kpi import quarter_bounds
 from domain.suppression import threshold
-from queries.common import ALLIANCE, fast_tuples
+from queries.common import ALLIANCE, fast_tuples, previous_quarter, scope_condition
 from queries.participation import all_programs, protected_cells
 
 ANY = "any"  # a program filter left open
@@ -363,6 +363,89 @@ def by_locale(coverage: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
+# --- the alliance at a glance ------------------------------------------------------------
+
+def _count_by(conn, where, keys: list, measures: dict) -> pd.DataFrame:
+    """GROUP BY `keys` of the running sites matching `where`: one column per measure."""
+    rows = fast_tuples(conn, select(*keys, *measures.values()).where(where).group_by(*keys))
+    names = [k.name for k in keys] + list(measures)
+    frame = pd.DataFrame(rows, columns=names)
+    for column in measures:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
+    return frame
+
+
+def alliance_glance(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
+                    sector: str = ANY, area: str = ALLIANCE) -> dict[str, pd.DataFrame]:
+    """The alliance (or one area: a locale scope or a region) at a glance, for the program
+    filters, in `quarter` and the quarter before, all aggregated in SQL:
+
+    - `sectors`: partners running a program at a site in the area, by sector (`partners`,
+      `partners_before`);
+    - `programs`: programs, sites and seats by program type and grade band (each with
+      `_before`);
+    - `by_quarter`: every quarter's sites, programs, partners and seats, and the area's
+      participations (all programs: they are not split by program filters), suppressed with
+      the store-wide decision; per 1,000 K-12 students of the area.
+
+    A partner or program is counted once however many sites it has. `attrs`: quarter,
+    previous, enrolment, whether program filters were set."""
+    filters = _filters(program_type, grade_band, sector)
+    c = coverage_sites.c
+    previous = previous_quarter(quarter) if quarter else None
+    in_area = scope_condition(c.region_id, area)
+    partners_of = {"partners": func.count(func.distinct(c.partner_id))}
+    programs_of = {"programs": func.count(func.distinct(c.program_id)), "sites": func.count(), "seats": func.sum(c.seats)}
+    with engine.connect() as conn:
+        def both(keys, measures):
+            now = _count_by(conn, and_(_site_where(quarter, filters), in_area), keys, measures)
+            if previous is None:
+                return now.assign(**{f"{m}_before": np.nan for m in measures})
+            before = _count_by(conn, and_(_site_where(previous, filters), in_area), keys, measures)
+            names = [k.name for k in keys]
+            out = now.merge(before, on=names, how="outer", suffixes=("", "_before"))
+            for m in measures:  # absent in one quarter: none then
+                out[m] = out[m].fillna(0).astype("int64")
+                out[f"{m}_before"] = out[f"{m}_before"].fillna(0).astype("int64")
+            return out
+
+        sectors = both([c.sector], partners_of)
+        by_type = both([c.program_type, c.grade_band], programs_of)
+        quarters = list(conn.execute(select(participation_cells.c.quarter).distinct()
+                                     .order_by(participation_cells.c.quarter)).scalars())
+        rows = []
+        for q in quarters:  # one grouped count per quarter: a site runs in a span of quarters
+            counts = conn.execute(select(func.count(), func.coalesce(func.sum(c.seats), 0), func.count(func.distinct(c.program_id)),
+                                         func.count(func.distinct(c.partner_id)))
+                                  .where(and_(_site_where(q, filters), in_area))).one()
+            rows.append((q, *[int(v) for v in counts]))
+        enrollment = conn.execute(select(func.coalesce(func.sum(regions.c.k12_enrollment), 0))
+                                  .where(scope_condition(regions.c.region_id, area))).scalar_one()
+        cell = rollup.ALLIANCE_CELL if area in (None, ALLIANCE) else area
+        cells = protected_cells(engine, conn, **all_programs(region_id=cell, student_group="all")) if quarters else None
+    by_quarter = pd.DataFrame(rows, columns=["quarter", "sites", "seats", "programs", "partners"])
+    if cells is not None and len(by_quarter):
+        cells = cells.set_index("quarter").reindex(by_quarter["quarter"])
+        # No cell: nothing reported in the area that quarter (a true zero).
+        by_quarter["participations"] = np.where(cells["source_rows"].isna().to_numpy(), 0.0,
+                                                cells["participations"].to_numpy(dtype="float64"))
+        by_quarter["participations_suppressed"] = cells["participations_suppressed"].fillna(False).to_numpy(dtype=bool)
+    else:
+        by_quarter["participations"] = np.nan
+        by_quarter["participations_suppressed"] = False
+    by_quarter["seats_per_1000"] = domain.per_thousand(by_quarter["seats"], [enrollment] * len(by_quarter))
+    by_quarter["participations_per_1000"] = domain.per_thousand(by_quarter["participations"], [enrollment] * len(by_quarter))
+    out = {
+        "sectors": sectors.sort_values(["partners", "sector"], ascending=[False, True]).reset_index(drop=True),
+        "programs": by_type.sort_values(["program_type", "grade_band"]).reset_index(drop=True),
+        "by_quarter": by_quarter,
+    }
+    for frame in out.values():
+        frame.attrs = {"quarter": quarter, "previous": previous, "area": area, "k12_enrollment": float(enrollment),
+                       "participations_filtered": bool(filters), "participations_available": cells is not None}
+    return out
+
+
 # --- one region ----------------------------------------------------------------------------
 
 def region_programs(engine: Engine, region_id: str, quarter: str | None = None) -> dict[str, pd.DataFrame]:
@@ -459,6 +542,7 @@ def _page(engine: Engine) -> None:
     coverage = region_coverage(engine, quarter)
     rank(coverage, need_measures(engine, _default_indicator(engine)))
     by_locale(coverage)
+    alliance_glance(engine, quarter)
     site_points(engine, quarter)
     region_programs(engine, region, quarter)
     region_participation(engine, region, quarter)
@@ -473,6 +557,7 @@ BENCH = [
     ("coverage: rural vs non-rural (regions + by locale)", lambda engine: locale_coverage(engine, _latest_quarter(engine))),
     ("coverage: site points", lambda engine: site_points(engine, _latest_quarter(engine))),
     ("coverage: region shapes", lambda engine: region_shapes(engine)),
+    ("coverage: the alliance at a glance", lambda engine: alliance_glance(engine, _latest_quarter(engine))),
     ("coverage: region profile, programs", lambda engine: region_programs(engine, _busiest_region(engine), _latest_quarter(engine))),
     ("coverage: region profile, participation", lambda engine: region_participation(engine, _busiest_region(engine), _latest_quarter(engine))),
     ("coverage: region profile, outcomes", lambda engine: region_outcomes(engine, _busiest_region(engine))),

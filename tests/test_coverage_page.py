@@ -36,7 +36,7 @@ def test_page_runs_on_the_demo(monkeypatch, demo_store_url):
     at = open_page(monkeypatch, demo_store_url)
     assert not at.exception, [e.value for e in at.exception]
     figs = figures(at)
-    assert len(figs) == 4  # map, need vs coverage, distance, rural vs non-rural (no region chosen yet)
+    assert len(figs) == 7  # map, need vs coverage, the glance's three, distance, rural vs non-rural (no region chosen)
     regions = sorted(map_locations(figs[0]))
     assert len(regions) == 12 and len(set(regions)) == 12  # every region drawn, once
     assert figs[0]["layout"]["map"]["style"] == "white-bg"
@@ -124,7 +124,7 @@ def test_every_chart_has_a_caption_and_a_table(monkeypatch, demo_store_url):
     at = open_page(monkeypatch, demo_store_url, {"region": "47065"})
     assert not at.exception, [e.value for e in at.exception]
     n_charts = len(at.get("plotly_chart"))
-    assert n_charts == 10  # + the region's six profile charts
+    assert n_charts == 13  # + the region's six profile charts
     # every chart's numbers: the map and scatter, the profile's six, distance, locale (+ the ranking)
     assert len(at.dataframe) >= n_charts + 1
     assert len(at.caption) >= n_charts
@@ -173,7 +173,20 @@ def test_ranking_has_its_csv_download(monkeypatch, demo_store_url):
     """The page hands the same frame to the table and to the download (pages/coverage.py)."""
     at = open_page(monkeypatch, demo_store_url)
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "Download this table (CSV)" in labels
+    assert {"Underserved regions (CSV)", "Underserved regions (XLSX)", "All 3 tables (XLSX)"} <= set(labels)
+
+
+def test_the_alliance_at_a_glance_for_an_area(monkeypatch, demo_store_url):
+    at = open_page(monkeypatch, demo_store_url, {"area": "locale:rural", "program_type": "afterschool"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert param(at, "area") == "locale:rural"
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("In 2025 Q4,") and "afterschool programs at sites in rural regions" in c for c in captions)
+    assert any("rural regions had" in c and "not unique students" in c for c in captions)
+    sectors = next(d.value for d in at.dataframe if list(d.value.columns[:2]) == ["Sector", "Partners, 2025 Q4"])
+    assert "Change" in sectors.columns
+    at = open_page(monkeypatch, demo_store_url, {"area": "nowhere"})
+    assert not at.exception and param(at, "area") == "all"
 
 
 ONE_REGION = {
