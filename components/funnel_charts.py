@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.palette import FOCUS, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
-from domain.funnel import DECIMALS, Leak, students_phrase
+from domain.funnel import DECIMALS, Leak
+from domain.sentences import group_name, students
 
 NO_DATA = "no data"
 WARNING = "⚠"
@@ -242,10 +243,10 @@ def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, le
     first = table.sort_values(STAGE_NO)[STAGE].iloc[0] if len(table) else "the first stage"
     where = "across the alliance" if area == "Alliance-wide" else f"in {area.lower() if area.endswith('regions') else area}"
     if len(series) > 1:
-        who = (f"{students_phrase(series[0], start=False)} (orange) and {students_phrase(series[1], start=False)} "
+        who = (f"{students(series[0])} (orange) and {students(series[1])} "
                "(blue)")
     else:
-        who = students_phrase(series[0], start=False) if series else "students"
+        who = students(series[0]) if series else "students"
     text = (f"Bars: the share of the class of {int(cohort)} ({who}, {where}) who reached each stage, counting "
             f"everyone at “{first}” as 100%. Dots: of the students at the stage before, the share who went on.")
     if leak is not None and leak.material:
@@ -261,7 +262,7 @@ def left_out_note(table: pd.DataFrame) -> str:
         if len(part) > 1 and len(set(counts)) == 1 and part[INCLUDED].all():
             who = f"{_regions(counts[0])} for each group"
         else:
-            who = "; ".join(f"{_regions(r[LEFT_OUT])} for {r[GROUP].lower() if not r[GROUP].startswith(('English', 'Asian', 'Black', 'Hispanic', 'White', 'American', 'Native')) else r[GROUP]}"
+            who = "; ".join(f"{_regions(r[LEFT_OUT])} for {group_name(r[GROUP])}"
                             + ("" if r[INCLUDED] else " (no region's count can be shown)")
                             for _, r in part.iterrows())
         lines.append(f"- **{order}. {stage}**: {who}")

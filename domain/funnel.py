@@ -1,7 +1,7 @@
 """Funnel maths for K-16 pathway cohorts, in one place: share of the cohort, conversion from the
 stage before, the stage where a group falls furthest behind its reference group, checks for
 data that cannot be a funnel (counts that rise, stages out of order), and whether each stage's
-conversion is improving from cohort to cohort.
+conversion is improving from cohort to cohort. (The sentences that say it: domain/sentences.py.)
 
 Pure functions on the frames `queries.pathways` returns (already suppressed). Rates are pooled
 (numerator and denominator summed over regions, then divided), in percent, and rounded once,
@@ -114,64 +114,6 @@ def biggest_leak(measured: pd.DataFrame, group: str, reference: str) -> Leak | N
                 float(row["group_students"]), float(row["reference_students"]))
 
 
-_PROPER = ("Asian", "Black", "Hispanic", "White", "American Indian", "Native Hawaiian", "English")
-
-
-def students_phrase(label: str, start: bool = True) -> str:
-    """A group label as the subject of a sentence: `Economically disadvantaged` ->
-    `Economically disadvantaged students`; `English learners` and `Students with disabilities`
-    stay as they are. `start=False` gives the form used mid-sentence (`economically
-    disadvantaged students`, but still `Asian students`)."""
-    label = label.strip()
-    lower = label.lower()
-    if lower == "two or more races":
-        phrase = "Students of two or more races"
-    elif lower.endswith(("students", "learners", "disabilities")) or lower.startswith("students"):
-        phrase = label
-    else:
-        phrase = f"{label} students"
-    if start:
-        return phrase[:1].upper() + phrase[1:]
-    return phrase if phrase.startswith(_PROPER) else phrase[:1].lower() + phrase[1:]
-
-
-def percent(value: float) -> str:
-    return f"{value:.{DECIMALS}f}%"
-
-
-def leak_sentence(leak: Leak | None, group_label: str, reference_label: str, compared: bool = True) -> str:
-    """One sentence, with the numbers, naming the stage where the group loses the most ground."""
-    group_students = students_phrase(group_label)
-    reference_students = students_phrase(reference_label, start=False)
-    if leak is None:
-        if not compared:
-            return (f"No stage's conversion can be compared between {students_phrase(group_label, start=False)} and "
-                    f"{reference_students} in this view.")
-        return f"{group_students} continue at least as often as {reference_students} at every stage that can be compared."
-    if not leak.material:
-        return (f"{group_students} keep pace with {reference_students} at every stage: the largest gap in going on "
-                f"is {leak.gap:.{DECIMALS}f} points, between “{leak.from_stage}” and “{leak.to_stage}” "
-                f"({percent(leak.group_rate)} against {percent(leak.reference_rate)}).")
-    sentence = (f"{group_students} lose the most ground between “{leak.from_stage}” and “{leak.to_stage}”: "
-                f"{percent(leak.group_rate)} continue, against {percent(leak.reference_rate)} of {reference_students} "
-                f"({leak.gap:.{DECIMALS}f} points fewer).")
-    if min(leak.group_students, leak.reference_students) < FEW_STUDENTS:
-        sentence += (f" Only {leak.group_students:,.0f} and {leak.reference_students:,.0f} students reached "
-                     f"“{leak.from_stage}”, so a gap this size may be chance.")
-    return sentence
-
-
-def steepest_step_sentence(measured: pd.DataFrame, group: str, group_label: str) -> str:
-    """Without a comparison: the step where the fewest students go on, in one sentence."""
-    rows = measured[(measured["student_group"] == group) & measured["conversion"].notna() & ~measured["rising"]]
-    who = students_phrase(group_label, start=False)
-    if rows.empty:
-        return f"No step's conversion can be shown for {who} in this view."
-    row = rows.sort_values(["conversion", "stage_order"]).iloc[0]
-    return (f"For {who}, the steepest step is from “{row['previous_stage']}” to “{row['stage']}”: "
-            f"{percent(row['conversion'])} of those at the stage before go on.")
-
-
 # --- data problems -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -186,6 +128,8 @@ def data_problems(measured: pd.DataFrame, stages: pd.DataFrame, group_labels: di
     """What stops this cohort's data from being a funnel: stage counts that rise instead of
     fall, stage numbers that do not run 1, 2, 3 …, a stage with several names, or one name at
     several stages. `stages` is queries.pathways.stages for the cohort."""
+    from domain.sentences import students  # the sentence layer imports this module's rules
+
     labels = group_labels or {}
     problems: list[DataProblem] = []
     orders = sorted(int(o) for o in stages["stage_order"].unique()) if len(stages) else []
@@ -212,7 +156,7 @@ def data_problems(measured: pd.DataFrame, stages: pd.DataFrame, group_labels: di
                                             f"“{name}” appears as stage {_list(sorted(int(o) for o in at))}."))
     flagged = measured[measured["rising"] | (measured["rising_regions"].fillna(0) > 0)]
     for row in flagged.itertuples():
-        who = students_phrase(labels.get(row.student_group, row.student_group), start=False)
+        who = students(labels.get(row.student_group, row.student_group))
         who = "students" if who == "all students" else who
         regions = f"{row.rising_regions} region{'s' if row.rising_regions != 1 else ''}"
         if row.rising:
@@ -310,41 +254,3 @@ def _direction(change: float, n: int, words: tuple[str, str]) -> str:
     if abs(change) < CHANGE_POINTS:
         return "little change"
     return words[0] if change > 0 else words[1]
-
-
-def trend_sentence(trend: pd.DataFrame, group_label: str, reference_label: str | None = None) -> str:
-    """One or two sentences: the stage whose conversion improved most and the one that worsened
-    most for the group; with a reference, whether the biggest gap is narrowing."""
-    who = students_phrase(group_label, start=False)
-    known = trend[trend["direction"].isin(["improving", "worsening", "little change"])]
-    if known.empty:
-        return f"There are not enough cohorts with shown numbers to tell whether conversion is changing for {who}."
-    parts = []
-    best = known.sort_values("change", ascending=False).iloc[0]
-    worst = known.sort_values("change").iloc[0]
-    if best["direction"] == "improving":
-        parts.append(f"For {who}, conversion into {best['stage']} improved the most, from "
-                     f"{percent(best['first'])} (class of {int(best['first_cohort'])}) to {percent(best['last'])} "
-                     f"(class of {int(best['last_cohort'])}).")
-    if worst["direction"] == "worsening":
-        parts.append(f"Conversion into {worst['stage']} worsened, from {percent(worst['first'])} to {percent(worst['last'])}.")
-    named = [r for r, word in ((best, "improving"), (worst, "worsening")) if r["direction"] == word]
-    if any(r["fewest_students"] < FEW_STUDENTS for r in named):
-        parts.append(f"Some cohorts count fewer than {FEW_STUDENTS} students at these steps, so part of the "
-                     "change may be chance.")
-    if not parts:
-        parts.append(f"For {who}, no stage's conversion changed by {CHANGE_POINTS:.0f} points or more "
-                     "across the cohorts shown.")
-    if reference_label:
-        gaps = trend.dropna(subset=["gap_last"])
-        gaps = gaps[gaps["gap_direction"].isin(["narrowing", "widening", "little change"])]
-        if not gaps.empty:
-            widest = gaps.sort_values("gap_last", ascending=False).iloc[0]
-            if widest["gap_last"] > 0:
-                verb = {"narrowing": "is narrowing", "widening": "is widening",
-                        "little change": "has hardly changed"}[widest["gap_direction"]]
-                parts.append(f"The largest gap to {students_phrase(reference_label, start=False)}, into {widest['stage']}, "
-                             f"{verb}: {widest['gap_first']:.{DECIMALS}f} points for the class of "
-                             f"{int(widest['gap_first_cohort'])}, {widest['gap_last']:.{DECIMALS}f} for the class of "
-                             f"{int(widest['gap_last_cohort'])}.")
-    return " ".join(parts)

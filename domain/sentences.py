@@ -24,6 +24,7 @@ import math
 
 import pandas as pd
 
+from domain import funnel as funnel_rules
 from domain import gaps as gap_rules
 from domain.formatting import rate_text, signed, unsigned
 from domain.kpi import school_year_label
@@ -390,28 +391,29 @@ def _period(value: str | None) -> str:
 PACE_HORIZON_YEARS = 20
 
 
-def pace_text(item: dict, unit: str = "rate") -> str:
-    """A measure's final target, the distance still to go, and where the current pace takes it:
-    `target 92.0% in 2029–30: 7.0 points to go; at this pace: 2032–33 (2031–32 to 2033–34),
-    not by 2029–30`."""
+def pace_parts(item: dict, unit: str = "rate") -> dict | None:
+    """A measure's final target in parts, for a table: `target` (`92.0% by 2029–30`), `to_go`
+    (`7.0 points`, a range, or `met`), `at_pace` (`2032–33 (95% range 2031–32 to 2033–34)`) and
+    `verdict` (`in time`, `too late`, `too close to call`, …); None without a target ahead."""
     from domain import kpi
 
     pace = item.get("pace")
     if not pace:
-        return ""
+        return None
     shown = (lambda v: f"{v:.1f}%") if unit == "rate" else _count
-    target = f"target {shown(pace['target'])} by {_period(pace['target_period'])}"
+    parts = {"target": f"{shown(pace['target'])} by {_period(pace['target_period'])}", "to_go": "", "at_pace": "",
+             "verdict": ""}
     if pace["status"] == kpi.MET:
-        return f"{target}: already met"
+        return {**parts, "to_go": "met", "verdict": "already met"}
     if pace["status"] == kpi.NO_DATA:
-        return f"{target}: no shown value to measure from"
+        return {**parts, "verdict": "no shown value to measure from"}
     lo, hi = pace["to_go_low"], pace["to_go_high"]
-    amount = (lambda v: f"{v:.1f} points") if unit == "rate" else (lambda v: _count(v))
-    to_go = f"{amount(lo)} to go" if abs(hi - lo) < 1e-9 else f"between {amount(lo)} and {amount(hi)} to go"
+    amount = (lambda v: f"{v:.1f} points") if unit == "rate" else _count
+    parts["to_go"] = amount(lo) if abs(hi - lo) < 1e-9 else f"between {amount(lo)} and {amount(hi)}"
     if pace["status"] == kpi.TOO_FEW:
-        return f"{target}: {to_go}; too few periods to tell the pace"
+        return {**parts, "verdict": "too few periods to tell the pace"}
     if pace["status"] == kpi.AWAY:
-        return f"{target}: {to_go}; at this pace it is not reached: the trend is not moving towards it"
+        return {**parts, "at_pace": "not reached", "verdict": "the trend is not moving towards it"}
     # Beyond a horizon of PACE_HORIZON_YEARS after the target period a year is not worth naming.
     horizon = kpi.period_number(pace["target_period"]) + PACE_HORIZON_YEARS
     beyond = kpi.period_at(horizon, pace["target_period"])
@@ -420,9 +422,26 @@ def pace_text(item: dict, unit: str = "rate") -> str:
     late = f"later than {_period(beyond)}" if far(pace["reached_late"]) else _period(pace["reached_late"])
     spread = ("95% range: all later than " + _period(beyond) if far(pace["reached_early"])
               else f"95% range {_period(pace['reached_early'])} to {late}")
-    verdict = {kpi.ON_PACE: "in time", kpi.OFF_PACE: "too late",
-               kpi.UNCLEAR: "in time or not: too close to call"}[pace["status"]]
-    return f"{target}: {to_go}; at this pace: {when} ({spread}), {verdict}"
+    verdict = {kpi.ON_PACE: "in time", kpi.OFF_PACE: "too late", kpi.UNCLEAR: "too close to call"}
+    return {**parts, "at_pace": f"{when} ({spread})", "verdict": verdict[pace["status"]]}
+
+
+def pace_text(item: dict, unit: str = "rate") -> str:
+    """A measure's final target, the distance still to go, and where the current pace takes it:
+    `target 92.0% by 2029–30: 7.0 points to go; at this pace: 2032–33 (95% range 2031–32 to
+    2032–33), too late`."""
+    parts = pace_parts(item, unit)
+    if parts is None:
+        return ""
+    text = f"target {parts['target']}: "
+    if parts["to_go"] == "met" or not parts["to_go"]:
+        return text + parts["verdict"]
+    text += f"{parts['to_go']} to go; "
+    if not parts["at_pace"]:
+        return text + parts["verdict"]
+    if parts["at_pace"] == "not reached":
+        return text + f"at this pace it is not reached: {parts['verdict']}"
+    return text + f"at this pace: {parts['at_pace']}, {parts['verdict']}"
 
 
 def target_text(item: dict, unit: str = "count") -> str:
@@ -512,3 +531,85 @@ def rural_caption(locale: dict | None) -> str:
     elif reach:
         parts.append("Participations in rural or non-rural regions are suppressed to protect small numbers.")
     return " ".join(parts) or "There are no outcome or participation figures for rural and non-rural regions."
+
+
+# --- pathway funnels -----------------------------------------------------------------------------
+
+def group_name(label: str) -> str:
+    """A group's label mid-sentence, without a noun: `economically disadvantaged`, `English learners`."""
+    return _lower_first(str(label))
+
+
+def percent(value: float) -> str:
+    return f"{value:.{funnel_rules.DECIMALS}f}%"
+
+
+def leak_sentence(leak: funnel_rules.Leak | None, group_label: str, reference_label: str, compared: bool = True) -> str:
+    """One sentence, with the numbers, naming the stage where the group loses the most ground."""
+    group_students = students(group_label, start=True)
+    reference_students = students(reference_label)
+    if leak is None:
+        if not compared:
+            return (f"No stage's conversion can be compared between {students(group_label)} and "
+                    f"{reference_students} in this view.")
+        return f"{group_students} continue at least as often as {reference_students} at every stage that can be compared."
+    if not leak.material:
+        return (f"{group_students} keep pace with {reference_students} at every stage: the largest gap in going on "
+                f"is {leak.gap:.{funnel_rules.DECIMALS}f} points, between “{leak.from_stage}” and “{leak.to_stage}” "
+                f"({percent(leak.group_rate)} against {percent(leak.reference_rate)}).")
+    sentence = (f"{group_students} lose the most ground between “{leak.from_stage}” and “{leak.to_stage}”: "
+                f"{percent(leak.group_rate)} continue, against {percent(leak.reference_rate)} of {reference_students} "
+                f"({leak.gap:.{funnel_rules.DECIMALS}f} points fewer).")
+    if min(leak.group_students, leak.reference_students) < funnel_rules.FEW_STUDENTS:
+        sentence += (f" Only {leak.group_students:,.0f} and {leak.reference_students:,.0f} students reached "
+                     f"“{leak.from_stage}”, so a gap this size may be chance.")
+    return sentence
+
+
+def steepest_step_sentence(measured: pd.DataFrame, group: str, group_label: str) -> str:
+    """Without a comparison: the step where the fewest students go on, in one sentence."""
+    rows = measured[(measured["student_group"] == group) & measured["conversion"].notna() & ~measured["rising"]]
+    who = students(group_label)
+    if rows.empty:
+        return f"No step's conversion can be shown for {who} in this view."
+    row = rows.sort_values(["conversion", "stage_order"]).iloc[0]
+    return (f"For {who}, the steepest step is from “{row['previous_stage']}” to “{row['stage']}”: "
+            f"{percent(row['conversion'])} of those at the stage before go on.")
+
+
+def funnel_trend_sentence(trend: pd.DataFrame, group_label: str, reference_label: str | None = None) -> str:
+    """One or two sentences: the stage whose conversion improved most and the one that worsened
+    most for the group; with a reference, whether the biggest gap is narrowing."""
+    who = students(group_label)
+    known = trend[trend["direction"].isin(["improving", "worsening", "little change"])]
+    if known.empty:
+        return f"There are not enough cohorts with shown numbers to tell whether conversion is changing for {who}."
+    parts = []
+    best = known.sort_values("change", ascending=False).iloc[0]
+    worst = known.sort_values("change").iloc[0]
+    if best["direction"] == "improving":
+        parts.append(f"For {who}, conversion into {best['stage']} improved the most, from "
+                     f"{percent(best['first'])} (class of {int(best['first_cohort'])}) to {percent(best['last'])} "
+                     f"(class of {int(best['last_cohort'])}).")
+    if worst["direction"] == "worsening":
+        parts.append(f"Conversion into {worst['stage']} worsened, from {percent(worst['first'])} to {percent(worst['last'])}.")
+    named = [r for r, word in ((best, "improving"), (worst, "worsening")) if r["direction"] == word]
+    if any(r["fewest_students"] < funnel_rules.FEW_STUDENTS for r in named):
+        parts.append(f"Some cohorts count fewer than {funnel_rules.FEW_STUDENTS} students at these steps, so part of the "
+                     "change may be chance.")
+    if not parts:
+        parts.append(f"For {who}, no stage's conversion changed by {funnel_rules.CHANGE_POINTS:.0f} points or more "
+                     "across the cohorts shown.")
+    if reference_label:
+        gaps = trend.dropna(subset=["gap_last"])
+        gaps = gaps[gaps["gap_direction"].isin(["narrowing", "widening", "little change"])]
+        if not gaps.empty:
+            widest = gaps.sort_values("gap_last", ascending=False).iloc[0]
+            if widest["gap_last"] > 0:
+                verb = {"narrowing": "is narrowing", "widening": "is widening",
+                        "little change": "has hardly changed"}[widest["gap_direction"]]
+                parts.append(f"The largest gap to {students(reference_label)}, into {widest['stage']}, "
+                             f"{verb}: {widest['gap_first']:.{funnel_rules.DECIMALS}f} points for the class of "
+                             f"{int(widest['gap_first_cohort'])}, {widest['gap_last']:.{funnel_rules.DECIMALS}f} for the class of "
+                             f"{int(widest['gap_last_cohort'])}.")
+    return " ".join(parts)

@@ -11,7 +11,7 @@ from components import funnel_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
 from components.layout import chart_block, download_csv
 from components.store import run
-from domain import funnel
+from domain import funnel, sentences
 from domain.suppression import threshold
 from domain.vocabulary import BUILT_IN_GROUPS
 from queries import meta, pathways
@@ -83,7 +83,7 @@ on_phone = "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
 if data.empty:
-    st.info(f"There are no pathway counts for {funnel.students_phrase(label_of(group), start=False)} in the class "
+    st.info(f"There are no pathway counts for {sentences.students(label_of(group))} in the class "
             f"of {cohort} ({area.lower() if area == 'Alliance-wide' else area}).", icon=":material/info:")
     st.stop()
 
@@ -95,9 +95,9 @@ comparable = compare and funnel.conversion_gaps(measured, group, reference)["gap
 
 st.subheader(f"{charts.cohort_label(cohort)} · {area}")
 if compare:
-    st.markdown(f"#### {funnel.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable)}")
+    st.markdown(f"#### {sentences.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable)}")
 else:
-    st.markdown(f"#### {funnel.steepest_step_sentence(measured, group, label_of(group))}")
+    st.markdown(f"#### {sentences.steepest_step_sentence(measured, group, label_of(group))}")
 serious = [p for p in problems if not p.partial]
 if serious:
     st.warning(
@@ -141,7 +141,7 @@ else:
     trend_table = charts.trend_table(trend_data, summary, {g: label_of(g) for g in series_ids}, series_ids)
     chart_block(
         charts.trend_figure(trend_table, series),
-        funnel.trend_sentence(summary, label_of(group), label_of(reference) if compare else None),
+        sentences.funnel_trend_sentence(summary, label_of(group), label_of(reference) if compare else None),
         trend_table, key="pathway_trend", filename=f"pathway_trend_{suffix}.csv",
     )
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from domain import funnel
+from domain import funnel, sentences
 
 E, N, ALL = "econ_disadvantaged", "not_econ_disadvantaged", "all"
 STAGES = ["Grade 5 science proficient", "Algebra I by grade 9", "Advanced STEM course", "Enrolled in postsecondary"]
@@ -98,7 +98,7 @@ def test_biggest_leak_is_the_stage_with_the_largest_conversion_gap():
     leak = funnel.biggest_leak(m, E, N)
     assert (leak.stage_order, leak.from_stage, leak.to_stage) == (3, STAGES[1], STAGES[2])
     assert (leak.group_rate, leak.reference_rate, leak.gap) == (38.0, 61.0, 23.0)
-    sentence = funnel.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged")
+    sentence = sentences.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged")
     assert sentence.startswith("Economically disadvantaged students lose the most ground between "
                                "“Algebra I by grade 9” and “Advanced STEM course”: 38.0% continue, against 61.0% "
                                "of not economically disadvantaged students")
@@ -110,7 +110,7 @@ def test_biggest_leak_ties_go_to_the_earliest_stage_and_none_when_the_group_keep
     assert funnel.biggest_leak(tie, E, N).stage_order == 2
     ahead = funnel.measures(frame({E: [100, 70, 50, 40], N: [100, 60, 40, 30]}))
     assert funnel.biggest_leak(ahead, E, N) is None
-    sentence = funnel.leak_sentence(None, "Female", "Male")
+    sentence = sentences.leak_sentence(None, "Female", "Male")
     assert sentence == "Female students continue at least as often as male students at every stage that can be compared."
 
 
@@ -121,7 +121,7 @@ def test_biggest_leak_skips_suppressed_zero_and_rising_stages():
     gaps = funnel.conversion_gaps(m, E, N).set_index("stage_order")
     assert gaps["gap"].isna().all()  # 2: suppressed; 3: stage before suppressed; 4: counts rise
     assert funnel.biggest_leak(m, E, N) is None
-    sentence = funnel.leak_sentence(None, "Economically disadvantaged", "Not economically disadvantaged", compared=False)
+    sentence = sentences.leak_sentence(None, "Economically disadvantaged", "Not economically disadvantaged", compared=False)
     assert sentence.startswith("No stage's conversion can be compared")
 
 
@@ -129,7 +129,7 @@ def test_a_gap_under_two_points_is_keeping_pace_not_a_leak():
     m = funnel.measures(frame({E: [1000, 600, 400, 300], N: [1000, 610, 410, 305]}))
     leak = funnel.biggest_leak(m, E, N)
     assert leak.stage_order == 2 and leak.gap == 1.0 and not leak.material
-    assert funnel.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged") == (
+    assert sentences.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged") == (
         "Economically disadvantaged students keep pace with not economically disadvantaged students at every stage: "
         "the largest gap in going on is 1.0 points, between “Grade 5 science proficient” and “Algebra I by grade 9” "
         "(60.0% against 61.0%).")
@@ -139,26 +139,26 @@ def test_leak_sentence_warns_when_few_students_are_involved():
     m = funnel.measures(frame({E: [40, 20, 5, 2], N: [30, 25, 20, 18]}))
     leak = funnel.biggest_leak(m, E, N)
     assert "Only 20 and 25 students reached “Algebra I by grade 9”, so a gap this size may be chance." in (
-        funnel.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged"))
+        sentences.leak_sentence(leak, "Economically disadvantaged", "Not economically disadvantaged"))
 
 
 def test_without_a_comparison_the_steepest_step_is_stated():
     m = funnel.measures(frame({ALL: [1000, 600, 240, 180]}))
-    assert funnel.steepest_step_sentence(m, ALL, "All students") == (
+    assert sentences.steepest_step_sentence(m, ALL, "All students") == (
         "For all students, the steepest step is from “Algebra I by grade 9” to “Advanced STEM course”: "
         "40.0% of those at the stage before go on.")
     nothing = funnel.measures(frame({ALL: [1000, None]}, stages=STAGES[:2], suppressed_regions={ALL: [0, 1]}))
-    assert funnel.steepest_step_sentence(nothing, ALL, "All students").startswith("No step's conversion can be shown")
+    assert sentences.steepest_step_sentence(nothing, ALL, "All students").startswith("No step's conversion can be shown")
 
 
 def test_students_phrase_reads_as_a_sentence_subject():
-    assert funnel.students_phrase("Economically disadvantaged") == "Economically disadvantaged students"
-    assert funnel.students_phrase("English learners", start=False) == "English learners"
-    assert funnel.students_phrase("Not English learners", start=False) == "not English learners"
-    assert funnel.students_phrase("Students with disabilities", start=False) == "students with disabilities"
-    assert funnel.students_phrase("Two or more races") == "Students of two or more races"
-    assert funnel.students_phrase("Asian", start=False) == "Asian students"
-    assert funnel.students_phrase("All students", start=False) == "all students"
+    assert sentences.students("Economically disadvantaged", start=True) == "Economically disadvantaged students"
+    assert sentences.students("English learners") == "English learners"
+    assert sentences.students("Not English learners") == "not English learners"
+    assert sentences.students("Students with disabilities") == "students with disabilities"
+    assert sentences.students("Two or more races", start=True) == "Students of two or more races"
+    assert sentences.students("Asian") == "Asian students"
+    assert sentences.students("All students") == "all students"
 
 
 # --- data problems ----------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_cohort_trend_direction_follows_a_straight_line_fit():
     assert (row["stage_order"], row["cohorts"], row["first"], row["last"]) == (2, 3, 30.0, 41.0)
     assert row["change"] == 11.0 and row["direction"] == "improving"
     assert (row["gap_first"], row["gap_last"], row["gap_direction"]) == (30.0, 19.0, "narrowing")
-    sentence = funnel.trend_sentence(funnel.cohort_trend(m, E, N), "Economically disadvantaged", "Not economically disadvantaged")
+    sentence = sentences.funnel_trend_sentence(funnel.cohort_trend(m, E, N), "Economically disadvantaged", "Not economically disadvantaged")
     assert "conversion into Algebra I by grade 9 improved the most, from 30.0% (class of 2021) to 41.0% (class of 2023)" in sentence
     assert "is narrowing: 30.0 points for the class of 2021, 19.0 for the class of 2023" in sentence
     assert "may be chance" not in sentence  # 1,000 students at the stage before in every cohort
@@ -233,7 +233,7 @@ def test_a_trend_over_few_students_says_it_may_be_chance():
     summary = funnel.cohort_trend(m, E)
     assert summary.iloc[0]["fewest_students"] == 50
     assert "fewer than 100 students at these steps, so part of the change may be chance" in (
-        funnel.trend_sentence(summary, "Economically disadvantaged"))
+        sentences.funnel_trend_sentence(summary, "Economically disadvantaged"))
 
 
 @pytest.mark.parametrize("rates, direction", [
