@@ -105,18 +105,18 @@ def cmd_snapshot(args) -> int:
 def cmd_report(args) -> int:
     from pathlib import Path
 
-    from reports.packet import make_packet
+    from reports.packet import PacketError, make_packet
 
     engine = get_engine(args.database)
     try:
         packet = make_packet(engine, args.quarter, frozen=not args.live, progress=lambda m: print(f"… {m}"))
-    except ValueError as exc:
+    except PacketError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     Path(args.out).write_bytes(packet.pdf)
     print(f"wrote {args.out}: {packet.pages} pages, {len(packet.pdf) / 1024:,.0f} KB in {packet.seconds:.1f} s")
     if packet.left_out:
-        print("left out (could not be drawn): " + ", ".join(packet.left_out))
+        print("nothing to show (the packet says why): " + ", ".join(packet.left_out))
     return 0
 
 

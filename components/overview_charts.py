@@ -190,7 +190,7 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[i["name"] for i in items],
                         vertical_spacing=0.16 if rows > 1 else 0.2, horizontal_spacing=0.09)
     trends = pd.DataFrame(payload.get("indicator_trends", []))
-    ranged_legend = True
+    ranged_legend = target_legend = True
     for k, item in enumerate(items):
         r, c = divmod(k, cols)
         trend = trends[trends["indicator_id"] == item["indicator_id"]] if len(trends) else trends
@@ -213,7 +213,7 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
                           row=r + 1, col=c + 1)
             ranged_legend = False
         if trend["target"].notna().any():
-            fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="Target", showlegend=k == 0,
+            fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="Target", showlegend=target_legend,
                                      marker=dict(symbol="line-ew-open", size=12, color=TARGET, line=dict(width=2)),
                                      hovertemplate="target %{y:.1f}%<extra></extra>"), row=r + 1, col=c + 1)
     fig.update_annotations(font_size=13)

@@ -72,6 +72,13 @@ def standard_error(rate_percent, denominator) -> np.ndarray:
 
 # --- reference groups --------------------------------------------------------------------
 
+def headline_indicator(indicator_ids, stages) -> str | None:
+    """The indicator a gap view opens on: the first high-school one (graduation, usually),
+    else the first."""
+    ids = list(indicator_ids)
+    return next((i for i, stage in zip(ids, stages) if stage == "high"), ids[0] if ids else None)
+
+
 def reference_for(group: str, mode: str, complements: dict[str, str | None], best: str | None,
                   reported: set[str] | None = None) -> str | None:
     """The reference group of `group` under `mode`: its complement, all students, the

@@ -13,6 +13,7 @@ from components.filters import group_labels, scope_label, shared_filters, synced
 from components.layout import chart_block
 from components.store import run
 from domain import sentences
+from domain.gaps import headline_indicator
 from domain.suppression import threshold
 from queries import gaps, meta
 
@@ -33,7 +34,7 @@ names = dict(zip(indicator_list["indicator_id"], indicator_list["name"]))
 higher = dict(zip(indicator_list["indicator_id"], indicator_list["higher_is_better"].astype(bool)))
 descriptions = dict(zip(indicator_list["indicator_id"], indicator_list["description"]))
 stages = dict(zip(indicator_list["indicator_id"], indicator_list["stage"]))
-headline = next((i for i in names if stages[i] == "high"), list(names)[0])  # e.g. graduation, the usual headline
+headline = headline_indicator(names, [stages[i] for i in names])  # e.g. graduation, the usual headline
 indicator = synced_select("indicator", "Indicator", list(names), headline, lambda i: names.get(i, i))
 labels = group_labels()
 group = synced_select("group", "Student group (over time)", [g for g in labels if g != "all"], "econ_disadvantaged",

@@ -1,36 +1,48 @@
-"""The board packet: one PDF with the overview's figures, the coverage map, a pathway funnel
-and the key gap charts as static images with their captions, suppression notes and data
-sources. Made with no network: charts are drawn by kaleido in the local chromium (one browser
-for all the images), the PDF by fpdf2.
+"""The board packet: one PDF with the overview's figures and sentences, rural vs non-rural
+regions, the coverage map, the pathway funnel and the key gap charts, as static images with
+their captions and numbers, suppression notes and data sources. Made with no network: charts
+are drawn by kaleido in the local chromium (one browser for all the images), the PDF by fpdf2.
 
-The overview's figures come from the frozen snapshot when the quarter was frozen (and
-`frozen=True`), else from `queries.overview.overview`; the other charts come from the same
-`queries/` functions as the pages, which suppress before returning. A chart that cannot be
-drawn is left out with a sentence saying so, never silently.
+Every chart and sentence comes from the same builders as the pages (components/*_charts.py,
+components/maps.py, domain/sentences.py) on the same query results, so the packet says what
+the pages say. The overview's figures come from the frozen snapshot when the quarter was
+frozen (and `frozen=True`), else from `queries.overview.overview`; the other charts show the
+store's data as it is now (the packet says so). Nothing is left out silently: a section with
+nothing to show says why in a sentence, and a chart that cannot be drawn stops the packet with
+a PacketError naming it.
 """
 from __future__ import annotations
 
-import logging
+import math
 import os
 import threading
 import time
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import Engine
 
+from components import coverage_charts, funnel_charts, gap_charts, maps
 from components import overview_charts as charts
-from components.palette import SEQUENTIAL, SUPPRESSED, base_layout
+from domain import funnel as funnel_rules
+from domain import gaps as gap_rules
 from domain import kpi, sentences
+from domain.suppression import threshold
 from queries import overview as q
 
-log = logging.getLogger(__name__)
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-IMAGE_WIDTH_PX = 1000
+IMAGE_WIDTH_PX = 1000  # drawn at this width, printed across the page's text width (about 7.2 in)
 _RENDER_LOCK = threading.Lock()
+FUNNEL_GROUPS = ("econ_disadvantaged", "english_learner", "students_with_disabilities")  # as /pathways opens
+
+
+class PacketError(Exception):
+    """The packet could not be made; the message says which part and why."""
 
 
 @dataclass
@@ -40,220 +52,194 @@ class Section:
     figure: go.Figure | None = None
     image: bytes | None = None
     table: pd.DataFrame | None = None
-    missing: str = ""  # why the chart is not there
+    missing: str = ""  # why there is no chart
     height_px: int = 500
+    live: bool = False  # drawn from the store as it is now, not from a frozen snapshot
 
 
 @dataclass
 class Packet:
     pdf: bytes
     sections: list[str] = field(default_factory=list)
-    left_out: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # sections with nothing to show (each says why)
     seconds: float = 0.0
     pages: int = 0
 
 
 # --- images -------------------------------------------------------------------------------------
 
-def render_images(figures: list[go.Figure], width: int = IMAGE_WIDTH_PX, heights: list[int] | None = None,
-                  scale: float = 2.0) -> list[bytes | None]:
-    """PNG bytes of each figure, drawn by one kaleido browser started once for the batch.
-    None for a figure that could not be drawn."""
+def for_print(figure: go.Figure) -> go.Figure:
+    """A copy laid out for paper: a static image is laid out once, so every axis makes room for
+    its own labels, and tick labels stay at least 12 px."""
+    fig = go.Figure(figure)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(legend_font_size=max(12, fig.layout.legend.font.size or 13))
+    return fig
+
+
+def render_images(figures: list[go.Figure], names: list[str], heights: list[int], width: int = IMAGE_WIDTH_PX,
+                  scale: float = 2.0) -> list[bytes]:
+    """PNG bytes of each figure, drawn by one kaleido browser started once for the batch."""
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
     import kaleido
 
-    heights = heights or [int(f.layout.height or 500) for f in figures]
-    out: list[bytes | None] = []
+    out: list[bytes] = []
     with _RENDER_LOCK:
-        kaleido.start_sync_server(n=1, mathjax=False, timeout=90, silence_warnings=True)
         try:
-            for fig, height in zip(figures, heights):
+            kaleido.start_sync_server(n=1, mathjax=False, timeout=90, silence_warnings=True)
+        except Exception as exc:  # kaleido raises several types; all mean "no browser to draw with"
+            raise PacketError(f"The charts cannot be drawn: kaleido could not start the browser at "
+                              f"{os.environ['BROWSER_PATH']} (BROWSER_PATH): {exc}") from exc
+        try:
+            for fig, name, height in zip(figures, names, heights):
                 try:
                     out.append(kaleido.calc_fig_sync(fig, opts=dict(format="png", width=width, height=height, scale=scale)))
-                except Exception as exc:  # one bad figure must not lose the packet
-                    log.warning("chart could not be drawn: %s", exc)
-                    out.append(None)
+                except Exception as exc:
+                    raise PacketError(f"The chart '{name}' could not be drawn: {exc}") from exc
         finally:
             kaleido.stop_sync_server(silence_warnings=True)
     return out
 
 
-def figure_png(figure: go.Figure, width: int = IMAGE_WIDTH_PX, height: int | None = None) -> bytes | None:
-    """One chart as PNG (for "download this chart")."""
-    return render_images([figure], width, [height or int(figure.layout.height or 500)])[0]
+def _section(title: str, caption: str, figure: go.Figure | None, table: pd.DataFrame | None = None,
+             live: bool = False) -> Section:
+    figure = for_print(figure) if figure is not None else None
+    return Section(title, caption, figure, table=table, live=live,
+                   height_px=int(figure.layout.height or 500) if figure is not None else 0)
 
 
-# --- the coverage map, drawn as plain polygons (no map tiles, no WebGL, no topojson) -------------
+# --- the sections, each from the pages' own builders ---------------------------------------------
 
-NAMED_REGIONS_AT_MOST = 40  # beyond that, names on the printed map are clutter
+def overview_sections(payload: dict, engine: Engine) -> list[Section]:
+    sections = [
+        _section("Reach by quarter", sentences.reach_caption(payload), charts.reach_figure(payload), reach_table(payload)),
+        _section("Indicators against the board's targets", sentences.indicator_caption(payload),
+                 charts.indicator_figure(payload), indicator_table(payload)),
+        _section("Indicator trends", sentences.trends_caption(payload), charts.indicator_trends_figure(payload)),
+    ]
+    locale, live = payload.get("locale"), False
+    if locale is None:  # frozen before rural vs non-rural was part of the overview: the live figures, said so
+        locale, live = q.locale_overview(engine, payload["quarter"], payload.get("school_year")), True
+    with_locale = {**payload, "locale": locale}
+    if locale.get("indicators"):
+        sections.append(_section("Rural vs non-rural regions", sentences.rural_caption(locale),
+                                 charts.locale_figure(with_locale), charts.locale_table(with_locale), live))
+    else:
+        sections.append(Section("Rural vs non-rural regions", "", missing=sentences.rural_caption(locale), live=live))
+    return sections
 
 
-def coverage_map_figure(regions: pd.DataFrame, value: str, title: str) -> go.Figure:
-    """Regions filled by `value` in five classes of the sequential palette; regions without a
-    value grey. `regions` has name, geometry (GeoJSON text) and the value column. One trace per
-    class (rings joined by gaps), so that a state network's thousands of regions print quickly."""
-    import json
+def _with_pace(table: pd.DataFrame, items: list[dict], unit: str) -> pd.DataFrame:
+    """The page's table, with the final target's distance to go and pace in short columns."""
+    parts = [sentences.pace_parts(item, unit) for item in items]
+    if not any(parts):
+        return table
+    table = table.copy()
+    for column, key in (("Final target", "target"), ("To go", "to_go"), ("At this pace", "at_pace"), ("In time?", "verdict")):
+        table[column] = [(p or {}).get(key) or "—" for p in parts]
+    return table
 
-    values = pd.to_numeric(regions[value], errors="coerce")
-    shown = values.dropna()
-    edges = list(pd.Series(shown).quantile([0, .2, .4, .6, .8, 1]).round(1).drop_duplicates()) if len(shown) else []
-    colours = [c for _, c in SEQUENTIAL]
-    classes: dict[str, dict] = {}  # legend label -> colour, order and the rings' points
-    for (_, row), v in zip(regions.iterrows(), values):
-        if not isinstance(row["geometry"], str):
-            continue
-        geometry = json.loads(row["geometry"])
-        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-        if pd.isna(v):
-            colour, group, order = SUPPRESSED, "no value", len(edges)
-        else:
-            k = max(0, min(len(edges) - 2, sum(v > e for e in edges[1:-1]))) if len(edges) > 1 else 0
-            colour = colours[min(k, len(colours) - 1)]
-            group, order = (f"{edges[k]:,.0f}–{edges[k + 1]:,.0f}" if len(edges) > 1 else f"{v:,.0f}"), k
-        points = classes.setdefault(group, {"colour": colour, "order": order, "x": [], "y": [], "text": []})
-        label = f"{row['name']}: {'no value' if pd.isna(v) else f'{v:,.1f}'}"
-        for polygon in polygons:
-            ring = polygon[0]
-            points["x"] += [p[0] for p in ring] + [None]
-            points["y"] += [p[1] for p in ring] + [None]
-            points["text"] += [label] * (len(ring) + 1)
-    fig = go.Figure()
-    for group, points in sorted(classes.items(), key=lambda item: item[1]["order"]):
-        fig.add_trace(go.Scatter(x=points["x"], y=points["y"], text=points["text"], fill="toself",
-                                 fillcolor=points["colour"], mode="lines", line=dict(color="#333333", width=0.8),
-                                 name=group, hoverinfo="text"))
-    if len(regions) <= NAMED_REGIONS_AT_MOST:
-        for _, row in regions.iterrows():
-            if row.get("centroid_lon") is not None and not pd.isna(row.get("centroid_lon")):
-                fig.add_annotation(x=row["centroid_lon"], y=row["centroid_lat"], text=str(row["name"]).replace(" County", ""),
-                                   showarrow=False, font=dict(size=10, color="#000000"), bgcolor="rgba(255,255,255,0.6)")
-    fig.update_layout(**base_layout(height=620, title=dict(text=title, font=dict(size=16)),
-                                    legend=dict(title=dict(text="per 1,000 students"), orientation="v", x=1.01, y=1)))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.2)
-    return fig
+
+def reach_table(payload: dict) -> pd.DataFrame:
+    return _with_pace(charts.reach_table(payload), payload.get("reach", []), "count")
+
+
+def indicator_table(payload: dict) -> pd.DataFrame:
+    table = charts.indicator_table(payload)
+    table["Indicator"] = [n + ("" if b == "higher" else " (lower is better)") for n, b in zip(table["Indicator"], table["Better when"])]
+    return _with_pace(table.drop(columns=["Better when"]), payload.get("indicators", []), "rate")
 
 
 def coverage_section(engine: Engine, quarter: str) -> Section:
-    """Seats per 1,000 K-12 students by region in the quarter: the coverage page's figures
-    (queries.coverage: the sites of programs running in the quarter), printed as plain polygons."""
+    """The /coverage page as it opens for this quarter: its map (the ranking's measure), caption,
+    ranking sentence and the map's numbers."""
+    from domain.coverage import DEFAULT_ORDER, METRICS, ORDER_METRIC
     from queries import coverage
 
-    frame = coverage.region_coverage(engine, quarter)
-    geometries = coverage.region_shapes(engine)["geometries"]
-    frame["geometry"] = frame["region_id"].map(geometries)
-    if frame["geometry"].isna().all():
-        return Section("Coverage map", "", missing="No region has boundaries, so the coverage map cannot be drawn.")
-    low = frame.sort_values("seats_per_1000").iloc[0]
-    caption = (f"Program seats per 1,000 K-12 students by region in {kpi.quarter_label(quarter)} (sites of the programs "
-               f"running). The least served is {low['name']} with {low['seats_per_1000']:,.1f} seats per 1,000 students; "
-               "darker is better served. Seats are places offered, not students.")
-    table = frame[["name", "seats", "k12_enrollment", "seats_per_1000"]].rename(columns={
-        "name": "Region", "seats": "Seats", "k12_enrollment": "K-12 students", "seats_per_1000": "Seats per 1,000"}).round(1)
-    return Section("Coverage map", caption, coverage_map_figure(frame, "seats_per_1000", "Seats per 1,000 K-12 students"),
-                   table=table.sort_values("Seats per 1,000"), height_px=620)
+    if not coverage.has_programs(engine):
+        return Section("Coverage map", "", missing="No programs are loaded, so there is no coverage to map.", live=True)
+    choices = coverage.outcome_choices(engine)
+    indicator = choices["indicator_id"].iloc[0] if len(choices) else None
+    ranked = coverage.rank(coverage.region_coverage(engine, quarter), coverage.need_measures(engine, indicator), DEFAULT_ORDER)
+    metric = METRICS[ORDER_METRIC[DEFAULT_ORDER]]
+    limit, what = threshold(), coverage_charts.filter_text(coverage.ANY, coverage.ANY, coverage.ANY)
+    shapes = coverage.region_shapes(engine)
+    if not shapes["geometries"]:
+        return Section("Coverage map", "", missing="No region has a boundary, so the coverage map cannot be drawn.", live=True)
+    figure = maps.coverage_map(ranked, shapes, metric, limit, sites=coverage.site_points(engine, quarter),
+                               outcome_name=ranked.attrs.get("indicator_name"))
+    caption = (f"{coverage_charts.map_caption(ranked, metric, what, quarter, limit)} "
+               f"{coverage_charts.ranking_caption(ranked, what, quarter, DEFAULT_ORDER)}")
+    numbers = coverage_charts.map_table(ranked.sort_values("name"), metric, limit)
+    keep = [c for c in ("Region", "K-12 students", "Program sites", "Seats", "Seats per 1,000", "Participations per 1,000",
+                        "Nearest site (km)", "Rank") if c in numbers]
+    return _section("Coverage map", caption, figure, numbers[keep], live=True)
 
-
-# --- pathway funnel and gap charts, from the pages' own queries ----------------------------------
 
 def funnel_section(engine: Engine) -> Section:
-    """The latest cohort's funnel, economically disadvantaged students against the rest, drawn by
-    the pathways page's own builder; a plain all-students funnel if that is not available."""
-    try:
-        from queries import pathways
-        cohorts = pathways.cohorts(engine)
-    except Exception as exc:
-        log.warning("pathways not available: %s", exc)
-        return Section("Pathway funnel", "", missing="The pathway funnel could not be built from this store.")
+    """The latest cohort's funnel as /pathways opens it: the first of its usual groups that has
+    pathway data, against its reference group (the gaps' reference rule)."""
+    from queries import pathways
+    from queries.gaps import _groups
+
+    cohorts = pathways.cohorts(engine)
     if not cohorts:
-        return Section("Pathway funnel", "", missing="No pathway data is loaded, so there is no funnel.")
+        return Section("Pathway funnel", "", missing="No pathway data is loaded, so there is no funnel.", live=True)
     cohort = cohorts[-1]
-    try:
-        return _page_funnel(engine, pathways, cohort)
-    except Exception as exc:  # the pathways page's builders changed or are missing: plain funnel
-        log.warning("pathway page builder not usable, drawing a plain funnel: %s", exc)
-        return _plain_funnel(pathways.funnel(engine, cohort), cohort)
-
-
-def _page_funnel(engine: Engine, pathways, cohort) -> Section:
-    from components import funnel_charts
-    from domain import funnel as funnel_domain
-    from domain.suppression import threshold
-    from queries.meta import group_list
-
-    groups = group_list(engine).drop_duplicates("group_id", keep="last")
-    labels = dict(zip(groups["group_id"], groups["label"]))
-    group, reference = "econ_disadvantaged", "not_econ_disadvantaged"
-    data = pathways.funnel(engine, cohort, groups=(group, reference))
+    available = list(pathways.groups(engine)["student_group"])
+    labels, complements = _groups(engine)
+    group = next((g for g in FUNNEL_GROUPS if g in available), None)
+    reference = gap_rules.reference_for(group, "complement", complements, None, set(available)) if group else None
+    series_ids = [g for g in (group, reference) if g] or ["all"]
+    data = pathways.funnel(engine, cohort, groups=tuple(series_ids))
     if data.empty:
-        return _plain_funnel(pathways.funnel(engine, cohort), cohort)
-    measured = funnel_domain.measures(data)
-    leak = funnel_domain.biggest_leak(measured, group, reference)
+        return Section("Pathway funnel", "", missing=f"There are no pathway counts for the class of {cohort}.", live=True)
+    measured = funnel_rules.measures(data)
     limit = threshold()
-    series = [labels[group], labels[reference]]
-    table = funnel_charts.funnel_table(measured, {group: labels[group], reference: labels[reference]}, limit)
-    figure = print_margins(funnel_charts.funnel_figure(table, series, leak=leak, limit=limit), left=250)
-    caption = funnel_charts.funnel_caption(table, series, cohort, "Alliance-wide", leak)
-    sentence = funnel_domain.leak_sentence(leak, labels[group], labels[reference])
-    return Section("Pathway funnel", f"{sentence} {caption}", figure, height_px=int(figure.layout.height or 560))
-
-
-def _plain_funnel(funnel: pd.DataFrame, cohort) -> Section:
-    funnel = funnel[funnel["student_group"] == "all"].sort_values("stage_order")
-    first = funnel["students"].iloc[0] if len(funnel) else None
-    shares = [None if pd.isna(s) or not first else 100 * s / first for s in funnel["students"]]
-    text = ["suppressed" if hidden else f"{s:,.0f} ({p:.0f}%)" if p is not None else "—"
-            for s, p, hidden in zip(funnel["students"], shares, funnel["students_suppressed"].astype(bool))]
-    figure = go.Figure(go.Bar(y=funnel["stage"], x=funnel["students"].fillna(0), orientation="h", text=text,
-                              textposition="outside", cliponaxis=False, marker_color="#0072B2"))
-    figure.update_layout(**base_layout(height=120 + 45 * len(funnel), margin=dict(l=290, r=120, t=50, b=10),
-                                       title=dict(text=f"Class of {cohort}: students reaching each stage", font=dict(size=16))))
-    figure.update_yaxes(autorange="reversed", automargin=False)
-    last = funnel.iloc[-1] if len(funnel) else None
-    caption = (f"The class of {cohort}, all students, alliance-wide: of {first:,.0f} students in the cohort, "
-               f"{last['students']:,.0f} ({shares[-1]:.0f}%) reached '{last['stage']}'." if last is not None and first
-               and not pd.isna(last["students"]) else f"The class of {cohort} along the pathway.")
-    table = pd.DataFrame({"Stage": funnel["stage"], "Students": funnel["students"].map(
-        lambda v: "suppressed" if pd.isna(v) else f"{v:,.0f}"), "Share of cohort": [
-        "—" if s is None else f"{s:.0f}%" for s in shares]})
-    return Section("Pathway funnel", caption, figure, table=table, height_px=int(figure.layout.height or 450))
-
-
-def print_margins(figure: go.Figure, left: int = 0, top: int = 0) -> go.Figure:
-    """Static export lays a figure out once, so axis labels that rely on automatic margins get
-    cut: give them room explicitly."""
-    margin = figure.layout.margin
-    figure.update_layout(margin=dict(l=max(left, margin.l or 0), t=max(top, margin.t or 0),
-                                     r=margin.r, b=margin.b))
-    return figure
+    names = {g: labels.get(g, g) for g in series_ids}
+    series = [names[g] for g in series_ids]
+    leak = funnel_rules.biggest_leak(measured, group, reference) if len(series_ids) == 2 else None
+    table = funnel_charts.funnel_table(measured, names, limit)
+    tidy = funnel_rules.is_tidy(funnel_rules.data_problems(measured, pathways.stages(engine, cohort), labels))
+    figure = funnel_charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit)
+    headline = (sentences.leak_sentence(leak, series[0], series[1]) if len(series) == 2
+                else sentences.steepest_step_sentence(measured, series_ids[0], series[0]))
+    caption = f"{headline} {funnel_charts.funnel_caption(table, series, cohort, 'Alliance-wide', leak)}"
+    note = funnel_charts.left_out_note(table).replace("**", "")
+    printed = table[[funnel_charts.STAGE, funnel_charts.GROUP, funnel_charts.STUDENTS, funnel_charts.SHARE,
+                     funnel_charts.CONVERSION]]
+    return _section("Pathway funnel", caption + (f" {note}" if note else ""), figure, printed, live=True)
 
 
 def gap_sections(engine: Engine, year: str | None) -> list[Section]:
-    try:
-        from components import gap_charts
-        from queries import gaps
-        heat = gaps.gap_heatmap(engine, year=year)
-        if heat.empty:
-            return [Section("Equity gaps", "", missing="No outcome data, so there are no gap charts.")]
-        year = year or heat["school_year"].max()
-        sections = [Section("Equity gaps: every indicator", sentences.heatmap_caption(heat, year),
-                            print_margins(gap_charts.heatmap_figure(heat, year), left=300, top=170), height_px=620)]
-        fig = sections[0].figure
-        sections[0].height_px = int(fig.layout.height or 620)
-        # The headline gap: economically disadvantaged students on the first indicator with a target.
-        indicator = "grad4" if (heat["indicator_id"] == "grad4").any() else heat["indicator_id"].iloc[0]
-        meta = heat[heat["indicator_id"] == indicator].iloc[0]
-        table = gaps.gap_table(engine, indicator, year=year)
-        higher = bool(table["higher_is_better"].iloc[0]) if "higher_is_better" in table and len(table) else True
-        targets = gaps.indicator_targets(engine, indicator)
-        figure = print_margins(gap_charts.gap_figure(table, meta["indicator_name"], higher, year, targets), left=300)
-        sections.append(Section(f"Equity gaps: {meta['indicator_name']}",
-                                sentences.gap_caption(table, meta["indicator_name"], higher, year),
-                                figure, height_px=int(figure.layout.height or 600)))
-        return sections
-    except Exception as exc:
-        log.warning("gap charts not available: %s", exc)
-        return [Section("Equity gaps", "", missing="The gap charts could not be built from this store.")]
+    """Every indicator's gaps at once, then the headline indicator (the one /gaps opens on): its
+    gaps, and whether they are closing."""
+    from queries import gaps, meta
+
+    listed = meta.indicator_list(engine)
+    if listed.empty:
+        return [Section("Equity gaps", "", missing="No outcome indicators are loaded, so there are no gap charts.", live=True)]
+    heat = gaps.gap_heatmap(engine, year=year)
+    if heat.empty:
+        return [Section("Equity gaps", "", missing=f"No outcome data for {sentences.year(year)}, so there are no gap "
+                                                   "charts.", live=True)]
+    year = year or heat["school_year"].max()
+    limit = threshold()
+    indicator = gap_rules.headline_indicator(listed["indicator_id"], listed["stage"])
+    row = listed.set_index("indicator_id").loc[indicator]
+    name, higher = row["name"], bool(row["higher_is_better"])
+    table = gaps.gap_table(engine, indicator, year=year)
+    targets = gaps.indicator_targets(engine, indicator)
+    _, summary = gaps.gap_trends(engine, indicator)
+    return [
+        _section("Equity gaps: every indicator", sentences.heatmap_caption(heat, year),
+                 gap_charts.heatmap_figure(heat, year, limit), live=True),
+        _section(f"Equity gaps: {name}", sentences.gap_caption(table, name, higher, year),
+                 gap_charts.gap_figure(table, name, higher, year, targets, limit), live=True),
+        _section(f"Is the gap closing? {name}", sentences.change_caption(summary),
+                 gap_charts.change_figure(summary, name), live=True),
+    ]
 
 
 # --- the PDF ------------------------------------------------------------------------------------
@@ -276,7 +262,7 @@ def _pdf():
 
 def _text(pdf, text: str) -> str:
     if pdf.font_family_name == "Helvetica":
-        return (text.replace("–", "-").replace("—", "-").replace("’", "'").replace("≈", "~")
+        return (text.replace("–", "-").replace("—", "-").replace("’", "'").replace("≈", "~").replace("−", "-")
                 .encode("latin-1", "replace").decode("latin-1"))
     return text
 
@@ -292,42 +278,68 @@ def _heading(pdf, text: str, size: float = 14) -> None:
     pdf.ln(1)
 
 
-def _table(pdf, table: pd.DataFrame, size: float = 8.5) -> None:
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value))
+
+
+def column_texts(values) -> list[str]:
+    """A table column as printed: counts as whole numbers with thousands separators (`1,950`,
+    never `1950.0`); a column with any fraction to one decimal throughout (`30.0`, not `30`
+    beside `8.6`); `—` for none."""
+    values = list(values)
+    numbers = [float(v) for v in values if _is_number(v) and not _missing(v)]
+    digits = 0 if all(n.is_integer() for n in numbers) else 1
+    return ["—" if _missing(v) else ("yes" if v else "no") if isinstance(v, bool)
+            else f"{float(v):,.{digits}f}" if _is_number(v) else str(v) for v in values]
+
+
+def _table(pdf, table: pd.DataFrame, size: float = 8) -> None:
     pdf.set_font(pdf.font_family_name, "", size)
     columns = [str(c) for c in table.columns]
-    width = pdf.epw
-    first = min(0.36, max(0.22, 1.6 / (len(columns) + 1)))
-    widths = [width * first] + [width * (1 - first) / max(1, len(columns) - 1)] * (len(columns) - 1)
-    with pdf.table(col_widths=widths, text_align=["LEFT"] + ["RIGHT"] * (len(columns) - 1), line_height=4.6,
+    cells = [list(row) for row in zip(*[column_texts(table.iloc[:, k].astype(object)) for k in range(table.shape[1])])] if len(table) else []
+    # Each column at least as wide as its longest word (numbers and years never break), the rest of
+    # the line shared by how much text each column has.
+    pad = 2.5
+    least, wanted = [], []
+    for k, column in enumerate(columns):
+        texts = [_text(pdf, t) for t in [column] + [row[k] for row in cells]]
+        least.append(1.1 * max(pdf.get_string_width(w) for t in texts for w in (t.split() or [""])) + pad)
+        wanted.append(max(least[-1], min(60.0, max(pdf.get_string_width(t) for t in texts)) + pad))
+    spare = pdf.epw - sum(least)
+    extra = [w - m for w, m in zip(wanted, least)]
+    if spare <= 0 or not sum(extra):
+        widths = [pdf.epw * m / sum(least) for m in least]
+    elif sum(wanted) <= pdf.epw:
+        widths = [pdf.epw * w / sum(wanted) for w in wanted]
+    else:
+        widths = [m + spare * e / sum(extra) for m, e in zip(least, extra)]
+    with pdf.table(col_widths=widths, text_align=["LEFT"] + ["RIGHT"] * (len(columns) - 1), line_height=4.4,
                    first_row_as_headings=True) as grid:
         row = grid.row()
         for c in columns:
             row.cell(_text(pdf, c))
-        for values in table.astype(str).itertuples(index=False):
+        for values in cells:
             row = grid.row()
             for v in values:
                 row.cell(_text(pdf, v))
     pdf.ln(2)
 
 
-def _image_height(pdf, section: Section) -> float:
-    return min(pdf.epw * section.height_px / IMAGE_WIDTH_PX, pdf.eph - 25)
+def _image_size(pdf, section: Section) -> tuple[float, float]:
+    width, height = pdf.epw, pdf.epw * section.height_px / IMAGE_WIDTH_PX
+    limit = pdf.eph - 30
+    return (width * limit / height, limit) if height > limit else (width, height)
 
 
 def _image(pdf, section: Section) -> None:
-    from io import BytesIO
-
-    if section.image is None:
-        _para(pdf, section.missing or "This chart could not be drawn as an image here; its numbers follow.", 9, "I")
-        return
-    width_mm = pdf.epw
-    height_mm = width_mm * section.height_px / IMAGE_WIDTH_PX
-    max_height = pdf.eph - 25
-    if height_mm > max_height:
-        width_mm, height_mm = width_mm * max_height / height_mm, max_height
-    if pdf.get_y() + height_mm > pdf.page_break_trigger:
+    width, height = _image_size(pdf, section)
+    if pdf.get_y() + height > pdf.page_break_trigger:
         pdf.add_page()
-    pdf.image(BytesIO(section.image), w=width_mm, h=height_mm, x=pdf.l_margin + (pdf.epw - width_mm) / 2)
+    pdf.image(BytesIO(section.image), w=width, h=height, x=pdf.l_margin + (pdf.epw - width) / 2)
     pdf.ln(1)
 
 
@@ -339,41 +351,28 @@ def build_packet(engine: Engine, quarter: str | None = None, frozen: bool = True
 
 def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True, images: bool = True,
                 progress: Callable[[str], None] | None = None) -> Packet:
+    """`images=False` leaves the charts out (their captions and numbers stay): for a machine
+    with no browser, said on every chart's place in the packet."""
     started = time.perf_counter()
     say = progress or (lambda _m: None)
     payload = q.snapshot(engine, quarter) if (frozen and quarter) else None
     if payload is None:
         payload = q.overview(engine, quarter)
     if not payload:
-        raise ValueError("There is no participation data, so there is no quarter to report on.")
+        raise PacketError("There is no participation data, so there is no quarter to report on.")
     quarter = payload["quarter"]
     from data.demo import is_demo
     demo = is_demo(engine)
 
     say("building the charts")
-    sections = [
-        Section("Reach by quarter", sentences.reach_caption(payload), charts.reach_figure(payload),
-                table=charts.reach_table(payload), height_px=320),
-        Section("Indicators against the board's targets", sentences.indicator_caption(payload),
-                charts.indicator_figure(payload), table=charts.indicator_table(payload)),
-        Section("Indicator trends", sentences.trends_caption(payload), charts.indicator_trends_figure(payload)),
-    ]
-    for s in sections[1:]:
-        s.height_px = int(s.figure.layout.height or 500)
-    later = [coverage_section(engine, quarter), funnel_section(engine), *gap_sections(engine, payload.get("school_year"))]
-    sections += later
+    sections = [*overview_sections(payload, engine), coverage_section(engine, quarter), funnel_section(engine),
+                *gap_sections(engine, payload.get("school_year"))]
     drawable = [s for s in sections if s.figure is not None]
     if images and drawable:
         say(f"drawing {len(drawable)} charts")
-        try:
-            pngs = render_images([s.figure for s in drawable], heights=[s.height_px for s in drawable])
-        except Exception as exc:  # no browser: the packet still carries every number
-            log.warning("kaleido unavailable: %s", exc)
-            pngs = [None] * len(drawable)
-        for s, png in zip(drawable, pngs):
+        for s, png in zip(drawable, render_images([s.figure for s in drawable], [s.title for s in drawable],
+                                                  [s.height_px for s in drawable])):
             s.image = png
-            if png is None and not s.missing:
-                s.missing = "This chart could not be drawn as an image on this machine; its numbers are in the table."
 
     say("writing the PDF")
     pdf = _pdf()
@@ -387,45 +386,59 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
     _para(pdf, status, 10, "I")
     if demo:
         _para(pdf, "Demo data: the Ridge & Valley STEM Alliance is synthetic. None of these numbers describe real students.", 10, "B")
-    _heading(pdf, payload["headline"]["text"], 15)
+    _heading(pdf, f"{kpi.quarter_label(quarter)}: {payload['headline']['text']}", 15)
     _para(pdf, payload["school_year_rule"], 9)
 
     _heading(pdf, "Reach")
-    _table(pdf, charts.reach_table(payload))
+    _table(pdf, reach_table(payload))
     _para(pdf, "Participations are enrolments, not unique students: one child in two programs counts twice.", 9)
 
-    _heading(pdf, f"The biggest changes since {kpi.quarter_label(payload['previous_quarter'])}")
-    for k, change in enumerate(payload["changes"], start=1):
-        _para(pdf, f"{k}. {change['sentence']}", 10)
-    if not payload["changes"]:
-        _para(pdf, "Nothing can be compared with the previous quarter.", 10)
+    _heading(pdf, "What changed")
+    changes = payload.get("changes", [])
+    since = kpi.school_year_label(payload["previous_school_year"]) if payload.get("previous_school_year") else "the year before"
+    for kind, title in (("reach", f"Reach since {kpi.quarter_label(payload['previous_quarter'])}"),
+                        ("indicator", f"Indicators since {since}"), ("gap", f"Gaps since {since}")):
+        found = [c["sentence"] for c in changes if c.get("kind", "reach") == kind]
+        if kind != "reach" and "locale" not in payload:
+            continue  # frozen before indicators and gaps were part of "what changed"
+        _para(pdf, title, 10, "B")
+        for k, sentence in enumerate(found, start=1):
+            _para(pdf, f"{k}. {sentence}", 9.5)
+        if not found:
+            _para(pdf, "Nothing moved clearly enough to report.", 9.5, "I")
 
     _heading(pdf, "Indicators against the board's targets")
-    _table(pdf, charts.indicator_table(payload))
+    _table(pdf, indicator_table(payload), 7.5)
 
     included, left_out = [], []
     for section in sections:
-        if section.image is not None and pdf.get_y() + 14 + _image_height(pdf, section) > pdf.page_break_trigger:
+        if section.image is not None and pdf.get_y() + 16 + _image_size(pdf, section)[1] > pdf.page_break_trigger:
             pdf.add_page()
         _heading(pdf, section.title, 13)
-        _image(pdf, section)
+        if section.image is not None:
+            _image(pdf, section)
+        elif section.figure is not None:
+            _para(pdf, "Charts were not drawn for this copy (no browser); the numbers follow.", 9, "I")
+        if section.missing:
+            _para(pdf, section.missing, 9.5, "I")
+            left_out.append(section.title)
+        else:
+            included.append(section.title)
         if section.caption:
             _para(pdf, section.caption, 9.5, "I")
-        if section.image is not None:
-            included.append(section.title)
-        else:
-            left_out.append(section.title)
-        if section.table is not None and section.title in ("Coverage map", "Pathway funnel"):
-            _table(pdf, section.table)
-    live_note = ("The overview figures are the frozen ones; the coverage map, funnel and gap charts show the data "
-                 "in the store when this packet was made." if frozen_at else "")
+        if section.table is not None and section.title not in ("Reach by quarter", "Indicators against the board's targets"):
+            _table(pdf, section.table, 7.5)
 
     _heading(pdf, "Notes and sources", 13)
     _para(pdf, payload["notes"]["suppression"], 9)
-    _para(pdf, "Suppressed is shown as 'suppressed' (grey in charts), never as zero; missing is shown as '—'.", 9)
+    _para(pdf, "Suppressed is shown as 'suppressed' (grey in charts), never as zero; missing is shown as '—'. A value "
+               "from range-coded public data is shown as a range (≈), never as its midpoint.", 9)
     _para(pdf, "Rates are pooled, not averaged: numerators and denominators are summed over regions, then divided.", 9)
-    if live_note:
-        _para(pdf, live_note, 9)
+    _para(pdf, "Targets: the distance to go and the pace are to the board's final target; the pace is a straight line "
+               "through the shown years, and its 95% range comes from how closely the years follow it.", 9)
+    if frozen_at:
+        _para(pdf, "The overview figures are the frozen ones; the coverage map, funnel and gap charts show the data in the "
+                   "store when this packet was made.", 9)
     for key, source in payload["sources"].items():
         _para(pdf, f"{q.REACH_LABELS.get(key, key.capitalize())}: {source}", 9)
     data = payload.get("data_as_of") or {}

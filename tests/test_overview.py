@@ -1,5 +1,5 @@
-"""Board overview queries on the demo alliance, frozen snapshots that do not move when data
-changes, and the board packet PDF (function and command line)."""
+"""Board overview queries on the demo alliance, and frozen snapshots that do not move when data
+changes. (The board packet: tests/test_packet.py.)"""
 from __future__ import annotations
 
 import sqlite3
@@ -185,80 +185,3 @@ def test_bench_entries_run(demo_store_url):
     engine = get_engine(demo_store_url)
     for name, function in q.BENCH:
         assert function(engine) is not None, name
-
-
-# --- the board packet -----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def packet(demo_store_url, tmp_path_factory):
-    """One frozen quarter, and its packet made by the command line (chromium draws every chart)."""
-    folder = tmp_path_factory.mktemp("packet")
-    url = copy_store(demo_store_url, folder)
-    frozen = q.freeze(get_engine(url), QUARTER)
-    out = folder / "packet.pdf"
-    run = subprocess.run([sys.executable, "cli.py", "report", "--quarter", QUARTER, "--out", str(out), "--database", url],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    return out, frozen, run.stdout, url
-
-
-def _text(path: Path) -> str:
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
-
-
-def test_packet_cli_writes_a_pdf_with_every_chart(packet):
-    path, _, stdout, _ = packet
-    assert path.read_bytes()[:5] == b"%PDF-"
-    assert "wrote" in stdout and "left out" not in stdout
-    from pypdf import PdfReader
-
-    reader = PdfReader(path)
-    assert len(reader.pages) >= 5
-    images = sum(len(page.images) for page in reader.pages)
-    assert images >= 6  # reach, indicators, trends, map, funnel, gaps
-
-
-def test_packet_holds_the_overview_figures(packet):
-    path, frozen, _, _ = packet
-    text = _text(path)
-    assert "Board packet: 2025 Q3" in text
-    assert f"As frozen on {frozen['frozen_at'][:10]}" in text
-    assert frozen["headline"]["text"] in text
-    for item in frozen["reach"]:
-        assert f"{item['value']:,.0f}" in text
-    for item in frozen["indicators"]:
-        assert f"{item['rate_low']:.1f}%" in text
-    assert "not unique students" in text
-    assert "suppressed" in text and "Notes and sources" in text
-    assert "Demo data" in text
-    for name in ("Coverage map", "Pathway funnel", "Equity gaps"):
-        assert name in text
-
-
-def test_packet_function_without_images_still_carries_every_number(packet):
-    from reports.packet import make_packet
-
-    _, frozen, _, url = packet
-    made = make_packet(get_engine(url), QUARTER, images=False)
-    assert made.pdf[:5] == b"%PDF-" and made.pages >= 3
-    assert "Reach by quarter" in made.left_out  # said, not silently dropped
-    from io import BytesIO
-
-    from pypdf import PdfReader
-
-    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(made.pdf)).pages)
-    assert frozen["changes"][0]["subject"] in text.replace("\n", " ")
-    assert "could not be drawn" in text
-
-
-def test_packet_coverage_map_shows_the_coverage_pages_figures(demo_store_url):
-    from queries.coverage import region_coverage
-    from reports.packet import coverage_section
-
-    engine = get_engine(demo_store_url)
-    section = coverage_section(engine, "2024-Q1")  # not the latest: the packet's quarter, not every site ever
-    page = region_coverage(engine, "2024-Q1").set_index("name")["seats_per_1000"].round(1)
-    assert section.table.set_index("Region")["Seats per 1,000"].to_dict() == page.to_dict()
-    assert "2024 Q1" in section.caption and section.figure is not None
