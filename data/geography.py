@@ -343,21 +343,25 @@ def _read_geojson(data: bytes) -> tuple[list, list, list[str] | None]:
 def _read_zipped_shapefile(data: bytes) -> tuple[list, list, list[str] | None]:
     import pyogrio.raw
 
+    from data.package import TooBig, unpack_zip
+
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+        # The size limits hold for a zipped shapefile inside a package too (data/package.py).
+        files = unpack_zip(data, "regions.zip")
+    except TooBig as exc:
+        raise _BadFile(f"{exc.problem.value} (the limit: {exc.problem.expected})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
         raise _BadFile("a damaged .zip") from None
-    with archive, tempfile.TemporaryDirectory() as tmp:
-        members = [n for n in archive.namelist() if not n.startswith("__MACOSX/")]
-        shps = [n for n in members if n.lower().endswith(".shp")]
+    with tempfile.TemporaryDirectory() as tmp:
+        shps = [n for n in files if n.lower().endswith(".shp")]
         if len(shps) != 1:
             raise _BadFile(f"a .zip with {len(shps)} .shp files")
         stem = shps[0][:-4]
         # Extract under fixed names: member paths from the archive are never used on disk.
-        for name in members:
+        for name, content in files.items():
             base, _, ext = name.rpartition(".")
             if base == stem and ext.lower() in ("shp", "shx", "dbf", "prj", "cpg"):
-                Path(tmp, f"layer.{ext.lower()}").write_bytes(archive.read(name))
+                Path(tmp, f"layer.{ext.lower()}").write_bytes(content)
         try:
             meta, _, wkb, fields = pyogrio.raw.read(Path(tmp, "layer.shp"), force_2d=True)
         except Exception as exc:

@@ -300,6 +300,11 @@ def _run_schema_checks(table: RawTable, spec: TableSpec, frame: pd.DataFrame, pr
     checked = frame.copy()
     for key_col in spec.key:
         if key_col in checked.columns:
+            # A key part written but unreadable (a bad school year) is reported as such: it must not
+            # make rows with different written values look like repeats of each other.
+            written = parsers.clean_text(table.frame[key_col]).notna() if key_col in table.frame.columns else False
+            unreadable = checked[key_col].isna() & written
+            checked[key_col] = checked[key_col].astype(object).where(~unreadable, [f"\0unreadable {i}" for i in checked.index])
             checked[key_col] = checked[key_col].fillna("")  # a blank optional key part is still a key
     try:
         schema.validate(checked, lazy=True)
@@ -427,6 +432,29 @@ def _check_outcomes(raw: RawPackage, typed: dict[str, pd.DataFrame], problems: _
         too_big = frame["numerator"].notna() & frame["denominator"].notna() & (frame["numerator"] > frame["denominator"])
         too_big = too_big.fillna(False).astype(bool)
         problems.add_mask(table, "numerator", too_big, table.frame["numerator"], "a numerator no larger than the denominator")
+        if "rate" in frame:
+            _check_rate_agrees(table, frame, problems)
+
+
+RATE_ROUNDING = 0.5  # points: a rate written as a whole percent may differ this much from the exact one
+
+
+def _check_rate_agrees(table: RawTable, frame: pd.DataFrame, problems: _Problems) -> None:
+    """A row giving numerator, denominator and rate must agree with itself: the exact rate
+    numerator/denominator within the written rate (or its range), allowing for rounding."""
+    known = frame["numerator"].notna() & frame["denominator"].notna() & (frame["denominator"] > 0) & frame["rate"].notna()
+    known = known.fillna(False).astype(bool)
+    if not known.any():
+        return
+    exact = frame["numerator"].astype("float64") / frame["denominator"].astype("float64") * 100
+    low, high = frame["rate"].astype("float64"), frame["rate_high"].astype("float64")
+    contradicts = known & ((exact < low - RATE_ROUNDING) | (exact > high + RATE_ROUNDING)).fillna(False)
+    for index in contradicts[contradicts].index[:MAX_PROBLEMS_PER_COLUMN]:
+        problems.add(Problem(table.file, table.row_number(index), "rate", str(table.frame.at[index, "rate"]),
+                             f"the rate that numerator and denominator give ({frame.at[index, 'numerator']} of "
+                             f"{frame.at[index, 'denominator']} is {exact[index]:.1f}%), or a blank rate"))
+    if contradicts.sum() > MAX_PROBLEMS_PER_COLUMN:
+        problems.capped[(table.file, "rate")] = int(contradicts.sum()) - MAX_PROBLEMS_PER_COLUMN
 
 
 def _check_pathway(raw: RawPackage, typed: dict[str, pd.DataFrame], problems: _Problems) -> None:

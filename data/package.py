@@ -1,7 +1,12 @@
 """Reading a data package from disk: a folder, a .zip of one, or an .xlsx workbook.
 
 Turns every table into a DataFrame of raw text with its spreadsheet row numbers, and collects
-reading problems (bad encoding, ragged rows, missing header) instead of raising.
+reading problems (bad encoding, ragged rows, missing header, a formula without a value, a cell
+longer than a CSV field may be) instead of raising.
+
+Archives (.zip, and .xlsx, which is one) are checked against the size limits below from their
+directory before anything is unpacked, and unpacked in pieces that stop at the limit, so that a
+small file that unpacks to gigabytes is refused instead of filling the memory.
 """
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import csv
 import datetime
 import io
 import math
+import os
 import re
 import warnings
 import zipfile
@@ -24,6 +30,75 @@ TABLE_NAMES = (
     "indicators", "outcomes", "pathway", "targets", "groups",
 )
 GEOMETRY_NAMES = ("regions.geojson", "regions.zip", "regions.shp.zip")
+# The csv module's cell limit: a longer cell is refused (the careful readers below would fail on it).
+MAX_CELL_CHARS = csv.field_size_limit()
+_MB = 1024 * 1024
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits, in bytes (settings in MB, see the README)."""
+    upload: int  # everything uploaded at once (ALLIANCE_MAX_UPLOAD_MB)
+    unpacked: int  # all files of one archive once unpacked (ALLIANCE_MAX_UNPACKED_MB)
+    file: int  # any one file, uploaded or once unpacked (ALLIANCE_MAX_FILE_MB)
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        def setting(name: str, default: float) -> int:
+            try:
+                value = float(os.environ.get(name, default))
+            except ValueError:
+                value = default
+            return int(max(value, 0.001) * _MB)
+
+        return cls(setting("ALLIANCE_MAX_UPLOAD_MB", 200), setting("ALLIANCE_MAX_UNPACKED_MB", 500),
+                   setting("ALLIANCE_MAX_FILE_MB", 200))
+
+
+def size_text(size: int) -> str:
+    return f"{size / _MB:,.1f} MB" if size >= _MB / 10 else f"{size / 1024:,.0f} KB"
+
+
+class TooBig(Exception):
+    """An archive, or a file in one, is larger than its limit; the problem says which."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def unpack_zip(data: bytes, archive_name: str, limits: Limits | None = None,
+               wanted=lambda name: True) -> dict[str, bytes]:
+    """The members of a zip archive (folders and macOS leftovers left out) whose names `wanted`
+    accepts, refusing with TooBig — before unpacking anything — an archive whose directory
+    declares more than the limits (for every member, wanted or not: a reader of the archive, such
+    as openpyxl, may unpack the others), and stopping any member that unpacks to more than it declared."""
+    limits = limits or Limits.from_settings()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [i for i in archive.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
+        for info in members:
+            if info.file_size > limits.file:
+                raise TooBig(Problem(archive_name, None, None, Description(
+                    f"{Path(info.filename).name}, {size_text(info.file_size)} once unpacked"),
+                    f"each file at most {size_text(limits.file)} (the ALLIANCE_MAX_FILE_MB setting)"))
+        total = sum(i.file_size for i in members)
+        if total > limits.unpacked:
+            raise TooBig(Problem(archive_name, None, None, Description(f"an archive of {size_text(total)} once unpacked"),
+                                 f"at most {size_text(limits.unpacked)} unpacked (the ALLIANCE_MAX_UNPACKED_MB setting)"))
+        files = {}
+        for info in (i for i in members if wanted(i.filename)):
+            chunks, read = [], 0
+            with archive.open(info) as member:
+                while chunk := member.read(_MB):
+                    read += len(chunk)
+                    if read > min(info.file_size, limits.file):  # never more than its directory said
+                        raise TooBig(Problem(archive_name, None, None, Description(
+                            f"{Path(info.filename).name}, larger once unpacked than the archive says"),
+                            "an archive whose sizes are true"))
+                    chunks.append(chunk)
+            files[info.filename] = b"".join(chunks)
+        return files
 
 
 @dataclass
@@ -50,8 +125,9 @@ class RawPackage:
     unreadable: set[str] = field(default_factory=set)  # tables present but not readable
 
 
-def read_package(path: str | Path) -> RawPackage:
+def read_package(path: str | Path, limits: Limits | None = None) -> RawPackage:
     path = Path(path)
+    limits = limits or Limits.from_settings()
     if not path.exists():
         return RawPackage(str(path), {}, None, [Problem(str(path), None, None, None, "a package folder, .zip or .xlsx file that exists")], [])
     if path.is_dir():
@@ -60,22 +136,22 @@ def read_package(path: str | Path) -> RawPackage:
     suffix = path.suffix.lower()
     if suffix == ".zip":
         try:
-            files = _zip_members(path.read_bytes())
-        except zipfile.BadZipFile:
+            files = _zip_members(path.read_bytes(), path.name, limits)
+        except TooBig as exc:
+            return RawPackage(str(path), {}, None, [exc.problem], [])
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
             return RawPackage(str(path), {}, None, [Problem(path.name, None, None, None, "a readable .zip file")], [])
         return _from_files(str(path), files)
     if suffix in (".xlsx", ".xlsm"):
-        return _from_workbook(path)
+        return _from_workbook(path, limits)
     if suffix == ".csv" and path.stem.lower() in TABLE_NAMES:
         return _from_files(str(path), {path.name: path.read_bytes()})
     return RawPackage(str(path), {}, None, [Problem(path.name, None, None, None, "a package folder, a .zip of one, or an .xlsx workbook")], [])
 
 
-def _zip_members(data: bytes) -> dict[str, bytes]:
+def _zip_members(data: bytes, archive_name: str, limits: Limits) -> dict[str, bytes]:
     """Files of a zipped package, wherever the folder sits inside the archive."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
-        return {Path(n).name: archive.read(n) for n in names}
+    return {Path(name).name: content for name, content in unpack_zip(data, archive_name, limits).items()}
 
 
 def _from_files(source: str, files: dict[str, bytes]) -> RawPackage:
@@ -106,6 +182,9 @@ def _from_files(source: str, files: dict[str, bytes]) -> RawPackage:
 def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[Problem]]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if _is_utf16(data):
+        return None, [Problem(file, None, None, Description("UTF-16 text (Excel's 'Unicode Text')"),
+                              "UTF-8 text (in Excel: Save As, 'CSV UTF-8 (Comma delimited)')")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -158,6 +237,9 @@ def _read_csv(name: str, file: str, data: bytes) -> tuple[RawTable | None, list[
     frame.columns = header
     frame.index = frame.index + header_row - 2  # grid row i is spreadsheet row i + header_row
     # pandas pads a row shorter than the header with blanks, silently: note such rows.
+    long = _long_cells(file, frame, header)
+    if long:
+        return None, long
     return _table(name, file, frame, _short_rows(csv.reader(io.StringIO(body)), len(header), header_row))
 
 
@@ -205,10 +287,15 @@ def _read_ragged_csv(name: str, file: str, text: str, header_row: int) -> tuple[
     Extra cells that are all blank (trailing commas) are dropped; a row with anything in its
     extra cells is reported, every one of them, with its row number.
     """
+    reader = csv.reader(io.StringIO(text))
     try:
-        records = list(csv.reader(io.StringIO(text)))
+        records = list(reader)
     except csv.Error as exc:  # e.g. a cell longer than the csv module's limit
-        return None, [Problem(file, None, None, str(exc), "well-formed CSV")]
+        if "field limit" in str(exc):
+            return None, [Problem(file, reader.line_num + header_row - 1, None,
+                                  Description(f"a cell longer than {MAX_CELL_CHARS:,} characters"),
+                                  f"cells of at most {MAX_CELL_CHARS:,} characters")]
+        return None, [Problem(file, reader.line_num + header_row - 1, None, str(exc), "well-formed CSV")]
     header, width = records[0], len(records[0])
     rows, index, problems = [], [], []
     for number, record in enumerate(records[1:], start=header_row + 1):
@@ -225,6 +312,31 @@ def _read_ragged_csv(name: str, file: str, text: str, header_row: int) -> tuple[
         return None, problems
     frame = pd.DataFrame(rows, columns=header, index=index, dtype=str)
     return _table(name, file, frame, _short_rows(records, width, header_row))
+
+
+def _is_utf16(data: bytes) -> bool:
+    """A UTF-16 file: its byte-order mark, or (without one) a NUL byte in every other place of
+    text that is otherwise ASCII."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:2000]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even)) or \
+        (even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd))
+
+
+def _long_cells(file: str, frame: pd.DataFrame, header: list[str], shown: int = 5) -> list[Problem]:
+    """Cells longer than a CSV cell may be (MAX_CELL_CHARS), each with its row and column."""
+    problems = []
+    for position, column in enumerate(frame.columns):
+        lengths = frame[column].str.len()
+        for index in lengths.index[(lengths > MAX_CELL_CHARS).to_numpy()][:shown]:
+            problems.append(Problem(file, int(index) + 2, str(header[position]).strip().lower() or None,
+                                    Description(f"a cell of {int(lengths[index]):,} characters"),
+                                    f"cells of at most {MAX_CELL_CHARS:,} characters"))
+    return problems
 
 
 def _short_rows(records, width: int, header_row: int) -> dict[int, int]:
@@ -263,15 +375,26 @@ def _encoding_problem(file: str, data: bytes, exc: UnicodeDecodeError) -> Proble
                    f"UTF-8 text, and byte 0x{byte:02X} is not UTF-8 here (save the file as 'CSV UTF-8')")
 
 
-def _from_workbook(path: Path) -> RawPackage:
+def _from_workbook(path: Path, limits: Limits) -> RawPackage:
     import openpyxl
 
     def damaged(exc: Exception) -> RawPackage:
         return RawPackage(str(path), {}, None, [Problem(path.name, None, None, Description(
             f"a damaged workbook ({type(exc).__name__})"), "a readable .xlsx workbook")], [])
 
+    data = path.read_bytes()
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A workbook is a zip archive: its size limits hold before openpyxl unpacks any of it.
+        parts = unpack_zip(data, path.name, limits, wanted=lambda name: name.startswith("xl/worksheets/"))
+    except TooBig as exc:
+        return RawPackage(str(path), {}, None, [exc.problem], [])
+    except Exception as exc:  # not a zip archive at all
+        return damaged(exc)
+    with_formulas = any(_FORMULA.search(content) for content in parts.values())
+    del parts
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False) if with_formulas else None
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         return damaged(exc)
     tables, problems, unknown, unreadable = {}, [], [], set()
@@ -281,7 +404,15 @@ def _from_workbook(path: Path) -> RawPackage:
             if name not in TABLE_NAMES:
                 unknown.append(f"sheet {sheet.title}")
                 continue
-            table, table_problems = _table(name, f"{path.name}, sheet {sheet.title}", _sheet_frame(sheet))
+            file = f"{path.name}, sheet {sheet.title}"
+            frame, unsaved = _sheet_frame(sheet, formulas[sheet.title] if formulas is not None else None)
+            if unsaved:
+                problems += [Problem(file, row, column, Description(f"a formula ({formula[:80]}) whose result was never saved"),
+                                     "a value: open the workbook in a spreadsheet and save it, or paste the cells as values")
+                             for row, column, formula in unsaved[:50]]
+                unreadable.add(name)
+                continue
+            table, table_problems = _table(name, file, frame)
             problems += table_problems
             if table is not None:
                 tables[name] = table
@@ -291,21 +422,33 @@ def _from_workbook(path: Path) -> RawPackage:
         return damaged(exc)
     finally:
         book.close()
-    if "regions" not in tables:
+        if formulas is not None:
+            formulas.close()
+    if "regions" not in tables and "regions" not in unreadable:
         problems.append(Problem(path.name, None, None, None, "a sheet named regions: it is the one required table"))
     return RawPackage(str(path), tables, None, problems, unknown, unreadable)
 
 
-def _sheet_frame(sheet) -> pd.DataFrame:
-    """A sheet's cells as text, first row the header; frame row i is spreadsheet row i + 2."""
+def _sheet_frame(sheet, formulas=None) -> tuple[pd.DataFrame, list[tuple[int, str | None, str]]]:
+    """A sheet's cells as text, first row the header; frame row i is spreadsheet row i + 2. With
+    `formulas` (the same sheet read for its formulas), also the cells holding a formula with no
+    saved result: (row, column name, formula)."""
     rows = [[_cell_text(cell.value, getattr(cell, "number_format", None)) for cell in row] for row in sheet.iter_rows()]
+    unsaved = []
+    if formulas is not None:
+        header = rows[0] if rows else []
+        for r, row in enumerate(formulas.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("=") and (r >= len(rows) or c >= len(rows[r]) or rows[r][c] == ""):
+                    unsaved.append((r + 1, str(header[c]).strip().lower() if c < len(header) and r > 0 else None, value))
     while rows and not any(rows[-1]):
         rows.pop()  # formatting left below the data
     if not rows:
-        return pd.DataFrame()
+        return pd.DataFrame(), unsaved
     width = max(len(row) for row in rows)
     rows = [row + [""] * (width - len(row)) for row in rows]
-    return pd.DataFrame(rows[1:], columns=rows[0], dtype=str) if len(rows) > 1 else pd.DataFrame(columns=rows[0])
+    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=str) if len(rows) > 1 else pd.DataFrame(columns=rows[0])
+    return frame, unsaved
 
 
 def _cell_text(value, number_format: str | None = None) -> str:
