@@ -6,8 +6,9 @@ navigation. Pages live in `pages/` and stay thin: they read filters and compose 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import present, store
+from components import auth, present, store
 from components.layout import demo_banner
+from data.auth import PermissionDenied
 
 # A local favicon: a :material/...: page icon makes the browser fetch it from Google's servers.
 st.set_page_config(page_title="STEM alliance dashboard", page_icon="static/favicon.png", layout="wide")
@@ -23,10 +24,14 @@ PAGES = [
 
 page = st.navigation(PAGES)
 presenting = present.start(PAGES)  # ?present=1: projector style, no sidebar, one chart per screen
-store.gate()
+store.gate(allow_empty=present.url_path_of(page) == "data")
 try:
+    auth.resolve(store.engine())  # who this session is: every write in data/ checks their role
+    auth.require_sign_in(store.engine())  # with ALLIANCE_ANONYMOUS_VIEW=0, nothing before signing in
     if presenting:
         present.story_header_and_bar(page)
+    else:
+        auth.sidebar_account(store.engine())  # top of the sidebar: who is signed in, or Sign in
     demo_banner(store.run(store.is_demo))
     page.run()
     if not presenting:
@@ -34,3 +39,5 @@ try:
     store.warm_up()
 except SQLAlchemyError as exc:  # e.g. the server went away mid-session
     store.show_store_error(exc)
+except PermissionDenied as exc:  # a write refused by data/ (the page offers only what the role allows)
+    st.error(str(exc), icon=":material/lock:")

@@ -1,12 +1,15 @@
 """Command line for data stewards: `python cli.py --help`.
 
 Every command takes `--database URL` (default: DATABASE_URL, else the embedded SQLite store).
+The command line runs on the steward's own machine with the store's own credentials, so it acts
+as an admin without a password and is recorded as `cli (OS user)` (see data/auth.py).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
+from data.auth import AccountError, cli_actor
 from data.db import get_engine, upgrade
 
 MAX_PROBLEMS_SHOWN = 200
@@ -37,7 +40,7 @@ def cmd_import(args) -> int:
     from data.importer import import_package
 
     engine = get_engine(args.database)
-    result = import_package(args.path, engine)
+    result = import_package(args.path, engine, actor=cli_actor())
     code = _print_result(result, "imported")
     if code == 0:
         print(f"into {engine.url.render_as_string(hide_password=True)}")
@@ -69,7 +72,7 @@ def cmd_demo(args) -> int:
         print(f"wrote the synthetic demo package to {folder}")
         return 0
     engine = get_engine(args.database)
-    code = _print_result(demo.load_demo(engine, args.seed), "imported the synthetic demo alliance:")
+    code = _print_result(demo.load_demo(engine, args.seed, actor=cli_actor()), "imported the synthetic demo alliance:")
     if code == 0:
         print(f"into {engine.url.render_as_string(hide_password=True)}")
     return code
@@ -89,16 +92,22 @@ def cmd_bench(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
+    from data.snapshots import SnapshotError, delete_version, freeze
     from domain.kpi import quarter_label
-    from queries.overview import freeze
 
     engine = get_engine(args.database)
+    upgrade(engine)
     try:
-        payload = freeze(engine, args.quarter)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if args.delete_version is not None:
+            delete_version(engine, args.quarter, args.delete_version, actor=cli_actor())
+            print(f"deleted version {args.delete_version} of {quarter_label(args.quarter)}")
+            return 0
+        payload = freeze(engine, args.quarter, note=args.note or "", actor=cli_actor())
+    except (SnapshotError, ValueError) as exc:
+        print(f"error: {exc}" + (" (use --note)" if "give a note" in str(exc) else ""), file=sys.stderr)
         return 1
-    print(f"froze {quarter_label(args.quarter)} on {payload['frozen_at'][:10]}: {payload['headline']['text']}")
+    version = f" (version {payload['version']})" if payload["version"] > 1 else ""
+    print(f"froze {quarter_label(args.quarter)}{version} on {payload['frozen_at'][:10]}: {payload['headline']['text']}")
     return 0
 
 
@@ -145,13 +154,94 @@ def cmd_story(args) -> int:
             print(f"exported {args.name!r} to {args.file}")
         return 0
     try:
-        story_id = stories.import_story(engine, Path(args.file).read_bytes(), name=args.name)
+        story_id = stories.import_story(engine, Path(args.file).read_bytes(), name=args.name, actor=cli_actor())
     except (stories.StoryError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     from queries.stories import load_story
 
     print(f"imported {args.file} as story {load_story(engine, story_id).name!r}")
+    return 0
+
+
+def _read_password() -> str:
+    """The password from standard input: typed twice at a terminal, else the first line (piped)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("The same password again: ") != first:
+            raise AccountError("The two passwords differ.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user(args) -> int:
+    from data import auth
+
+    engine = get_engine(args.database)
+    upgrade(engine)
+    try:
+        if args.action == "list":
+            for user in auth.list_users(engine):
+                print(f"{user['username']}\t{user['role']}\tsince {str(user['created_at'])[:10]}")
+            return 0
+        if args.action == "add":
+            auth.add_user(engine, args.name, _read_password(), args.role, actor=cli_actor())
+            print(f"added {args.name} as {args.role.lower()}")
+        elif args.action == "set-role":
+            before = auth.set_role(engine, args.name, args.role, actor=cli_actor())
+            print(f"{args.name}: {before} -> {args.role.lower()}")
+        elif args.action == "password":
+            auth.set_password(engine, args.name, _read_password(), actor=cli_actor())
+            print(f"set a new password for {args.name}")
+        else:
+            auth.remove_user(engine, args.name, actor=cli_actor())
+            print(f"removed {args.name}")
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_history(args) -> int:
+    from data.history import history
+
+    engine = get_engine(args.database)
+    upgrade(engine)
+    record = history(engine, limit=args.limit)
+    if record.empty:
+        print("nothing recorded yet")
+    for row in record.itertuples(index=False):
+        counts = row.details.get("row_counts") or {}
+        total = sum(v if isinstance(v, int) else sum(v.values()) for v in counts.values()) if counts else None
+        rows = f" ({total:,} rows)" if total is not None and row.action == "import" else ""
+        print(f"{row.event_id}\t{str(row.at)[:19]}\t{row.actor}\t{row.action}\t{row.summary}{rows}")
+    return 0
+
+
+def cmd_undo(args) -> int:
+    from data.history import UndoError, latest_undoable, undo_latest
+
+    engine = get_engine(args.database)
+    upgrade(engine)
+    latest = latest_undoable(engine)
+    if latest is not None and not args.yes:
+        if not sys.stdin.isatty():
+            print(f"error: undoing import {latest['import_id']} ({latest['source']}) needs --yes when not at a terminal",
+                  file=sys.stderr)
+            return 1
+        answer = input(f"Undo import {latest['import_id']} ({latest['source']}, {str(latest['finished_at'])[:16]})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing undone")
+            return 1
+    try:
+        done = undo_latest(engine, actor=cli_actor())
+    except UndoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    changed = ", ".join(f"{t} -{c['removed']:,} +{c['restored']:,}" for t, c in done["row_counts"].items())
+    print(f"undid import {done['import_id']} ({done['source']}): {changed}")
     return 0
 
 
@@ -194,8 +284,37 @@ def build_parser() -> argparse.ArgumentParser:
     sto.set_defaults(func=cmd_story)
     snap = commands.add_parser("snapshot", help="freeze a quarter's board overview (e.g. 2025-Q3) so it never changes")
     snap.add_argument("quarter", help="quarter to freeze, YYYY-Qn")
+    snap.add_argument("--note", help="why it is frozen (needed to freeze a frozen quarter again: that adds a version)")
+    snap.add_argument("--delete-version", type=int, metavar="N", help="delete version N of the quarter's snapshot instead")
     _add_database(snap)
     snap.set_defaults(func=cmd_snapshot)
+
+    usr = commands.add_parser("user", help="local accounts: add, list, set-role, password, remove")
+    usr_actions = usr.add_subparsers(dest="action", required=True)
+    usr_add = usr_actions.add_parser("add", help="add a user; the password is read from standard input")
+    usr_add.add_argument("name")
+    usr_add.add_argument("--role", required=True, help="viewer, presenter, editor or admin")
+    usr_list = usr_actions.add_parser("list", help="list users and their roles")
+    usr_role = usr_actions.add_parser("set-role", help="change a user's role")
+    usr_role.add_argument("name")
+    usr_role.add_argument("role", help="viewer, presenter, editor or admin")
+    usr_password = usr_actions.add_parser("password", help="set a user's password (read from standard input)")
+    usr_password.add_argument("name")
+    usr_remove = usr_actions.add_parser("remove", help="remove a user")
+    usr_remove.add_argument("name")
+    for sub in (usr_add, usr_list, usr_role, usr_password, usr_remove):
+        _add_database(sub)
+    usr.set_defaults(func=cmd_user)
+
+    his = commands.add_parser("history", help="the record: imports, undos, freezes, user changes (newest first)")
+    his.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
+    _add_database(his)
+    his.set_defaults(func=cmd_history)
+
+    und = commands.add_parser("undo", help="undo the latest import (then the one before it, and so on)")
+    und.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_database(und)
+    und.set_defaults(func=cmd_undo)
 
     rep = commands.add_parser("report", help="write the board packet PDF of a quarter")
     rep.add_argument("--quarter", help="YYYY-Qn (default: the latest with data)")

@@ -26,7 +26,7 @@ def demo_banner(is_demo: bool) -> None:
         st.info(
             "**Demo data.** You are looking at the *Ridge & Valley STEM Alliance*, a synthetic "
             "alliance on real county geography. None of these numbers describe real students. "
-            "Import your own data package from the command line (see the **Data** page).",
+            "Import your own data package on the **Data** page.",
             icon=":material/science:",
         )
 

@@ -294,8 +294,13 @@ def sidebar_tools(page) -> None:
             keep = st.checkbox("Open it in presentation mode", key="_share_keep_playback", value=False)
             _share_link_block(keep_playback=keep)
     if url_path_of(page) != "stories":
+        from components import auth
+
         with sidebar.expander("Add this view to a story", icon=":material/playlist_add:"):
-            add_to_story_form(page)
+            if auth.may("stories"):  # add_step and create_story check the role again themselves
+                add_to_story_form(page)
+            else:
+                st.caption(auth.needs("stories"))
 
 
 def _toggle_on() -> None:
@@ -305,6 +310,7 @@ def _toggle_on() -> None:
 
 def add_to_story_form(page) -> None:
     from components.store import engine
+    from data.auth import PermissionDenied
     from data.stories import StoryError, add_step, create_story
     from queries.stories import story_list
 
@@ -328,7 +334,7 @@ def add_to_story_form(page) -> None:
         if chart:
             params[CHART] = chart
         position = add_step(engine(), story_id, url_path_of(page), params, line or (chart_names[chart] if chart else page.title))
-    except StoryError as error:
+    except (StoryError, PermissionDenied) as error:
         st.error(str(error))
         return
     st.success(f"Added as step {position}. Open **Stories** to reorder or present it.")

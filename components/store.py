@@ -45,9 +45,10 @@ def clear_caches() -> None:
     _data_version.clear()
 
 
-def gate() -> None:
+def gate(allow_empty: bool = False) -> None:
     """Stop the page with a clear message unless the store can be read; load the demo into an
-    empty store on first run."""
+    empty store on first run. `allow_empty`: the page works on an empty store (/data, where the
+    steward imports the first package), so a new store only gets its schema."""
     status = store_status()
     if status.state == "unreachable":
         st.error(
@@ -69,10 +70,16 @@ def gate() -> None:
         )
         st.stop()
     if status.state in ("uninitialised", "empty"):
+        if allow_empty and not AUTOLOAD_DEMO:
+            if status.state == "uninitialised":
+                from data.db import upgrade
+
+                upgrade(engine())
+            return
         if not AUTOLOAD_DEMO:
             st.info(
-                "**The data store is empty.** Import your alliance's data package with "
-                "`python cli.py import PATH`, or load the demo alliance with `python cli.py demo`."
+                "**The data store is empty.** An editor can import your alliance's data package on the "
+                "**Data** page, or with `python cli.py import PATH`; `python cli.py demo` loads the demo alliance."
             )
             st.stop()
         _load_demo()

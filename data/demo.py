@@ -711,14 +711,25 @@ def write_demo_package(folder: Path, seed: int = DEFAULT_SEED) -> Path:
     return folder
 
 
-def load_demo(engine: Engine, seed: int = DEFAULT_SEED):
+def load_demo(engine: Engine, seed: int = DEFAULT_SEED, actor=None):
     """Write the demo package to a temporary folder named DEMO_SOURCE and import it with the
-    importer users use; returns its ImportResult."""
-    from data.importer import import_package
+    importer users use; returns its ImportResult. Into an empty store anyone may (the first run
+    of a new dashboard); into one that holds data only an editor, since it mixes with that data."""
+    from data.auth import acting, require
+    from data.importer import write_package
 
+    actor = require(actor, "demo") if holds_data(engine) else acting(actor)
     with tempfile.TemporaryDirectory(prefix="alliance-demo-") as tmp:
         folder = write_demo_package(Path(tmp) / DEMO_SOURCE, seed)
-        return import_package(folder, engine)
+        return write_package(folder, engine, actor, files=[], action="demo")
+
+
+def holds_data(engine: Engine) -> bool:
+    """Whether the store holds any region (an empty or new store does not)."""
+    from data.schema import regions
+
+    with engine.connect() as conn:
+        return inspect(conn).has_table("regions") and conn.execute(select(regions.c.region_id).limit(1)).first() is not None
 
 
 def is_demo(engine: Engine) -> bool:
@@ -728,5 +739,6 @@ def is_demo(engine: Engine) -> bool:
     with engine.connect() as conn:
         if not inspect(conn).has_table("imports"):
             return False
-        source = conn.execute(select(imports.c.source).order_by(imports.c.import_id.desc()).limit(1)).scalar()
+        source = conn.execute(select(imports.c.source).where(imports.c.outcome == "imported")
+                              .order_by(imports.c.import_id.desc()).limit(1)).scalar()
     return source == DEMO_SOURCE

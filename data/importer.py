@@ -18,7 +18,8 @@ import pandas as pd
 import pandera.pandas as pa
 from sqlalchemy import Engine, insert, select
 
-from data import geography, parsers
+from data import geography, history, parsers
+from data.auth import Actor, require
 from data.package import RawPackage, RawTable, read_package
 from data.problems import Description, Problem
 from data.coverage_rollup import rebuild_coverage_sites
@@ -130,6 +131,7 @@ class ImportResult:
     row_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     written: bool = False
+    import_id: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -611,33 +613,94 @@ def _outcome_rates(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- writing ------------------------------------------------------------------------------
 
-def import_package(path: str | Path, engine: Engine) -> ImportResult:
-    """Validate, then write the whole package in one transaction (or nothing at all)."""
+Progress = Callable[[float, str], None]  # (share done 0..1, what is happening)
+
+
+def import_package(path: str | Path, engine: Engine, actor: Actor | None = None, *,
+                   files: list[tuple[str, bytes]] | None = None, source: str | None = None,
+                   progress: Progress | None = None) -> ImportResult:
+    """Validate, then write the whole package in one transaction (or nothing at all). Needs the
+    editor role (`data.auth`; the command line acts as admin). The package's files (`files`, by
+    default those at `path`) are kept with the import, and so is what undoing it needs."""
+    actor = require(actor, "import")
+    return write_package(path, engine, actor, files=history.files_of(path) if files is None else files,
+                         source=source, progress=progress)
+
+
+def preview(engine: Engine, package: ValidPackage) -> dict:
+    """What importing a valid package would change, without writing anything: per table the
+    rows added, replaced and unchanged, and the school years, quarters and regions it brings
+    that the store does not hold yet."""
+    from queries import meta
+
+    from data.db import current_revision
+
+    tables = {}
+    if current_revision(engine) is None:
+        tables = {name: dict(added=len(frame), replaced=0, unchanged=0) for name, frame in package.frames.items()}
+        known_years, known_quarters, known_regions = set(), set(), set()
+    else:
+        with engine.connect() as conn:
+            for name in (n for n in TABLE_FOR_FILE if n in package.frames):
+                change = history.compare(conn, name, package.frames[name])
+                tables[name] = dict(added=change.added, replaced=change.replaced, unchanged=change.unchanged)
+        known_years, known_quarters = set(meta.school_years(engine)), set(meta.quarters(engine))
+        known_regions = set(meta.region_list(engine)["region_id"])
+    frames = package.frames
+    def new_values(name, column, known):
+        return sorted(set(frames[name][column].dropna()) - known) if name in frames else []
+    return dict(tables=tables, school_years=new_values("outcomes", "school_year", known_years),
+                quarters=new_values("participation", "quarter", known_quarters),
+                regions=new_values("regions", "region_id", known_regions))
+
+
+def write_package(path: str | Path, engine: Engine, actor: Actor, *, files: list[tuple[str, bytes]],
+                  source: str | None = None, progress: Progress | None = None, action: str = "import") -> ImportResult:
+    """The import itself, for an actor already checked (by `import_package`, or by
+    `data.demo.load_demo` for the demo)."""
     from data.db import upgrade
 
+    say = progress or (lambda _share, _message: None)
     upgrade(engine)
     started_at = datetime.now(timezone.utc)
+    say(0.02, "checking every file against the data contract")
     package, result = validate(path, engine)
     if package is None:
         return result
     began = time.perf_counter()
+    name_shown = source or Path(path).name
+    names = [n for n in ("groups", "regions", "partners", "programs", "program_sites", "participation",
+                         "indicators", "outcomes", "pathway", "targets") if n in package.frames]
     with engine.begin() as conn:
+        say(0.25, "noting what the import replaces, so that it can be undone")
+        changes = [history.compare(conn, name, package.frames[name]) for name in names]
         # Where the store held none of a kind of row, the rows stored are the package's: the
         # rollups take them from memory instead of reading them back, and the suppression of
         # new indicators is decided while the rows are written (data/rollup.py).
         participation_stored = None if has_participation(conn) else package.frames.get("participation")
         with outcome_rebuild(conn, package.frames, fresh=indicators_not_stored(conn, package.frames)) as outcomes_rollup:
-            for name in ("groups", "regions", "partners", "programs", "program_sites", "participation",
-                         "indicators", "outcomes", "pathway", "targets"):
-                if name in package.frames:
-                    write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
+            for step, name in enumerate(names):
+                say(0.3 + 0.4 * step / len(names), f"writing {name}")
+                write_rows(conn, TABLE_FOR_FILE[name], package.frames[name])
+            say(0.72, "pooling outcomes and deciding their suppression")
             outcomes_rollup.finish(conn)  # pooled sums and complementary suppression (data/rollup.py)
+        say(0.85, "summing participation and deciding its suppression")
         rebuild_participation_cells(conn, stored=participation_stored)  # participation sums and their suppression (data/participation_rollup.py)
         rebuild_coverage_sites(conn)  # one row per site for the coverage page (data/coverage_rollup.py)
-        conn.execute(insert(imports).values(
-            started_at=started_at, finished_at=datetime.now(timezone.utc), source=Path(path).name,
+        say(0.95, "recording the import")
+        import_id = conn.execute(insert(imports).values(
+            started_at=started_at, finished_at=datetime.now(timezone.utc), source=name_shown,
             outcome="imported", row_counts=json.dumps(package.row_counts), warnings=json.dumps(package.warnings),
-        ))
+        )).inserted_primary_key[0]
+        history.keep_undo(conn, import_id, changes)
+        history.keep_files(conn, import_id, files)
+        history.record(conn, actor, action, f"{'loaded the demo alliance' if action == 'demo' else 'imported'} {name_shown}", {
+            "row_counts": package.row_counts,
+            "changes": {c.table: {"added": c.added, "replaced": c.replaced, "unchanged": c.unchanged} for c in changes},
+            "files": [name for name, _ in files], "warnings": len(package.warnings),
+        }, import_id=import_id)
     result.seconds += time.perf_counter() - began
     result.written = True
+    result.import_id = import_id
+    say(1.0, "done")
     return result

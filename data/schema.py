@@ -12,7 +12,7 @@ How values are kept:
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text,
+    Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -219,18 +219,73 @@ imports = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("source", Text, nullable=False),
-    Column("outcome", String(16), nullable=False),  # "imported" (rejected packages write nothing)
+    Column("outcome", String(16), nullable=False),  # "imported", or "undone" (rejected packages write nothing)
     Column("row_counts", Text, nullable=False),  # JSON: {"regions": 8, ...} rows in the package
     Column("warnings", Text, nullable=False),  # JSON list of warning sentences
 )
 
 # A quarter frozen for the board: the overview's figures exactly as presented (already
 # suppressed), as JSON, so that later or corrected imports never change what was shown.
+# Freezing a frozen quarter again adds a version (1, 2, …); earlier versions stay, and only an
+# admin deletes one (data/snapshots.py).
 snapshots = Table(
     "snapshots", metadata,
     Column("quarter", String(7), primary_key=True),
+    Column("version", Integer, primary_key=True),
     Column("frozen_at", DateTime(timezone=True), nullable=False),
     Column("payload", Text, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("frozen_by", String(200), nullable=False, server_default=""),
+)
+
+# Local accounts (data/auth.py). The password is kept only as an argon2 hash; failed sign-ins
+# are counted so that guessing is slowed for every process serving the store.
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+)
+
+# The record of every change to the store (data/history.py): imports, undos, freezes, deleted
+# snapshot versions, user changes and demo loads — who, when, what and row counts (JSON).
+# Never deleted, so its highest id also versions the caches (queries.meta.data_version).
+events = Table(
+    "events", metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON object
+    Column("import_id", Integer),
+    sqlite_autoincrement=True,  # ids never reused
+)
+
+# The files of each import exactly as they arrived (an uploaded .zip, .xlsx or CSV files, or a
+# folder's files), so that a shared deployment can hand them out again.
+import_files = Table(
+    "import_files", metadata,
+    Column("import_id", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# What undoing an import needs, per contract table it wrote: the rows it replaced, as they were
+# before (Parquet), and the keys it added (Parquet). Derived tables are rebuilt from these.
+import_undo = Table(
+    "import_undo", metadata,
+    Column("import_id", Integer, primary_key=True),
+    Column("table_name", String(64), primary_key=True),
+    Column("replaced_rows", Integer, nullable=False),
+    Column("added_rows", Integer, nullable=False),
+    Column("replaced", LargeBinary, nullable=False),
+    Column("added", LargeBinary, nullable=False),
 )
 
 # Stories: a presenter's ordered views (a page, its filters as URL query parameters, and a

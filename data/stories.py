@@ -1,5 +1,5 @@
 """Writing stories: create, add, reorder and delete steps, and move a story in and out of a
-JSON file. A story file is checked in full before anything is written; a bad file gives one
+JSON file. Every write needs the presenter role (data/auth.py). A story file is checked in full before anything is written; a bad file gives one
 readable sentence per problem."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from data.auth import Actor, require
 from data.schema import stories, story_steps
 from queries.stories import Step, Story, load_story
 
@@ -61,7 +62,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_story(engine: Engine, name: str) -> int:
+def create_story(engine: Engine, name: str, actor: Actor | None = None) -> int:
+    require(actor, "stories")
     name = name.strip()
     if not name:
         raise StoryError("Give the story a name.")
@@ -71,7 +73,8 @@ def create_story(engine: Engine, name: str) -> int:
         return conn.execute(insert(stories).values(name=name, created_at=_now())).inserted_primary_key[0]
 
 
-def rename_story(engine: Engine, story_id: int, name: str) -> None:
+def rename_story(engine: Engine, story_id: int, name: str, actor: Actor | None = None) -> None:
+    require(actor, "stories")
     name = name.strip()
     if not name:
         raise StoryError("Give the story a name.")
@@ -82,7 +85,8 @@ def rename_story(engine: Engine, story_id: int, name: str) -> None:
         conn.execute(update(stories).where(stories.c.story_id == story_id).values(name=name))
 
 
-def delete_story(engine: Engine, story_id: int) -> None:
+def delete_story(engine: Engine, story_id: int, actor: Actor | None = None) -> None:
+    require(actor, "stories")
     with engine.begin() as conn:
         conn.execute(delete(story_steps).where(story_steps.c.story_id == story_id))
         conn.execute(delete(stories).where(stories.c.story_id == story_id))
@@ -102,8 +106,9 @@ def _rewrite(conn: Connection, story_id: int, steps: list[dict]) -> None:
         conn.execute(insert(story_steps), [dict(story_id=story_id, position=i, **s) for i, s in enumerate(steps, 1)])
 
 
-def add_step(engine: Engine, story_id: int, page: str, params: dict, headline: str) -> int:
+def add_step(engine: Engine, story_id: int, page: str, params: dict, headline: str, actor: Actor | None = None) -> int:
     """Append a view to the story; returns its position (1-based)."""
+    require(actor, "stories")
     step = StepFile(page=page, params=clean_params(params), headline=headline.strip())
     with engine.begin() as conn:
         if conn.execute(select(stories.c.story_id).where(stories.c.story_id == story_id)).first() is None:
@@ -114,8 +119,9 @@ def add_step(engine: Engine, story_id: int, page: str, params: dict, headline: s
         return len(steps)
 
 
-def move_step(engine: Engine, story_id: int, position: int, offset: int) -> None:
+def move_step(engine: Engine, story_id: int, position: int, offset: int, actor: Actor | None = None) -> None:
     """Move the step at `position` by `offset` places (-1 earlier, +1 later), within bounds."""
+    require(actor, "stories")
     with engine.begin() as conn:
         steps = _steps(conn, story_id)
         source, target = position - 1, position - 1 + offset
@@ -125,7 +131,8 @@ def move_step(engine: Engine, story_id: int, position: int, offset: int) -> None
         _rewrite(conn, story_id, steps)
 
 
-def delete_step(engine: Engine, story_id: int, position: int) -> None:
+def delete_step(engine: Engine, story_id: int, position: int, actor: Actor | None = None) -> None:
+    require(actor, "stories")
     with engine.begin() as conn:
         steps = _steps(conn, story_id)
         if 1 <= position <= len(steps):
@@ -133,7 +140,8 @@ def delete_step(engine: Engine, story_id: int, position: int) -> None:
             _rewrite(conn, story_id, steps)
 
 
-def set_headline(engine: Engine, story_id: int, position: int, headline: str) -> None:
+def set_headline(engine: Engine, story_id: int, position: int, headline: str, actor: Actor | None = None) -> None:
+    require(actor, "stories")
     with engine.begin() as conn:
         conn.execute(update(story_steps).where(story_steps.c.story_id == story_id, story_steps.c.position == position)
                      .values(headline=headline.strip()))
@@ -168,8 +176,9 @@ def parse_story_file(content: str | bytes) -> StoryFile:
         raise StoryError("The story file has problems:\n" + "\n".join(f"- {line}" for line in lines)) from None
 
 
-def import_story(engine: Engine, content: str | bytes, name: str | None = None) -> int:
+def import_story(engine: Engine, content: str | bytes, name: str | None = None, actor: Actor | None = None) -> int:
     """Save a story file as a new story (a taken name gets “(2)”, “(3)” …); returns its id."""
+    require(actor, "stories")
     story = parse_story_file(content)
     wanted = (name or story.name).strip()
     with engine.begin() as conn:

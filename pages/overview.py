@@ -7,6 +7,7 @@ through_app()  # a deep link as a server's first request must still run app.py
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from components import auth
 from components import overview_charts as charts
 from components.filters import quarter_label, synced_select
 from components.layout import chart_block
@@ -111,20 +112,31 @@ if not quarters:
     st.stop()
 
 quarter = synced_select("quarter", "Quarter", list(reversed(quarters)), quarters[-1], quarter_label)
-frozen = q.snapshot(engine(), quarter)  # not cached: a freeze must show at once
+versions = q.snapshot_versions(engine(), quarter)  # not cached: a freeze must show at once
 view = "live"
-if not frozen:
+if versions.empty:
     st.query_params.pop("view", None)
+    st.query_params.pop("version", None)
 else:
     view = synced_select("view", "Figures", ["frozen", "live"], "frozen",
                          lambda v: "As frozen for the board" if v == "frozen" else "Live (latest data)")
+    if len(versions) > 1 and view == "frozen":  # frozen again: every version stays, each with its date and note
+        labels = {str(r.version): f"Version {r.version}, {str(r.frozen_at)[:10]}" + (f": {r.note}" if r.note else "")
+                  for r in versions.itertuples()}
+        chosen = synced_select("version", "Frozen version", list(labels), next(iter(labels)), labels.get)
+    else:
+        st.query_params.pop("version", None)
+        chosen = None
+frozen = q.snapshot(engine(), quarter, int(chosen) if view == "frozen" and chosen else None) if not versions.empty else None
 payload = frozen if (frozen and view == "frozen") else run(q.overview, quarter=quarter)
 limit = payload["threshold"]
 
 if frozen and view == "frozen":
-    st.info(f"**As frozen on {q.frozen_date(frozen)}.** These are exactly the numbers presented for "
+    which = f" (version {chosen} of {len(versions)})" if chosen else ""
+    note = f" Note: {frozen['note']}" if frozen.get("note") else ""
+    st.info(f"**As frozen on {q.frozen_date(frozen)}{which}.** These are exactly the numbers presented for "
             f"{quarter_label(quarter)}, even if newer or corrected data has been imported since. "
-            "Choose *Live (latest data)* in the sidebar to compare.", icon=":material/lock:")
+            f"Choose *Live (latest data)* in the sidebar to compare.{note}", icon=":material/lock:")
 elif frozen:
     st.warning(f"**Live figures.** {quarter_label(quarter)} was frozen on {q.frozen_date(frozen)}; the board saw "
                "the frozen figures, which may differ from these.", icon=":material/update:")
@@ -167,11 +179,16 @@ rural_section(payload)
 st.markdown("#### Take it with you")
 left, right = st.columns(2)
 with left:
-    if st.button("Prepare the board packet (PDF)", key="make_packet", icon=":material/picture_as_pdf:"):
-        from reports.packet import build_packet
+    if not auth.may("packet"):
+        st.caption(auth.needs("packet"))
+    elif st.button("Prepare the board packet (PDF)", key="make_packet", icon=":material/picture_as_pdf:"):
+        from reports.board import PacketBusy, prepare_packet
 
         with st.spinner("Drawing the charts and writing the PDF (about 20 seconds)…"):
-            st.session_state["_packet"] = (quarter, view, build_packet(engine(), quarter, frozen=(view == "frozen")))
+            try:
+                st.session_state["_packet"] = (quarter, view, prepare_packet(engine(), quarter, frozen=(view == "frozen")))
+            except PacketBusy as busy:
+                st.warning(str(busy))
     made = st.session_state.get("_packet")
     if made and made[0] == quarter and made[1] == view:
         st.download_button("Download the board packet", made[2], file_name=f"board-packet-{quarter}.pdf",

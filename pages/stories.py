@@ -7,9 +7,10 @@ through_app()  # a deep link as a server's first request must still run app.py
 
 import streamlit as st
 
-from components import present
+from components import auth, present
 from components.store import engine
 from data import stories as edit
+from data.auth import PermissionDenied
 from queries.stories import load_story, story_list
 
 st.title("Stories")
@@ -37,6 +38,9 @@ if st.session_state.get("_story_pick_next") in names:  # just imported: show it
     st.session_state["story_pick"] = st.session_state.pop("_story_pick_next")
 if message := st.session_state.pop("_story_message", None):
     st.success(message)
+can_edit = auth.may("stories")  # the writes in data/stories.py check this again themselves
+if not can_edit:
+    st.caption(auth.needs("stories"))
 if names:
     chosen = st.selectbox("Story", list(names), format_func=lambda i: f"{names[i]} ({counts[i]} steps)", key="story_pick")
     story = load_story(engine(), chosen)
@@ -54,16 +58,17 @@ if names:
             target = present.page_for(step.page)
             text.markdown(f"**{step.position}. {step.headline or '(no headline)'}**  \n"
                           f"{target.title if target else step.page + ' (page not in this dashboard)'} · {filters}")
-            if up.button("↑", key=f"up_{step.position}", help="Earlier", disabled=step.position == 1):
+            if up.button("↑", key=f"up_{step.position}", help="Earlier", disabled=not can_edit or step.position == 1):
                 edit.move_step(engine(), chosen, step.position, -1)
                 st.rerun()
-            if down.button("↓", key=f"down_{step.position}", help="Later", disabled=step.position == len(story.steps)):
+            if down.button("↓", key=f"down_{step.position}", help="Later",
+                           disabled=not can_edit or step.position == len(story.steps)):
                 edit.move_step(engine(), chosen, step.position, +1)
                 st.rerun()
-            if remove.button("✕", key=f"del_{step.position}", help="Remove this step"):
+            if remove.button("✕", key=f"del_{step.position}", help="Remove this step", disabled=not can_edit):
                 edit.delete_step(engine(), chosen, step.position)
                 st.rerun()
-    if story.steps:
+    if story.steps and can_edit:
         with st.expander("Edit headlines"):
             with st.form(f"headlines_{chosen}", border=False):
                 edited = [st.text_input(f"Step {s.position}", value=s.headline, key=f"headline_{chosen}_{s.position}")
@@ -73,27 +78,29 @@ if names:
                         if text.strip() != step.headline:
                             edit.set_headline(engine(), chosen, step.position, text)
                     st.rerun()
-    with st.expander("Rename or delete this story"):
-        new_name = st.text_input("Name", value=story.name, key=f"rename_{chosen}")
-        left, right = st.columns(2)
-        if left.button("Rename", key="story_rename"):
-            try:
-                edit.rename_story(engine(), chosen, new_name)
+    if can_edit:
+        with st.expander("Rename or delete this story"):
+            new_name = st.text_input("Name", value=story.name, key=f"rename_{chosen}")
+            left, right = st.columns(2)
+            if left.button("Rename", key="story_rename"):
+                try:
+                    edit.rename_story(engine(), chosen, new_name)
+                    st.rerun()
+                except (edit.StoryError, PermissionDenied) as error:
+                    st.error(str(error))
+            if right.button("Delete this story", key="story_delete"):
+                edit.delete_story(engine(), chosen)
                 st.rerun()
-            except edit.StoryError as error:
-                st.error(str(error))
-        if right.button("Delete this story", key="story_delete"):
-            edit.delete_story(engine(), chosen)
-            st.rerun()
 else:
     st.info("No stories saved yet. Open any page, set its filters, and use **Add this view to a story** in the sidebar.")
 
 st.subheader("Import a story")
-upload = st.file_uploader("A story file (.json) exported from this dashboard", type=["json"], key="story_upload")
-if upload is not None and st.button("Import", icon=":material/upload:", key="story_import"):
+upload = st.file_uploader("A story file (.json) exported from this dashboard", type=["json"], key="story_upload",
+                          disabled=not can_edit)
+if upload is not None and st.button("Import", icon=":material/upload:", key="story_import", disabled=not can_edit):
     try:
         story_id = edit.import_story(engine(), upload.getvalue())
-    except edit.StoryError as error:
+    except (edit.StoryError, PermissionDenied) as error:
         st.error(str(error))
     else:
         st.session_state["_story_pick_next"] = story_id

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from data.schema import imports, indicators, metadata, outcomes, participation, pathway, regions, student_groups
+from data.schema import events, imports, indicators, metadata, outcomes, participation, pathway, regions, student_groups
 from domain.vocabulary import BUILT_IN_GROUPS
 
 DATA_TABLES = (
@@ -16,9 +16,10 @@ DATA_TABLES = (
 
 
 def data_version(engine: Engine) -> int:
-    """Changes whenever an import lands; used to key caches."""
+    """Changes whenever the store changes (an import, an undo, a freeze: each adds an event,
+    and events are never deleted); used to key caches."""
     with engine.connect() as conn:
-        return conn.execute(select(func.coalesce(func.max(imports.c.import_id), 0))).scalar_one()
+        return conn.execute(select(func.coalesce(func.max(events.c.event_id), 0))).scalar_one()
 
 
 def table_counts(engine: Engine) -> pd.DataFrame:

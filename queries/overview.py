@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, insert, select
+from sqlalchemy import Engine, and_, func, select
 
 from data.participation_rollup import AGGREGATE_CELLS, ALLIANCE_CELL
 from data.schema import (
@@ -472,33 +472,37 @@ def school_year_rule(quarter: str, year: str | None) -> str:
     return rule + f", which has no outcome data yet, so indicators show the latest year with data, {kpi.school_year_label(year)}."
 
 
-# --- snapshots -------------------------------------------------------------------------------
+# --- snapshots (written by data/snapshots.py) -----------------------------------------------------
 
-def freeze(engine: Engine, quarter: str) -> dict:
-    """Freeze a quarter: store the overview exactly as it is now (replacing an earlier freeze of
-    the same quarter). Returns the stored snapshot."""
-    payload = overview(engine, quarter)
-    if not payload or payload["quarter"] != quarter:
-        raise ValueError(f"There is no participation data for {kpi.quarter_label(quarter)}, so it cannot be frozen.")
-    frozen_at = datetime.now(timezone.utc).replace(microsecond=0)
-    payload["frozen_at"] = frozen_at.isoformat()
-    with engine.begin() as conn:
-        conn.execute(delete(snapshots).where(snapshots.c.quarter == quarter))
-        conn.execute(insert(snapshots).values(quarter=quarter, frozen_at=frozen_at, payload=json.dumps(payload)))
-    return payload
-
-
-def snapshot(engine: Engine, quarter: str) -> dict | None:
-    """The frozen overview of a quarter, or None when it was never frozen."""
+def snapshot(engine: Engine, quarter: str, version: int | None = None) -> dict | None:
+    """A frozen overview of a quarter: its latest version, or `version`; None when there is none."""
+    query = select(snapshots.c.payload).where(snapshots.c.quarter == quarter)
+    query = query.where(snapshots.c.version == version) if version is not None else \
+        query.order_by(snapshots.c.version.desc()).limit(1)
     with engine.connect() as conn:
-        row = conn.execute(select(snapshots.c.payload).where(snapshots.c.quarter == quarter)).first()
+        row = conn.execute(query).first()
     return json.loads(row[0]) if row else None
 
 
-def frozen_quarters(engine: Engine) -> pd.DataFrame:
+def snapshot_versions(engine: Engine, quarter: str | None = None) -> pd.DataFrame:
+    """Every snapshot version (of one quarter, or all), newest first: quarter, version,
+    frozen_at, note, frozen_by."""
+    query = select(snapshots.c.quarter, snapshots.c.version, snapshots.c.frozen_at, snapshots.c.note,
+                   snapshots.c.frozen_by).order_by(snapshots.c.quarter.desc(), snapshots.c.version.desc())
+    if quarter is not None:
+        query = query.where(snapshots.c.quarter == quarter)
     with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(select(snapshots.c.quarter, snapshots.c.frozen_at).order_by(snapshots.c.quarter))]
-    return pd.DataFrame(rows, columns=["quarter", "frozen_at"])
+        rows = [tuple(r) for r in conn.execute(query)]
+    return pd.DataFrame(rows, columns=["quarter", "version", "frozen_at", "note", "frozen_by"])
+
+
+def frozen_quarters(engine: Engine) -> pd.DataFrame:
+    """Each frozen quarter with its latest version's date and how many versions it has."""
+    query = (select(snapshots.c.quarter, func.max(snapshots.c.frozen_at).label("frozen_at"),
+                    func.count().label("versions")).group_by(snapshots.c.quarter).order_by(snapshots.c.quarter))
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(query)]
+    return pd.DataFrame(rows, columns=["quarter", "frozen_at", "versions"])
 
 
 def frozen_date(payload: dict) -> str:

@@ -20,3 +20,26 @@ def open_page(monkeypatch, url: str, params: dict | None = None, *, page: str, t
 def param(at: AppTest, name: str) -> str:
     value = at.query_params[name]
     return value[0] if isinstance(value, list) else value
+
+
+TEST_PASSWORD = "a test pass phrase"
+
+
+def sign_in(at: AppTest, url: str, role: str | None) -> AppTest:
+    """Sign the AppTest session in as a local account `ROLE-user` of the store at `url` (made if
+    need be), as the sign-in form does; None leaves the session anonymous. Call before at.run()."""
+    if role is None:
+        return at
+    from components.auth import USER_KEY
+    from data import auth
+    from data.db import get_engine, upgrade
+
+    engine = get_engine(url)
+    upgrade(engine)
+    name = f"{role}-user"
+    if auth.user_role(engine, name) is None:
+        auth.add_user(engine, name, TEST_PASSWORD, role, actor=auth.cli_actor())
+    elif auth.user_role(engine, name) != role:
+        auth.set_role(engine, name, role, actor=auth.cli_actor())
+    at.session_state[USER_KEY] = name
+    return at

@@ -14,6 +14,7 @@ import pytest
 
 from data.importer import validate
 from data.package import MAX_CELL_CHARS, Limits, unpack_zip
+from data.uploads import check_sizes
 from tests.packages import VALID_PACKAGE, write_package
 
 MB = 1024 * 1024
@@ -106,6 +107,15 @@ def test_a_zipped_shapefile_inside_a_package_is_held_to_the_limits(monkeypatch, 
     monkeypatch.setenv("ALLIANCE_MAX_FILE_MB", "1")
     problems = problems_of(folder)
     assert any(p.file == "regions.zip" and "layer.shp, 2.0 MB once unpacked" in str(p.value) for p in problems), problems
+
+
+def test_upload_sizes_are_checked_before_reading():
+    limits = Limits(upload=3 * MB, unpacked=10 * MB, file=2 * MB)
+    assert check_sizes({"regions.csv": MB, "outcomes.csv": MB}, limits) == []
+    problems = check_sizes({"regions.csv": MB, "outcomes.csv": int(2.5 * MB)}, limits)
+    assert [(p.file, p.value) for p in problems] == [("(upload)", "2 file(s), 3.5 MB in all"),
+                                                     ("outcomes.csv", "a file of 2.5 MB")]
+    assert "ALLIANCE_MAX_UPLOAD_MB" in problems[0].expected and "ALLIANCE_MAX_FILE_MB" in problems[1].expected
 
 
 def test_unpacking_stops_at_the_limit_even_for_wanted_members_only():

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from data.db import get_engine
 from data.importer import import_package
+from data.snapshots import freeze
 from data.schema import participation, regions
 from queries import overview as q
 
@@ -145,7 +146,7 @@ def _changed_participation_package(engine, folder: Path) -> Path:
 
 def test_a_frozen_quarter_does_not_move_when_data_changes(demo_copy, tmp_path):
     engine = get_engine(demo_copy)
-    frozen = q.freeze(engine, QUARTER)
+    frozen = freeze(engine, QUARTER)
     assert frozen["frozen_at"] and q.frozen_quarters(engine)["quarter"].tolist() == [QUARTER]
     before = {r["measure"]: r["value"] for r in frozen["reach"]}
 
@@ -162,7 +163,7 @@ def test_a_frozen_quarter_does_not_move_when_data_changes(demo_copy, tmp_path):
 
 def test_freezing_a_quarter_without_data_is_refused(demo_copy):
     with pytest.raises(ValueError, match="no participation data"):
-        q.freeze(get_engine(demo_copy), "1999-Q1")
+        freeze(get_engine(demo_copy), "1999-Q1")
 
 
 def test_cli_snapshot(demo_copy):

@@ -6,8 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.db import get_engine
+from data.snapshots import freeze
 from queries import overview as q
 from tests.test_overview import copy_store
+from tests.apptest import sign_in
 
 APP = "../app.py"
 
@@ -17,9 +19,9 @@ def store_copy(demo_store_url, tmp_path_factory) -> str:
     return copy_store(demo_store_url, tmp_path_factory.mktemp("overview_page"))
 
 
-def run(monkeypatch, url: str, **params) -> AppTest:
+def run(monkeypatch, url: str, role: str | None = None, **params) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), url, role)
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
@@ -61,7 +63,7 @@ def test_the_quarter_round_trips_through_the_url(monkeypatch, store_copy):
 
 
 def test_a_frozen_quarter_says_so_and_offers_the_live_view(monkeypatch, store_copy):
-    frozen = q.freeze(get_engine(store_copy), "2025-Q2")
+    frozen = freeze(get_engine(store_copy), "2025-Q2")
     at = run(monkeypatch, store_copy, quarter="2025-Q2")
     assert not at.exception
     assert f"As frozen on {frozen['frozen_at'][:10]}" in body(at)
@@ -75,7 +77,7 @@ def test_a_frozen_quarter_says_so_and_offers_the_live_view(monkeypatch, store_co
 
 def test_the_data_page_freezes_a_quarter(monkeypatch, store_copy):
     monkeypatch.setenv("DATABASE_URL", store_copy)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = sign_in(AppTest.from_file(APP, default_timeout=120), store_copy, "editor")
     at.run()
     at.switch_page("pages/data.py")
     at.run()
@@ -97,7 +99,7 @@ def test_the_packet_button_offers_a_pdf_download(monkeypatch, store_copy):
         return b"%PDF-1.4 stub"
 
     monkeypatch.setattr("reports.packet.build_packet", fake_build)
-    at = run(monkeypatch, store_copy, quarter="2024-Q3")
+    at = run(monkeypatch, store_copy, "viewer", quarter="2024-Q3")
     assert not at.exception
     before = len(at.get("download_button"))
     at.button(key="make_packet").click().run()

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from data.db import get_engine
+from data.snapshots import freeze
 from domain import sentences
 from queries import overview as q
 from tests.apptest import APP
@@ -38,7 +39,7 @@ def packet(demo_store_url, tmp_path_factory):
     """A frozen quarter and its packet made by the command line (chromium draws every chart)."""
     folder = tmp_path_factory.mktemp("packet")
     url = copy_store(demo_store_url, folder)
-    frozen = q.freeze(get_engine(url), QUARTER)
+    frozen = freeze(get_engine(url), QUARTER)
     out = folder / "packet.pdf"
     run = subprocess.run([sys.executable, "cli.py", "report", "--quarter", QUARTER, "--out", str(out), "--database", url],
                          cwd=REPO, capture_output=True, text=True, timeout=600)

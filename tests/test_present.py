@@ -10,8 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data import stories as edit
+from data.auth import SESSION_KEY, Actor
 from data.db import get_engine
 from queries.stories import load_story, story_list
+from tests.apptest import sign_in
 
 APP = "../app.py"  # AppTest resolves paths against this file's folder
 APP_SOURCE = Path(__file__).resolve().parent.parent / "app.py"
@@ -28,9 +30,9 @@ def registered_pages() -> list[tuple[str, str]]:
 PAGES = registered_pages()
 
 
-def open_page(monkeypatch, url: str, page: str, params: dict | None = None) -> AppTest:
+def open_page(monkeypatch, url: str, page: str, params: dict | None = None, role: str | None = None) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = sign_in(AppTest.from_file(APP, default_timeout=180), url, role)
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()
@@ -132,6 +134,7 @@ def _sidebar_form_script():
 def test_add_this_view_to_a_new_story_from_the_sidebar(monkeypatch, demo_store_url):
     monkeypatch.setenv("DATABASE_URL", demo_store_url)
     at = AppTest.from_function(_sidebar_form_script, default_timeout=60)
+    at.session_state[SESSION_KEY] = Actor("pat", "presenter")  # as app.py's sign-in check leaves it
     at.query_params["year"] = "2023-24"
     at.query_params["present"] = "1"  # a playback parameter: never saved
     at.run()
@@ -159,7 +162,7 @@ def test_headlines_can_be_edited_on_the_stories_page(monkeypatch, demo_store_url
     story_id = edit.create_story(engine, "Headline story")
     try:
         edit.add_step(engine, story_id, "gaps", {}, "Old headline")
-        at = open_page(monkeypatch, demo_store_url, "pages/stories.py")
+        at = open_page(monkeypatch, demo_store_url, "pages/stories.py", role="presenter")
         at.selectbox(key="story_pick").set_value(story_id).run()
         at.text_input(key=f"headline_{story_id}_1").input("New headline")
         next(b for b in at.button if b.label == "Save headlines").click()

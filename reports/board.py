@@ -1,0 +1,54 @@
+"""Preparing the board packet from a page: it draws every chart with chromium (20-40 s of a
+core), so it needs a signed-in user (`data.auth`, the viewer role or higher), one is prepared at
+a time in a process, the same person waits a little between two, and a packet already made for
+the same quarter, figures and data is handed out again instead of being made anew."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from sqlalchemy import Engine
+
+from data.auth import Actor, require
+
+COOLDOWN_S = 60.0
+KEPT_PACKETS = 8
+
+_building = threading.Lock()
+_last_started: dict[str, float] = {}
+_made: OrderedDict[tuple, bytes] = OrderedDict()
+
+
+class PacketBusy(RuntimeError):
+    """A packet cannot be prepared right now; the message says when to try again."""
+
+
+def prepare_packet(engine: Engine, quarter: str, frozen: bool, actor: Actor | None = None) -> bytes:
+    """The packet's PDF bytes (see reports.packet.build_packet), for an actor who may."""
+    from queries.meta import data_version
+    from queries.overview import snapshot_versions
+
+    actor = require(actor, "packet")
+    versions = snapshot_versions(engine, quarter)
+    key = (engine.url.render_as_string(hide_password=True), quarter, frozen, data_version(engine),
+           int(versions["version"].max()) if frozen and not versions.empty else None)
+    if key in _made:
+        _made.move_to_end(key)
+        return _made[key]
+    waited = time.monotonic() - _last_started.get(actor.name, -COOLDOWN_S)
+    if waited < COOLDOWN_S:
+        raise PacketBusy(f"You prepared a packet a moment ago. Try again in {int(COOLDOWN_S - waited) + 1} seconds.")
+    if not _building.acquire(blocking=False):
+        raise PacketBusy("Another board packet is being prepared. Try again in a minute.")
+    try:
+        _last_started[actor.name] = time.monotonic()
+        from reports.packet import build_packet
+
+        pdf = build_packet(engine, quarter, frozen=frozen)
+    finally:
+        _building.release()
+    _made[key] = pdf
+    while len(_made) > KEPT_PACKETS:
+        _made.popitem(last=False)
+    return pdf
