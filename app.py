@@ -7,7 +7,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import auth, present, store
-from components.layout import demo_banner
+from components.layout import demo_banner, plain
 from data.auth import PermissionDenied
 
 # A local favicon: a :material/...: page icon makes the browser fetch it from Google's servers.
@@ -40,4 +40,4 @@ try:
 except SQLAlchemyError as exc:  # e.g. the server went away mid-session
     store.show_store_error(exc)
 except PermissionDenied as exc:  # a write refused by data/ (the page offers only what the role allows)
-    st.error(str(exc), icon=":material/lock:")
+    st.error(plain(str(exc)), icon=":material/lock:")

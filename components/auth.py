@@ -12,6 +12,7 @@ from typing import Mapping
 
 import streamlit as st
 
+from components.layout import plain
 from data import auth
 from domain import roles
 
@@ -136,7 +137,7 @@ def require_sign_in(engine) -> None:
         return
     st.title("Sign in")
     if actor.source == "oidc":
-        st.warning(f"You are signed in as {actor.name}, which is not on this alliance's list. Ask the data steward "
+        st.warning(f"You are signed in as {plain(actor.name)}, which is not on this alliance's list. Ask the data steward "
                    "to add your address, or sign in with a local account.")
         if st.button("Sign out", key="gate_sign_out"):
             sign_out()
@@ -152,7 +153,7 @@ def sidebar_account(engine) -> None:
     actor = current()
     sidebar = st.sidebar
     if actor.role is not None:
-        sidebar.caption(f"Signed in as **{actor.name}** ({actor.role})")
+        sidebar.caption(f"Signed in as **{plain(actor.name)}** ({actor.role})")
         if sidebar.button("Sign out", key="sidebar_sign_out", icon=":material/logout:"):
             sign_out()
             st.rerun()

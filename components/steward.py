@@ -15,7 +15,7 @@ import streamlit as st
 
 from components import auth
 from components.filters import quarter_label
-from components.layout import download_csv
+from components.layout import download_csv, plain
 from components.store import clear_caches, engine
 from data import auth as accounts
 from data import history, snapshots, uploads
@@ -118,7 +118,7 @@ def import_section() -> None:
             try:
                 staged = uploads.stage([(f.name, f.getvalue()) for f in chosen])
             except uploads.UploadError as error:
-                st.error(str(error))
+                st.error(plain(str(error)))
                 return
             with st.spinner("Checking every file against the data contract…"):
                 st.session_state[_STAGED] = staged
@@ -128,7 +128,7 @@ def import_section() -> None:
         return
     problems, warnings, preview = checked
     for warning in warnings:
-        st.warning(warning)
+        st.warning(plain(warning))
     if problems:
         st.error(f"**{len(problems)} problem(s) found; nothing was written.** Fix them in the files and check again.")
         table = problems_frame(problems)
@@ -139,7 +139,7 @@ def import_section() -> None:
     st.dataframe(preview_frame(preview), hide_index=True, width="stretch")
     new = [f"**{label}**: {', '.join(values)}" for label, values in (
         ("New school years", preview["school_years"]), ("New quarters", [quarter_label(q) for q in preview["quarters"]]),
-        ("New regions", preview["regions"])) if values]
+        ("New regions", [plain(r) for r in preview["regions"]])) if values]
     st.markdown("\n".join(f"- {line}" for line in new) if new else "No new school years, quarters or regions.")
     if st.button("Import this package", key="package_import", icon=":material/upload:", type="primary"):
         staged = st.session_state.get(_STAGED)
@@ -179,7 +179,8 @@ def _import_progress() -> None:
 def show_message() -> None:
     message = st.session_state.pop("_steward_message", None)
     if message:
-        (st.success if message[0] == "success" else st.error)(message[1])
+        # Messages carry names users gave (files, accounts, notes): shown as typed, never as markdown.
+        (st.success if message[0] == "success" else st.error)(plain(message[1]))
 
 
 # --- the record, its files, undo ---------------------------------------------------------------------
@@ -201,7 +202,7 @@ def history_section() -> None:
         if kept is None:
             right.caption("No files were kept for this import.")
         else:
-            right.download_button(f"Download {kept[0]}", kept[1], file_name=kept[0], mime=kept[2],
+            right.download_button(f"Download {plain(kept[0])}", kept[1], file_name=kept[0], mime=kept[2],
                                   key="history_download", icon=":material/download:")
     _undo_block()
 
@@ -210,7 +211,7 @@ def _undo_block() -> None:
     latest = history.latest_undoable(engine())
     if latest is None:
         return
-    label = f"import {latest['import_id']} ({latest['source']}, {str(latest['finished_at'])[:16]})"
+    label = plain(f"import {latest['import_id']} ({latest['source']}, {str(latest['finished_at'])[:16]})")
     if not auth.may("undo"):
         st.caption(f"Undoing the latest import: {auth.needs('undo')}")
         return
@@ -224,7 +225,7 @@ def _undo_block() -> None:
             try:
                 done = history.undo_latest(engine())
             except (history.UndoError, accounts.PermissionDenied) as error:
-                st.error(str(error))
+                st.error(plain(str(error)))
                 return
             clear_caches()
             st.session_state["_steward_message"] = ("success", f"Undid import {done['import_id']} ({done['source']}).")
@@ -266,7 +267,7 @@ def snapshots_section(quarters: list[str]) -> None:
         try:
             done = snapshots.freeze(engine(), to_freeze, note=note)
         except (snapshots.SnapshotError, accounts.PermissionDenied) as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
             return
         version = f" as version {done['version']}" if done["version"] > 1 else ""
         st.session_state["_steward_message"] = (
@@ -282,7 +283,7 @@ def snapshots_section(quarters: list[str]) -> None:
                 try:
                     snapshots.delete_version(engine(), picked[0], picked[1])
                 except (snapshots.SnapshotError, accounts.PermissionDenied) as error:
-                    st.error(str(error))
+                    st.error(plain(str(error)))
                     return
                 st.session_state["_steward_message"] = ("success", f"Deleted {choices[picked]}.")
                 st.rerun()
@@ -320,7 +321,7 @@ def _user_change(change, done: str) -> None:
     try:
         change()
     except (accounts.AccountError, accounts.PermissionDenied) as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     st.session_state["_steward_message"] = ("success", done)
     st.rerun()

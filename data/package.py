@@ -330,8 +330,8 @@ def _is_utf16(data: bytes) -> bool:
 def _long_cells(file: str, frame: pd.DataFrame, header: list[str], shown: int = 5) -> list[Problem]:
     """Cells longer than a CSV cell may be (MAX_CELL_CHARS), each with its row and column."""
     problems = []
-    for position, column in enumerate(frame.columns):
-        lengths = frame[column].str.len()
+    for position in range(frame.shape[1]):
+        lengths = frame.iloc[:, position].str.len()  # by position: a header may repeat a name
         for index in lengths.index[(lengths > MAX_CELL_CHARS).to_numpy()][:shown]:
             problems.append(Problem(file, int(index) + 2, str(header[position]).strip().lower() or None,
                                     Description(f"a cell of {int(lengths[index]):,} characters"),

@@ -10,7 +10,7 @@ from streamlit.errors import StreamlitAPIException
 from components import auth
 from components import overview_charts as charts
 from components.filters import quarter_label, synced_select
-from components.layout import chart_block
+from components.layout import chart_block, plain
 from components.store import engine, run
 from domain import kpi, sentences
 from queries import overview as q
@@ -118,12 +118,13 @@ if versions.empty:
     st.query_params.pop("view", None)
     st.query_params.pop("version", None)
 else:
-    view = synced_select("view", "Figures", ["frozen", "live"], "frozen",
-                         lambda v: "As frozen for the board" if v == "frozen" else "Live (latest data)")
+    views = {"frozen": "As frozen for the board", "live": "Live (latest data)"}
+    # __getitem__: a label is not a value (AppTest tries the format function on labels first).
+    view = synced_select("view", "Figures", list(views), "frozen", views.__getitem__)
     if len(versions) > 1 and view == "frozen":  # frozen again: every version stays, each with its date and note
         labels = {str(r.version): f"Version {r.version}, {str(r.frozen_at)[:10]}" + (f": {r.note}" if r.note else "")
                   for r in versions.itertuples()}
-        chosen = synced_select("version", "Frozen version", list(labels), next(iter(labels)), labels.get)
+        chosen = synced_select("version", "Frozen version", list(labels), next(iter(labels)), labels.__getitem__)
     else:
         st.query_params.pop("version", None)
         chosen = None
@@ -133,7 +134,7 @@ limit = payload["threshold"]
 
 if frozen and view == "frozen":
     which = f" (version {chosen} of {len(versions)})" if chosen else ""
-    note = f" Note: {frozen['note']}" if frozen.get("note") else ""
+    note = f" Note: {plain(frozen['note'])}" if frozen.get("note") else ""
     st.info(f"**As frozen on {q.frozen_date(frozen)}{which}.** These are exactly the numbers presented for "
             f"{quarter_label(quarter)}, even if newer or corrected data has been imported since. "
             f"Choose *Live (latest data)* in the sidebar to compare.{note}", icon=":material/lock:")

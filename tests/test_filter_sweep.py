@@ -40,9 +40,12 @@ def _store(kind: str, backend: str, folder, stack: ExitStack) -> str:
 
         result = import_package(write_package(folder / "package", SPARSE_PACKAGE), engine)
         assert result.ok, result.problems[:3]
-    from queries.overview import freeze, quarters_with_data
+    from data.snapshots import freeze
+    from queries.overview import quarters_with_data
 
-    freeze(engine, quarters_with_data(engine)[0])  # a frozen quarter: the overview's "Figures" filter
+    # The latest quarter (the default) frozen twice: the overview's "Figures" and "Frozen version" filters.
+    freeze(engine, quarters_with_data(engine)[-1])
+    freeze(engine, quarters_with_data(engine)[-1], note="Corrected participation")
     return url
 
 
@@ -155,7 +158,7 @@ def test_every_value_of_every_filter(swept_store, page, monkeypatch):
 ODD_LINKS = [
     ("pages/gaps.py", {"region": "16055"}), ("pages/gaps.py", {"region": "99999", "year": "1999-00"}),
     ("pages/gaps.py", {"indicator": "nonsense", "group": "nobody", "reference": "nobody"}),
-    ("pages/overview.py", {"quarter": "1999-Q1", "view": "sideways"}),
+    ("pages/overview.py", {"quarter": "1999-Q1", "view": "sideways"}), ("pages/overview.py", {"view": "frozen", "version": "99"}),
     ("pages/pathways.py", {"cohort": "1850", "group": "nobody", "region": "locale:nowhere"}),
     ("pages/coverage.py", {"region": "<script>", "metric": "nonsense", "quarter": "2099-Q4"}),
     ("pages/overview.py", {"utm_source": "x" * 3200}), ("pages/data.py", {"fbclid": "y" * 5000}),
