@@ -118,7 +118,8 @@ def cmd_report(args) -> int:
 
     engine = get_engine(args.database)
     try:
-        packet = make_packet(engine, args.quarter, frozen=not args.live, progress=lambda m: print(f"… {m}"))
+        packet = make_packet(engine, args.quarter, frozen=not args.live, progress=lambda m: print(f"… {m}"),
+                             version=args.snapshot_version)
     except PacketError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--quarter", help="YYYY-Qn (default: the latest with data)")
     rep.add_argument("--out", default="board-packet.pdf", help="PDF file to write (default board-packet.pdf)")
     rep.add_argument("--live", action="store_true", help="use live figures even if the quarter was frozen")
+    rep.add_argument("--snapshot-version", type=int, metavar="N", help="that version of a quarter frozen more than once (default: the latest)")
     _add_database(rep)
     rep.set_defaults(func=cmd_report)
 

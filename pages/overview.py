@@ -113,7 +113,7 @@ if not quarters:
 
 quarter = synced_select("quarter", "Quarter", list(reversed(quarters)), quarters[-1], quarter_label)
 versions = q.snapshot_versions(engine(), quarter)  # not cached: a freeze must show at once
-view = "live"
+view, chosen = "live", None
 if versions.empty:
     st.query_params.pop("view", None)
     st.query_params.pop("version", None)
@@ -187,12 +187,13 @@ with left:
 
         with st.spinner("Drawing the charts and writing the PDF (about 20 seconds)…"):
             try:
-                st.session_state["_packet"] = (quarter, view, prepare_packet(engine(), quarter, frozen=(view == "frozen")))
+                st.session_state["_packet"] = (quarter, view, chosen, prepare_packet(
+                    engine(), quarter, frozen=(view == "frozen"), version=int(chosen) if chosen else None))
             except PacketBusy as busy:
                 st.warning(str(busy))
     made = st.session_state.get("_packet")
-    if made and made[0] == quarter and made[1] == view:
-        st.download_button("Download the board packet", made[2], file_name=f"board-packet-{quarter}.pdf",
+    if made and made[:3] == (quarter, view, chosen):
+        st.download_button("Download the board packet", made[3], file_name=f"board-packet-{quarter}.pdf",
                            mime="application/pdf", key="packet_pdf", icon=":material/download:")
 with right:
     st.caption("The packet holds these figures, the charts as images with their captions, suppression notes and "

@@ -24,15 +24,19 @@ class PacketBusy(RuntimeError):
     """A packet cannot be prepared right now; the message says when to try again."""
 
 
-def prepare_packet(engine: Engine, quarter: str, frozen: bool, actor: Actor | None = None) -> bytes:
-    """The packet's PDF bytes (see reports.packet.build_packet), for an actor who may."""
+def prepare_packet(engine: Engine, quarter: str, frozen: bool, actor: Actor | None = None,
+                   version: int | None = None) -> bytes:
+    """The packet's PDF bytes (see reports.packet.build_packet), for an actor who may;
+    `version`: the snapshot version on screen (default: the latest)."""
     from queries.meta import data_version
     from queries.overview import snapshot_versions
 
     actor = require(actor, "packet")
     versions = snapshot_versions(engine, quarter)
+    if frozen and version is None and not versions.empty:
+        version = int(versions["version"].max())
     key = (engine.url.render_as_string(hide_password=True), quarter, frozen, data_version(engine),
-           int(versions["version"].max()) if frozen and not versions.empty else None)
+           version if frozen else None)
     if key in _made:
         _made.move_to_end(key)
         return _made[key]
@@ -45,7 +49,7 @@ def prepare_packet(engine: Engine, quarter: str, frozen: bool, actor: Actor | No
         _last_started[actor.name] = time.monotonic()
         from reports.packet import build_packet
 
-        pdf = build_packet(engine, quarter, frozen=frozen)
+        pdf = build_packet(engine, quarter, frozen=frozen, version=version if frozen and not versions.empty else None)
     finally:
         _building.release()
     _made[key] = pdf

@@ -344,18 +344,21 @@ def _image(pdf, section: Section) -> None:
 
 
 def build_packet(engine: Engine, quarter: str | None = None, frozen: bool = True, images: bool = True,
-                 progress: Callable[[str], None] | None = None) -> bytes:
+                 progress: Callable[[str], None] | None = None, version: int | None = None) -> bytes:
     """The board packet of `quarter` as PDF bytes (see `make_packet` for what went in)."""
-    return make_packet(engine, quarter, frozen, images, progress).pdf
+    return make_packet(engine, quarter, frozen, images, progress, version).pdf
 
 
 def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True, images: bool = True,
-                progress: Callable[[str], None] | None = None) -> Packet:
+                progress: Callable[[str], None] | None = None, version: int | None = None) -> Packet:
     """`images=False` leaves the charts out (their captions and numbers stay): for a machine
-    with no browser, said on every chart's place in the packet."""
+    with no browser, said on every chart's place in the packet. `version`: that snapshot version
+    of a quarter frozen more than once (default: its latest)."""
     started = time.perf_counter()
     say = progress or (lambda _m: None)
-    payload = q.snapshot(engine, quarter) if (frozen and quarter) else None
+    payload = q.snapshot(engine, quarter, version) if (frozen and quarter) else None
+    if version is not None and payload is None:
+        raise PacketError(f"{kpi.quarter_label(quarter) if quarter else 'That quarter'} has no frozen version {version}.")
     if payload is None:
         payload = q.overview(engine, quarter)
     if not payload:
@@ -381,7 +384,8 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
     pdf.add_page()
     _para(pdf, f"Board packet: {kpi.quarter_label(quarter)}", 20, "B", 10)
     frozen_at = payload.get("frozen_at")
-    status = (f"As frozen on {frozen_at[:10]}: exactly the figures presented at the board meeting."
+    again = f" (version {payload['version']}: {payload.get('note') or 'no note'})" if payload.get("version", 1) > 1 else ""
+    status = (f"As frozen on {frozen_at[:10]}{again}: exactly the figures presented at the board meeting."
               if frozen_at else f"Live figures as of {payload['generated_at'][:10]} (this quarter has not been frozen).")
     _para(pdf, status, 10, "I")
     if demo:

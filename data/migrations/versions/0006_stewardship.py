@@ -56,8 +56,9 @@ def upgrade() -> None:
     )
     # The imports made before this revision start the record (they cannot be undone: what they
     # replaced was not kept).
-    imports = sa.table('imports', sa.column('import_id'), sa.column('finished_at'), sa.column('source'),
-                       sa.column('row_counts'))
+    # Typed columns: SQLite hands back text for an untyped one, which a DateTime column refuses.
+    imports = sa.table('imports', sa.column('import_id', sa.Integer), sa.column('finished_at', sa.DateTime(timezone=True)),
+                       sa.column('source', sa.Text), sa.column('row_counts', sa.Text))
     earlier = bind.execute(sa.select(imports).order_by(imports.c.import_id)).all()
     if earlier:
         op.bulk_insert(events, [dict(
@@ -66,7 +67,8 @@ def upgrade() -> None:
             import_id=row.import_id) for row in earlier])
 
     # Snapshots become versions of a quarter: the frozen quarters so far are version 1.
-    old = sa.table('snapshots', sa.column('quarter'), sa.column('frozen_at'), sa.column('payload'))
+    old = sa.table('snapshots', sa.column('quarter', sa.String), sa.column('frozen_at', sa.DateTime(timezone=True)),
+                   sa.column('payload', sa.Text))
     kept = bind.execute(sa.select(old)).all()
     op.drop_table('snapshots')
     snapshots = op.create_table('snapshots',
@@ -85,8 +87,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    versions = sa.table('snapshots', sa.column('quarter'), sa.column('version'), sa.column('frozen_at'),
-                        sa.column('payload'))
+    versions = sa.table('snapshots', sa.column('quarter', sa.String), sa.column('version', sa.Integer),
+                        sa.column('frozen_at', sa.DateTime(timezone=True)), sa.column('payload', sa.Text))
     latest = {r.quarter: r for r in bind.execute(sa.select(versions).order_by(versions.c.version))}
     op.drop_table('snapshots')
     snapshots = op.create_table('snapshots',
