@@ -1,6 +1,7 @@
 """Maps that draw offline: Plotly's MapLibre traces (Choroplethmap, Scattermap) on the
 "white-bg" style, which has no tile source, and no text layers (text would fetch glyphs from a
-font server). Pure functions: DataFrame in, figure out.
+font server): region names are letter outlines drawn as one more choropleth trace
+(components/map_labels.py). Pure functions: DataFrame in, figure out.
 
 Every region is drawn. How a region looks says what is known about it:
 - a colour on the sequential scale: the metric's value (zero included);
@@ -17,8 +18,10 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import convert_colors_to_same_type, sample_colorscale
 
 from domain.formatting import rate_text
+from components.map_labels import label_features, place_labels
 from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
 from domain.coverage import ORDERS, Metric, distance_text
 
@@ -26,6 +29,7 @@ MAP_STYLE = "white-bg"
 NO_SITES_OUTLINE = "#D55E00"  # Okabe-Ito vermillion
 SELECTED_OUTLINE = "#000000"
 SITE_COLOUR = "#000000"
+LABEL_COLOUR, LABEL_HALO = "#1A1A1A", "#FFFFFF"
 MAP_HEIGHT = 620
 ASSUMED_WIDTH = 560  # px: the map's column on a laptop; wider screens show a margin around the alliance
 
@@ -130,14 +134,29 @@ def _points(a: float, b: float) -> str:
     return f"{a:.1f} points" if abs(b - a) < 0.05 else f"{a:.1f}–{b:.1f} points"
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a "#RRGGBB" or "rgb(r, g, b)" colour."""
+    (channels,), _ = convert_colors_to_same_type([colour], "tuple")
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    low, high = sorted((_luminance(a), _luminance(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
 def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int = 10,
                  sites: pd.DataFrame | None = None, selected: str | None = None,
-                 outcome_name: str | None = None, height: int = MAP_HEIGHT) -> go.Figure:
+                 outcome_name: str | None = None, height: int = MAP_HEIGHT,
+                 labels: pd.DataFrame | None = None) -> go.Figure:
     """Regions coloured by `metric`, program sites as points, the selected region outlined.
 
     `regions`: one row per region (queries.coverage.underserved or region_coverage); `shapes`:
     queries.coverage.region_shapes. Every trace's customdata[0] is the region_id, so a click
-    on a region or a site selects that region."""
+    on a region or a site selects that region. `labels` (queries.coverage.label_anchors): the
+    regions whose name fits are named, in outlined letters over the colours."""
     geometries = shapes["geometries"]
     frame = regions[regions["region_id"].isin(list(geometries))].reset_index(drop=True)
     values = pd.to_numeric(frame[metric.column], errors="coerce")
@@ -190,6 +209,24 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
             hovertemplate="%{hovertext}<extra></extra>",
         ))
     view = fit_view(shapes.get("bounds"), height)
+    named = place_labels(labels[labels["region_id"].isin(set(frame["region_id"]))], view["zoom"]) if labels is not None else []
+    if named:
+        # Dark letters with a white halo, or white ones with a dark halo where they contrast
+        # more with the region's fill (the darker blues).
+        fills = np.where(hidden, SUPPRESSED, MISSING).astype(object)
+        fills[shown.to_numpy()] = sample_colorscale(SEQUENTIAL, (values[shown] / zmax).clip(0, 1).tolist())
+        light_letters = {r: contrast(f, LABEL_HALO) > contrast(f, LABEL_COLOUR) for r, f in zip(frame["region_id"], fills)}
+        for light, (text, halo) in ((False, (LABEL_COLOUR, LABEL_HALO)), (True, (LABEL_HALO, LABEL_COLOUR))):
+            part = [(r, g) for r, g in named if light_letters[r] == light]
+            if not part:
+                continue
+            ids = [region_id for region_id, _ in part]
+            fig.add_trace(go.Choroplethmap(
+                geojson=label_features(part), locations=ids, featureidkey="id", z=[1] * len(ids),
+                colorscale=[[0, text], [1, text]], showscale=False, showlegend=False, name="Region names",
+                marker=dict(line=dict(color=halo, width=1.2)), hoverinfo="skip",
+                customdata=np.array(ids, dtype=object).reshape(-1, 1),
+            ))
     fig.update_layout(**base_layout(
         map=dict(style=MAP_STYLE, center=view["center"], zoom=view["zoom"]),
         height=height, margin=dict(l=0, r=0, t=10, b=80),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import tempfile
 import zipfile
 from functools import lru_cache
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping, shape
 
@@ -433,6 +435,26 @@ def read_custom_regions(
 def _in_lon_lat_range(geom: shapely.Geometry) -> bool:
     minx, miny, maxx, maxy = geom.bounds
     return -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
+
+
+def label_anchors(region_ids, names, geometries) -> pd.DataFrame:
+    """Where each region's name would go: the centre of the largest circle inside it, found in
+    a frame where a degree of longitude is as long as one of latitude at the region's
+    latitude, and that circle's radius in km."""
+    import shapely.affinity
+
+    rows = []
+    for region_id, name, geometry in zip(region_ids, names, geometries):
+        if geometry is None or geometry.is_empty:
+            continue
+        lat0 = geometry.centroid.y
+        squeeze = math.cos(math.radians(lat0))
+        local = shapely.affinity.scale(geometry, squeeze, 1.0, origin=(0, 0))
+        circle = shapely.maximum_inscribed_circle(local)
+        (x, y) = shapely.get_coordinates(circle)[0]
+        rows.append((region_id, name, x / squeeze, y, shapely.length(circle) * 111.32))
+    return pd.DataFrame(rows, columns=["region_id", "name", "lon", "lat", "radius_km"]).astype(
+        {"lon": "float64", "lat": "float64", "radius_km": "float64"})
 
 
 # --- points in regions ----------------------------------------------------------------------

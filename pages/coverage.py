@@ -114,7 +114,7 @@ sites = run(coverage.site_points, **params)
 map_column, scatter_column = st.columns([1.3, 1], gap="medium")
 with map_column:
     figure = maps.coverage_map(ranked, shapes, metric, limit, sites=sites, selected=selected,
-                               outcome_name=attrs.get("indicator_name"))
+                               outcome_name=attrs.get("indicator_name"), labels=run(coverage.label_anchors))
     st.plotly_chart(figure, width="stretch", config={**PLOTLY_CONFIG, "scrollZoom": True}, key="coverage_map",
                     on_select=lambda: _select_from("coverage_map"), selection_mode="points")
     st.caption(charts.map_caption(ranked, metric, what, quarter, limit))

@@ -34,6 +34,7 @@ import io
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import shapely
 from pyarrow import csv
 from sqlalchemy import Engine, and_, case, func, select, true
 
@@ -115,6 +116,18 @@ def region_shapes(engine: Engine) -> dict:
     with engine.connect() as conn:
         geometries = {r: g for r, g in fast_tuples(conn, select(regions.c.region_id, regions.c.geometry)) if g}
     return {"geometries": geometries, "bounds": _bounds(list(geometries.values()))}
+
+
+def label_anchors(engine: Engine) -> pd.DataFrame:
+    """Where each region's name would go on the map (data.geography.label_anchors): the centre
+    of the largest circle inside it and its radius. Parses every geometry, so cached per data
+    version like every query; the map names the regions whose name fits at its zoom."""
+    from data.geography import label_anchors as anchors
+
+    with engine.connect() as conn:
+        rows = fast_tuples(conn, select(regions.c.region_id, regions.c.name, regions.c.geometry).where(regions.c.geometry.is_not(None)))
+    shapes = shapely.from_geojson([g for _, _, g in rows]) if rows else []
+    return anchors([r for r, _, _ in rows], [n for _, n, _ in rows], shapes)
 
 
 # Brackets, braces and spaces go; every comma ends a number's line.
@@ -557,6 +570,7 @@ BENCH = [
     ("coverage: rural vs non-rural (regions + by locale)", lambda engine: locale_coverage(engine, _latest_quarter(engine))),
     ("coverage: site points", lambda engine: site_points(engine, _latest_quarter(engine))),
     ("coverage: region shapes", lambda engine: region_shapes(engine)),
+    ("coverage: where region names go (once per data version)", lambda engine: label_anchors(engine)),
     ("coverage: the alliance at a glance", lambda engine: alliance_glance(engine, _latest_quarter(engine))),
     ("coverage: region profile, programs", lambda engine: region_programs(engine, _busiest_region(engine), _latest_quarter(engine))),
     ("coverage: region profile, participation", lambda engine: region_participation(engine, _busiest_region(engine), _latest_quarter(engine))),

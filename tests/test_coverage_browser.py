@@ -31,7 +31,8 @@ def test_map_draws_every_region_offline(offline_browser, demo_server, demo_store
         assert visit.outside_requests == []
         assert _app_errors(visit) == []
         traces = visit.figure_data(0)
-        choropleths = [t for t in traces if t["type"] == "choroplethmap" and t.get("name") != "Selected region"]
+        choropleths = [t for t in traces if t["type"] == "choroplethmap"
+                       and t.get("name") not in ("Selected region", "Region names")]
         located = [loc for t in choropleths for loc in t["locations"]]
         assert sorted(located) == _region_ids(demo_store_url)  # one location per region
         sites = [t for t in traces if t["type"] == "scattermap"]
@@ -75,5 +76,44 @@ def test_clicking_a_dot_opens_the_region_profile(offline_browser, demo_server):
         assert visit.error_boxes() == []
         assert visit.outside_requests == []
         assert page.url.split("region=")[1].split("&")[0] != "all"
+    finally:
+        visit.page.context.close()
+
+
+def _grey(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=int)
+
+
+def test_region_names_are_drawn_without_a_glyph_server(offline_browser, demo_server):
+    """Names are filled letter outlines, not a MapLibre text layer: with every request beyond
+    localhost blocked they are still painted — hiding their traces changes thousands of the
+    map's pixels, darker and lighter — and nothing asked for glyphs."""
+    new_visit(offline_browser, f"{demo_server}/").page.context.close()
+    visit = new_visit(offline_browser, f"{demo_server}/coverage?metric=seats_per_1000", wait_for_plots=4)
+    try:
+        page = visit.page
+        traces = visit.figure_data(0)
+        names = [i for i, t in enumerate(traces) if t.get("name") == "Region names"]
+        assert names and sum(len(traces[i]["locations"]) for i in names) >= 8
+        assert not any("text" in str(t.get("mode", "")) for t in traces)
+        canvas = page.locator(".js-plotly-plot").first.locator("canvas.maplibregl-canvas")
+        page.wait_for_timeout(1500)  # MapLibre paints after the figure is in place
+        with_names = _grey(canvas.screenshot())
+        page.evaluate("(idx) => Plotly.restyle(document.querySelectorAll('.js-plotly-plot')[0], {visible: false}, idx)",
+                      names)
+        page.wait_for_timeout(1500)
+        change = with_names - _grey(canvas.screenshot())
+        # ~3,000 letter pixels on the demo (none would change if nothing were painted): darker
+        # ones (dark letters on light fills), lighter ones (white letters on the darkest fills,
+        # and the halos).
+        darker, lighter = int((change < -80).sum()), int((change > 80).sum())
+        assert int((abs(change) > 40).sum()) > 1000 and darker > 200 and lighter > 200, (darker, lighter)
+        assert visit.outside_requests == []
+        assert _app_errors(visit) == []  # no glyph or style request failed either
     finally:
         visit.page.context.close()

@@ -28,8 +28,8 @@ def figures(at: AppTest) -> list[dict]:
 
 
 def map_locations(figure: dict) -> list[str]:
-    return [loc for trace in figure["data"] if trace["type"] == "choroplethmap" and trace.get("name") != "Selected region"
-            for loc in trace["locations"]]
+    return [loc for trace in figure["data"] if trace["type"] == "choroplethmap"
+            and trace.get("name") not in ("Selected region", "Region names") for loc in trace["locations"]]
 
 
 def test_page_runs_on_the_demo(monkeypatch, demo_store_url):
@@ -41,6 +41,8 @@ def test_page_runs_on_the_demo(monkeypatch, demo_store_url):
     assert len(regions) == 12 and len(set(regions)) == 12  # every region drawn, once
     assert figs[0]["layout"]["map"]["style"] == "white-bg"
     assert not any(t.get("mode", "").count("text") for t in figs[0]["data"])  # no map text: no glyph server
+    named = [loc for t in figs[0]["data"] if t.get("name") == "Region names" for loc in t["locations"]]
+    assert len(named) >= 8 and len(set(named)) == len(named)  # names drawn as outlines where they fit
     captions = " ".join(c.value for c in at.caption)
     assert "Shortfall: need points × how far seats fall short" in captions and "high need and low coverage" in captions
     assert "farthest" in captions and "rural regions" in captions
@@ -76,7 +78,7 @@ def map_values(figure: dict) -> dict[str, float]:
     """Region -> the colour value the map draws (z of the coloured traces)."""
     values = {}
     for trace in figure["data"]:
-        if trace["type"] == "choroplethmap" and trace.get("name") not in ("Selected region", "No data") \
+        if trace["type"] == "choroplethmap" and trace.get("name") not in ("Selected region", "No data", "Region names") \
                 and not trace.get("name", "").startswith(("Suppressed", "Not ranked")):
             values.update(zip(trace["locations"], decode(trace["z"])))
     return values
