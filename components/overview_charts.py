@@ -67,6 +67,12 @@ def reach_sparkline(payload: dict, measure: str, height: int = 110) -> go.Figure
     return fig
 
 
+def _few_ticks(labels: list[str]) -> list[str]:
+    """The first, middle and last of a panel's periods: the same choice in every panel (plotly's
+    own pick differed from panel to panel)."""
+    return list(dict.fromkeys(labels[i] for i in (0, len(labels) // 2, len(labels) - 1))) if labels else []
+
+
 def reach_figure(payload: dict) -> go.Figure:
     """Reach by quarter, one small panel per measure, with the quarter's target as a marker."""
     trend = reach_trend_frame(payload)
@@ -85,7 +91,7 @@ def reach_figure(payload: dict) -> go.Figure:
                                      marker=dict(symbol="line-ew-open", size=18, color=TARGET, line=dict(width=3)),
                                      name="Target", showlegend=col == 1,
                                      hovertemplate="target %{y:,.0f}<extra></extra>"), row=1, col=col)
-    fig.update_xaxes(nticks=3, tickangle=0, tickfont=dict(size=11))
+    fig.update_xaxes(tickvals=_few_ticks(labels), tickangle=0, tickfont=dict(size=11), ticklabelstandoff=6)
     fig.update_yaxes(rangemode="tozero", tickformat=",", tickfont=dict(size=11), automargin=True)
     fig.update_annotations(font_size=13)
     fig.update_layout(**base_layout(height=320, margin=dict(l=50, r=10, t=50, b=60),
@@ -197,6 +203,7 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
         if trend.empty:
             continue
         labels = [kpi.school_year_label(y) for y in trend["school_year"]]
+        fig.update_xaxes(tickvals=_few_ticks(labels), row=r + 1, col=c + 1)
         low = trend["low"] if "low" in trend else trend["value"]  # snapshots frozen before ranges were kept
         high = trend["high"] if "high" in trend else trend["value"]
         exact = (high - low).abs() < 1e-9
@@ -206,7 +213,7 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
         ranged = (~exact & low.notna()).to_numpy()
         if ranged.any():
             fig.add_trace(go.Bar(x=[l for l, keep in zip(labels, ranged) if keep], base=low[ranged], y=(high - low)[ranged],
-                                 width=0.3, marker=dict(color=SERIES[0], opacity=0.45), name="A range (≈)",
+                                 width=0.3, marker=dict(color=SERIES[0], opacity=0.6), name="A range (≈)",
                                  showlegend=ranged_legend,
                                  customdata=[rate_text(a, b, 1) for a, b in zip(low[ranged], high[ranged])],
                                  hovertemplate="%{x}: %{customdata}<extra></extra>"),
@@ -216,8 +223,10 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="Target", showlegend=target_legend,
                                      marker=dict(symbol="line-ew-open", size=12, color=TARGET, line=dict(width=2)),
                                      hovertemplate="target %{y:.1f}%<extra></extra>"), row=r + 1, col=c + 1)
+            target_legend = False
     fig.update_annotations(font_size=13)
-    fig.update_xaxes(tickfont=dict(size=11), nticks=3)
+    # Years below the lowest y tick, not beside it.
+    fig.update_xaxes(tickfont=dict(size=11), ticklabelstandoff=6)
     # Numbers on every tick (a narrow range gave ticks that read only "%").
     fig.update_yaxes(ticksuffix="%", tickfont=dict(size=11), tickformat=".1~f", nticks=5, automargin=True)
     fig.update_layout(**base_layout(height=240 * rows + 90, margin=dict(l=50, r=10, t=80, b=10),
