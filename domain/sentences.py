@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from domain import funnel as funnel_rules
@@ -40,7 +41,8 @@ _OWN_NOUN = ("students", "learners", "disabilities", "students)")
 def _lower_first(text: str) -> str:
     """Lower-case the first letter unless the first word is an acronym (`STEM`, `AP`) or a name."""
     first = text.split(" ", 1)[0]
-    if not text or text.startswith(_PROPER) or (len(first) > 1 and first[:2].isupper()) or first in ("I", "K-12"):
+    numbered = text.split(" ", 2)[1:2] in (["I"], ["II"])  # a course: `Algebra I by grade 9`
+    if not text or text.startswith(_PROPER) or (len(first) > 1 and first[:2].isupper()) or first in ("I", "K-12") or numbered:
         return text
     return text[0].lower() + text[1:]
 
@@ -211,32 +213,57 @@ def trend_caption(summary: pd.DataFrame, group: str, indicator_name: str) -> str
     return sentence
 
 
+OVERTOOK = "overtook"
+
+
+def _verdicts(rows: pd.DataFrame, earlier: str, verdict: str) -> pd.Series:
+    """Each row's verdict, with a clear move from behind the reference group to ahead of it
+    called `overtook` (by size alone it could read as a gap that widened)."""
+    sign = np.where(rows["higher_is_better"].fillna(True).astype(bool), 1.0, -1.0)
+    was_behind = np.maximum(sign * rows[f"{earlier}_gap_low"], sign * rows[f"{earlier}_gap_high"]) < 0
+    now_ahead = np.minimum(sign * rows["latest_gap_low"], sign * rows["latest_gap_high"]) > 0
+    moved = rows[verdict].isin([gap_rules.CLOSING, gap_rules.WIDENING])
+    return rows[verdict].where(~(moved & was_behind & now_ahead), OVERTOOK)
+
+
+def _overtook_part(count: int) -> str:
+    return f" and {count} overtook {'its' if count == 1 else 'their'} reference group" if count else ""
+
+
 def change_caption(summary: pd.DataFrame) -> str:
-    """Every group's gap over the period and since the year before: how many closed or widened,
-    and the largest move."""
+    """Every group's gap over the period and since the year before: how many closed, widened or
+    overtook, and the largest move."""
     rows = _comparisons(summary)
     rows = rows[rows["first_gap"].notna()]
     if rows.empty:
         return "There are not enough school years with shown values to tell whether any gap is closing."
-    counts = rows["verdict"].value_counts()
+    counts = _verdicts(rows, "first", "verdict").value_counts()
     closing, widening = int(counts.get(gap_rules.CLOSING, 0)), int(counts.get(gap_rules.WIDENING, 0))
-    still = int(counts.get(gap_rules.NO_CLEAR_CHANGE, 0))
+    still, overtook = int(counts.get(gap_rules.NO_CLEAR_CHANGE, 0)), int(counts.get(OVERTOOK, 0))
     parts = [f"{'no gap is' if not closing else _n(closing, 'gap') + ' ' + _is(closing)} closing",
              f"{widening} {'is' if widening == 1 else 'are'} widening",
              f"{still} {'shows' if still == 1 else 'show'} no clear change beyond the uncertainty that group sizes give"]
+    if overtook:
+        parts.insert(2, f"{overtook} {'has' if overtook == 1 else 'have'} overtaken {'its' if overtook == 1 else 'their'} "
+                        "reference group")
     text = (f"Between {year(rows['first_year'].min())} and {year(rows['latest_year'].max())}, "
-            f"{parts[0]}, {parts[1]} and {parts[2]}")
+            f"{', '.join(parts[:-1])} and {parts[-1]}")
     recent = rows[rows["years"] > 2]
     if len(recent):
-        moved = recent["recent_verdict"].value_counts()
-        text += (f"; since the year before, {int(moved.get(gap_rules.CLOSING, 0))} narrowed and "
-                 f"{int(moved.get(gap_rules.WIDENING, 0))} widened")
+        moved = _verdicts(recent, "previous", "recent_verdict").value_counts()
+        narrowed, widened = int(moved.get(gap_rules.CLOSING, 0)), int(moved.get(gap_rules.WIDENING, 0))
+        text += (f"; since the year before, {narrowed} narrowed{',' if moved.get(OVERTOOK) else ' and'} {widened} widened"
+                 f"{_overtook_part(int(moved.get(OVERTOOK, 0)))}")
     moved = rows[rows["verdict"].isin([gap_rules.CLOSING, gap_rules.WIDENING])]
     if len(moved):
         top = moved.assign(_size=moved["change"].abs()).sort_values("_size", ascending=False, kind="stable").iloc[0]
-        verb = "narrowed" if top["verdict"] == gap_rules.CLOSING else "widened"
-        text += (f". The largest move: the gap for {students(top['group_label'])} {verb} by {_change_amount(top)}, "
-                 f"from {_gap_of(top, 'first_')} to {_gap_of(top, 'latest_')}")
+        if _verdicts(moved, "first", "verdict")[top.name] == OVERTOOK:
+            text += (f". The largest move: {students(top['group_label'])} overtook {students(top['reference_label'])}, "
+                     f"from {_gap_of(top, 'first_')} to {_gap_of(top, 'latest_')}")
+        else:
+            verb = "narrowed" if top["verdict"] == gap_rules.CLOSING else "widened"
+            text += (f". The largest move: the gap for {students(top['group_label'])} {verb} by {_change_amount(top)}, "
+                     f"from {_gap_of(top, 'first_')} to {_gap_of(top, 'latest_')}")
     return text + "."
 
 
@@ -374,7 +401,8 @@ def gap_move(move: dict) -> str:
     subject = f"{students(move['group_label'], start=True)} were {before} {students(move['reference_label'])} in " \
               f"{indicator(move['name'])} in {year(move['previous_year'])}"
     if before.endswith("behind") and now.endswith("ahead"):
-        return f"{subject}; in {year(move['latest_year'])} they were {now}: a change beyond the uncertainty from group sizes."
+        return (f"{subject}; in {year(move['latest_year'])} they were {now}: they overtook them, beyond the uncertainty "
+                f"from group sizes.{_way(True)}")
     verb = "narrowed" if move["recent_verdict"] == gap_rules.CLOSING else "widened"
     return (f"{subject}; in {year(move['latest_year'])}, {now}: the gap {verb}, beyond the uncertainty from group "
             f"sizes.{_way(verb == 'narrowed')}")
@@ -465,8 +493,14 @@ def indicator_caption(payload: dict) -> str:
             "board's targets for the year")
     paced = [i["pace"] for i in items if i.get("pace")]
     if paced:
-        on = sum(p["status"] in (kpi.ON_PACE, kpi.MET) for p in paced)
-        text += f". At the current pace, {on} of {len(paced)} reach the board's final target in time"
+        # Already met, on pace and too close to call are different answers: each is counted.
+        words = ((kpi.MET, "already met"), (kpi.ON_PACE, "on pace to reach it in time"),
+                 (kpi.UNCLEAR, "too close to call"), (kpi.OFF_PACE, "too late at the current pace"),
+                 (kpi.AWAY, "moving away from it"), (kpi.TOO_FEW, "too few years to tell"),
+                 (kpi.NO_DATA, "no value to measure from"))
+        parts = [f"{n} {word}" for status, word in words if (n := sum(p["status"] == status for p in paced))]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        text += f". Of the {_n(len(paced), 'indicator')} with a final target: {listed}"
     return text + "."
 
 

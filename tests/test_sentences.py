@@ -61,6 +61,8 @@ def test_indicators_are_lower_case_mid_sentence_unless_a_name_or_acronym():
     assert sentences.indicator("STEM credential") == "STEM credential"
     assert sentences.indicator("AP course completion") == "AP course completion"
     assert sentences.indicator("English language proficiency") == "English language proficiency"
+    assert sentences.indicator("Algebra I by grade 9") == "Algebra I by grade 9"  # a course's name
+    assert sentences.indicator("Grade 8 math proficiency") == "grade 8 math proficiency"
 
 
 def test_a_gap_in_words_is_signed_and_a_range_is_never_its_midpoint():
@@ -172,6 +174,19 @@ def test_change_caption_counts_each_gap_once_with_the_year_before():
         "for economically disadvantaged students narrowed by 5.0 points, from −14.0 points to −9.0 points.")
 
 
+def test_a_group_that_overtook_its_reference_is_not_counted_as_a_gap_that_widened():
+    """From 14 points behind to 16 ahead: by size the gap grew, but the group overtook its
+    reference group, and the caption says so (as the overview's 'what changed' does)."""
+    trend = summary(econ_years({"2021-22": (76.0, 76.0), "2022-23": (84.0, 84.0), "2023-24": (96.0, 96.0)}))
+    econ = trend.set_index("student_group").loc["econ_disadvantaged"]
+    assert econ["verdict"] == gaps.CLOSING and econ["recent_verdict"] == gaps.WIDENING  # by size: 6 behind, 6 ahead
+    assert sentences.change_caption(trend) == (
+        "Between 2021–22 and 2023–24, no gap is closing, 0 are widening, 1 has overtaken its reference group and 0 show "
+        "no clear change beyond the uncertainty that group sizes give; since the year before, 0 narrowed, 0 widened "
+        "and 1 overtook its reference group. The largest move: economically disadvantaged students overtook not "
+        "economically disadvantaged students, from −14.0 points to +6.0 points.")
+
+
 def test_trend_summary_reports_the_change_since_the_year_before_with_the_same_rule():
     trend = summary(econ_years({"2021-22": (76.0, 76.0), "2022-23": (83.0, 83.0), "2023-24": (81.0, 81.0)}))
     econ = trend.set_index("student_group").loc["econ_disadvantaged"]
@@ -264,8 +279,8 @@ def test_a_gap_move_says_behind_or_ahead_and_whether_that_is_the_right_way():
         "English learners were 21.5 points behind not English learners in chronic absence in 2023–24; in 2024–25, "
         "17.0 points behind: the gap narrowed, beyond the uncertainty from group sizes. That is the right way.")
     overtook = gap_move(latest_gap_low=4.0, latest_gap_high=4.0)
-    assert sentences.gap_move(overtook).endswith("in 2024–25 they were 4.0 points ahead: a change beyond the "
-                                                 "uncertainty from group sizes.")
+    assert sentences.gap_move(overtook).endswith("in 2024–25 they were 4.0 points ahead: they overtook them, beyond "
+                                                 "the uncertainty from group sizes. That is the right way.")
 
 
 def test_a_target_says_the_distance_to_go_and_where_the_pace_takes_it():
@@ -284,6 +299,26 @@ def test_a_target_says_the_distance_to_go_and_where_the_pace_takes_it():
     assert sentences.pace_text({"pace": None}) == ""
 
 
+def test_the_indicator_caption_tells_met_on_pace_unclear_and_late_apart():
+    """'On track' is not only 'already met': each answer of the pace is counted on its own."""
+    from domain import kpi
+
+    years = ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
+    rising = [(y, v, v) for y, v in zip(years, [80.0, 81.0, 82.2, 82.9, 84.0, 85.0])]
+    item = lambda status, final: {"status": status, "pace": kpi.pace(rising, final, "2029-30").as_dict()}  # noqa: E731
+    payload = {"school_year": "2024-25", "indicators": [
+        item(kpi.ON_TRACK, 84.0),  # already met
+        item(kpi.ON_TRACK, 88.0),  # 3 points to go at about a point a year: in time
+        item(kpi.OFF_TRACK, 92.0),  # 7 points to go: too late
+        {"status": kpi.NO_TARGET, "pace": None}]}
+    statuses = [i["pace"]["status"] for i in payload["indicators"][:3]]
+    assert statuses == [kpi.MET, kpi.ON_PACE, kpi.OFF_PACE]
+    assert sentences.indicator_caption(payload) == (
+        "2 indicators on track, 1 off track and 1 without a target in 2024–25; bars are pooled all-students rates, "
+        "black ticks the board's targets for the year. Of the 3 indicators with a final target: 1 already met, 1 on "
+        "pace to reach it in time and 1 too late at the current pace.")
+
+
 def test_rural_against_non_rural_counts_only_ranges_that_do_not_overlap():
     locale = {"school_year": "2024-25", "quarter": "2025-Q3", "indicators": [
         {"name": "Algebra I by grade 9", "higher_is_better": True, "rural_low": 60.2, "rural_high": 60.2,
@@ -297,6 +332,6 @@ def test_rural_against_non_rural_counts_only_ranges_that_do_not_overlap():
         "reach": {"rural": {"per_1000": 20.4, "suppressed": False}, "nonrural": {"per_1000": 41.0, "suppressed": False}}}
     assert sentences.rural_caption(locale) == (
         "In 2024–25, rural regions are behind non-rural ones on 1 of 3 indicators and ahead on 1; the widest difference "
-        "is algebra I by grade 9: 60.2% in rural regions against 65.3% elsewhere. Participations per 1,000 K-12 students "
+        "is Algebra I by grade 9: 60.2% in rural regions against 65.3% elsewhere. Participations per 1,000 K-12 students "
         "in 2025 Q3: 20 in rural regions, 41 elsewhere (participations are enrolments, not unique students).")
     assert sentences.rural_caption(None) == "Rural against non-rural regions is not part of this frozen overview."
