@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 from typing import Callable
@@ -36,7 +37,7 @@ from domain.suppression import threshold
 from queries import overview as q
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-IMAGE_WIDTH_PX = 1000  # drawn at this width, printed across the page's text width (about 7.2 in)
+IMAGE_WIDTH_PX = 800  # drawn at this width, printed across the text width (7.3 in): 12 px text prints at 8 pt
 _RENDER_LOCK = threading.Lock()
 FUNNEL_GROUPS = ("econ_disadvantaged", "english_learner", "students_with_disabilities")  # as /pathways opens
 
@@ -272,7 +273,10 @@ def _para(pdf, text: str, size: float = 10, style: str = "", height: float = 5) 
     pdf.multi_cell(0, height, _text(pdf, text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _heading(pdf, text: str, size: float = 14) -> None:
+def _heading(pdf, text: str, size: float = 14, keep: float = 30) -> None:
+    """A heading, on a new page unless `keep` mm of what follows it fit under it."""
+    if pdf.get_y() + 10 + keep > pdf.page_break_trigger:
+        pdf.add_page()
     pdf.ln(2)
     _para(pdf, text, size, "B", 7)
     pdf.ln(1)
@@ -297,6 +301,12 @@ def column_texts(values) -> list[str]:
             else f"{float(v):,.{digits}f}" if _is_number(v) else str(v) for v in values]
 
 
+def _numeric(texts: list[str]) -> bool:
+    """A column of numbers (counts, rates, ranges, `−2.1 points`), set right; words set left."""
+    shown = [t for t in texts if t not in ("—", "") and not t.startswith("suppressed")]
+    return bool(shown) and sum(t[:1].isdigit() or t[:1] in "+−-≈" for t in shown) >= len(shown) / 2
+
+
 def _table(pdf, table: pd.DataFrame, size: float = 8) -> None:
     pdf.set_font(pdf.font_family_name, "", size)
     columns = [str(c) for c in table.columns]
@@ -317,7 +327,8 @@ def _table(pdf, table: pd.DataFrame, size: float = 8) -> None:
         widths = [pdf.epw * w / sum(wanted) for w in wanted]
     else:
         widths = [m + spare * e / sum(extra) for m, e in zip(least, extra)]
-    with pdf.table(col_widths=widths, text_align=["LEFT"] + ["RIGHT"] * (len(columns) - 1), line_height=4.4,
+    align = ["LEFT"] + ["RIGHT" if _numeric([row[k] for row in cells]) else "LEFT" for k in range(1, len(columns))]
+    with pdf.table(col_widths=widths, text_align=align, line_height=4.4,
                    first_row_as_headings=True) as grid:
         row = grid.row()
         for c in columns:
@@ -387,7 +398,8 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
     again = f" (version {payload['version']}: {payload.get('note') or 'no note'})" if payload.get("version", 1) > 1 else ""
     status = (f"As frozen on {frozen_at[:10]}{again}: exactly the figures presented at the board meeting."
               if frozen_at else f"Live figures as of {payload['generated_at'][:10]} (this quarter has not been frozen).")
-    _para(pdf, status, 10, "I")
+    made = datetime.now(timezone.utc).date().isoformat()
+    _para(pdf, f"{status} This copy was made on {made} by the alliance dashboard, offline.", 10, "I")
     if demo:
         _para(pdf, "Demo data: the Ridge & Valley STEM Alliance is synthetic. None of these numbers describe real students.", 10, "B")
     _heading(pdf, f"{kpi.quarter_label(quarter)}: {payload['headline']['text']}", 15)
@@ -448,6 +460,5 @@ def make_packet(engine: Engine, quarter: str | None = None, frozen: bool = True,
     data = payload.get("data_as_of") or {}
     if data.get("source"):
         _para(pdf, f"Data: import '{data['source']}' of {str(data.get('imported_at'))[:16].replace('T', ' ')} UTC.", 9)
-    _para(pdf, f"Made {payload['generated_at'][:10]} by the alliance dashboard, offline.", 9)
     pdf_bytes = bytes(pdf.output())
     return Packet(pdf_bytes, included, left_out, time.perf_counter() - started, pdf.pages_count)

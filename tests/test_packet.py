@@ -111,23 +111,113 @@ def test_numbers_print_as_the_page_prints_them(packet):
             assert not re.search(rf"(?<![\d,.]){int(item['value'])}(?![\d,.])", text)
 
 
-def test_printed_trend_panels_have_numbered_distinct_ticks(demo_store_url):
-    """The packet's indicator trends (small panels, narrow ranges) drawn as SVG: every y tick
-    reads as a number with %, and no panel repeats a tick label."""
+@pytest.fixture(scope="module")
+def printed(demo_store_url):
+    """Every chart of the packet but the map, as the packet draws it (same builders, same print
+    layout, same width), as SVG: title -> (svg, width, height)."""
     import os
 
     import kaleido
 
-    from components.overview_charts import indicator_trends_figure
-    from reports.packet import for_print
+    from reports import packet as module
 
+    engine = get_engine(demo_store_url)
+    payload = q.overview(engine, QUARTER)
+    sections = [*module.overview_sections(payload, engine), module.funnel_section(engine),
+                *module.gap_sections(engine, payload["school_year"])]
     os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
-    figure = for_print(indicator_trends_figure(q.overview(get_engine(demo_store_url), QUARTER)))
     kaleido.start_sync_server(n=1, mathjax=False, timeout=90, silence_warnings=True)
     try:
-        svg = kaleido.calc_fig_sync(figure, opts=dict(format="svg", width=1000, height=int(figure.layout.height))).decode()
+        return {s.title: (kaleido.calc_fig_sync(s.figure, opts=dict(format="svg", width=module.IMAGE_WIDTH_PX,
+                                                                    height=s.height_px)).decode(),
+                          module.IMAGE_WIDTH_PX, s.height_px) for s in sections if s.figure is not None}
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
+
+
+def _shift(transform: str) -> tuple[float, float]:
+    moves = re.findall(r"translate\(([-\d.e]+)[ ,]*([-\d.e]*)\)", transform or "")
+    return sum(float(a) for a, _ in moves), sum(float(b or 0) for _, b in moves)
+
+
+def text_width(text: str, size: float) -> float:
+    """Width in px of `text` in the charts' sans-serif (DejaVu Sans here), measured with fpdf2."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.add_font("Sans", "", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf.set_font("Sans", size=size)
+    return pdf.get_string_width(text)
+
+
+def text_boxes(svg: str, classes=("xtick", "ytick", "x2tick", "y2tick")) -> list[tuple[str, tuple]]:
+    """Axis tick labels and axis titles: (text, (left, top, right, bottom)) from the SVG's
+    positions, a label's width estimated from its length and font size."""
+    boxes = []
+    pattern = (r'<g class="(?:\w*tick\d*)"><text ([^>]*)>([^<]*)<|<text class="[xy]\d*title" ([^>]*)>([^<]*)<')
+    for m in re.finditer(pattern, svg):
+        attributes, text = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(3), m.group(4))
+        if not text.strip():
+            continue
+        at = dict(re.findall(r'([\w-]+)="([^"]*)"', attributes))
+        dx, dy = _shift(at.get("transform", ""))
+        x, y = float(at.get("x", 0)) + dx, float(at.get("y", 0)) + dy
+        size = float(re.search(r"font-size: ([\d.]+)px", attributes).group(1))
+        width = text_width(text, size)
+        left = {"start": x, "end": x - width}.get(at.get("text-anchor"), x - width / 2)
+        if "rotate" in at.get("transform", ""):
+            continue  # rotated labels (the heat map's columns): their box is not this one
+        boxes.append((text, (left, y - 0.8 * size, left + width, y + 0.25 * size)))
+    return boxes
+
+
+def plot_areas(svg: str) -> list[tuple]:
+    sizes = {m.group(1): (float(m.group(2)), float(m.group(3))) for m in re.finditer(
+        r'<clipPath id="clip\w*?(x\d*y\d*)plot" class="plotclip"><rect width="([\d.]+)" height="([\d.]+)"', svg)}
+    areas = []
+    for m in re.finditer(r'<g class="(x\d*y\d*)" transform="(translate\([^)]*\))"', svg.split('<g class="overplot">')[-1]):
+        if m.group(1) in sizes:
+            (x, y), (w, h) = _shift(m.group(2)), sizes[m.group(1)]
+            areas.append((x, y, x + w, y + h))
+    return areas
+
+
+def legend_box(svg: str) -> tuple | None:
+    m = re.search(r'<g class="legend"[^>]*transform="(translate\([^)]*\))"><rect class="bg"[^>]*width="([\d.]+)" '
+                  r'height="([\d.]+)"', svg)
+    if not m:
+        return None
+    x, y = _shift(m.group(1))
+    return x, y, x + float(m.group(2)), y + float(m.group(3))
+
+
+def overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_printed_charts_keep_legends_clear_of_axes_and_every_label_on_the_page(printed):
+    """The packet's charts as printed: no legend over a plot area, a tick label or an axis
+    title ("Target" sat on the axis), and no tick label or axis title cut off at the edge."""
+    assert {"Reach by quarter", "Indicator trends", "Rural vs non-rural regions", "Pathway funnel"} <= set(printed)
+    for title, (svg, width, height) in printed.items():
+        labels, areas, legend = text_boxes(svg), plot_areas(svg), legend_box(svg)
+        assert areas and labels, title
+        for text, (left, top, right, bottom) in labels:
+            assert left >= -1 and top >= -1 and right <= width + 1 and bottom <= height + 1, (title, text)
+        if legend is None:
+            continue
+        entries = re.findall(r'class="legendtext"[^>]*>([^<]*)<', svg)
+        assert len(entries) == len(set(entries)), (title, "a legend entry twice", entries)  # "Target" seven times
+        for area in areas:
+            assert not overlap(legend, area), (title, "legend over a plot area", legend, area)
+        for text, box in labels:
+            assert not overlap(legend, box), (title, f"legend over the axis label {text!r}", legend, box)
+
+
+def test_printed_trend_panels_have_numbered_distinct_ticks(printed):
+    """The packet's indicator trends (small panels, narrow ranges): every y tick reads as a
+    number with %, and no panel repeats a tick label."""
+    svg = printed["Indicator trends"][0]
     panels = svg.split('<g class="yaxislayer-above">')[1:]
     ticks = [re.findall(r'<g class="y\d*tick"><text[^>]*>([^<]*)</text></g>', panel.split('class="overaxes-above"')[0]
                         .split('<g class="xaxislayer-above">')[0]) for panel in panels]
@@ -135,6 +225,13 @@ def test_printed_trend_panels_have_numbered_distinct_ticks(demo_store_url):
     for labels in ticks:
         assert all(re.fullmatch(r"\d+(\.\d)?%", label) for label in labels), labels
         assert len(labels) == len(set(labels)), labels
+
+
+def test_printed_reach_panels_count_in_whole_numbers_with_separators(printed):
+    svg = printed["Reach by quarter"][0]
+    ticks = re.findall(r'<g class="y\d*tick"><text[^>]*>([^<]*)</text></g>', svg)
+    assert ticks and all(re.fullmatch(r"\d{1,3}(,\d{3})*", t) for t in ticks), ticks
+    assert any("," in t for t in ticks)  # seats and participations run into thousands
 
 
 def test_without_a_browser_every_number_stays_and_the_packet_says_so(packet):
