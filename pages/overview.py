@@ -184,6 +184,7 @@ with left:
         st.caption(auth.needs("packet"))
     elif st.button("Prepare the board packet (PDF)", key="make_packet", icon=":material/picture_as_pdf:"):
         from reports.board import PacketBusy, prepare_packet
+        from reports.packet import PacketError
 
         with st.spinner("Drawing the charts and writing the PDF (about 20 seconds)…"):
             try:
@@ -191,6 +192,8 @@ with left:
                     engine(), quarter, frozen=(view == "frozen"), version=int(chosen) if chosen else None))
             except PacketBusy as busy:
                 st.warning(str(busy))
+            except PacketError as problem:  # e.g. no browser to draw the charts with: said, not a traceback
+                st.error(str(problem), icon=":material/error:")
     made = st.session_state.get("_packet")
     if made and made[:3] == (quarter, view, chosen):
         st.download_button("Download the board packet", made[3], file_name=f"board-packet-{quarter}.pdf",

@@ -90,7 +90,7 @@ def test_the_data_page_freezes_a_quarter(monkeypatch, store_copy):
 
 
 def test_the_packet_button_offers_a_pdf_download(monkeypatch, store_copy):
-    """The button builds the packet (stubbed here: the real one is tested in test_overview.py)
+    """The button builds the packet (stubbed here: the real one is tested in test_packet.py)
     for the quarter and view on screen, then offers it for download."""
     calls = []
 
@@ -106,6 +106,20 @@ def test_the_packet_button_offers_a_pdf_download(monkeypatch, store_copy):
     assert not at.exception
     assert calls == [("2024-Q3", False)]
     assert len(at.get("download_button")) == before + 1
+
+
+def test_a_packet_that_cannot_be_made_says_why_without_a_traceback(monkeypatch, store_copy):
+    from reports.packet import PacketError
+
+    def no_browser(engine, quarter, frozen=True, **_):
+        raise PacketError("The charts cannot be drawn: kaleido could not start the browser at /usr/bin/chromium")
+
+    monkeypatch.setattr("reports.packet.build_packet", no_browser)
+    monkeypatch.setattr("reports.board._last_started", {})  # no wait after another test's packet
+    at = run(monkeypatch, store_copy, "viewer", quarter="2024-Q2")
+    at.button(key="make_packet").click().run()
+    assert not at.exception
+    assert any("kaleido could not start the browser" in e.value for e in at.error)
 
 
 def test_a_store_with_outcomes_but_no_participation_still_shows_its_indicators(monkeypatch, tmp_path):
