@@ -198,12 +198,15 @@ def history_section() -> None:
         left, right = st.columns([3, 2], vertical_alignment="bottom")
         labels = {int(r.import_id): f"{int(r.import_id)}: {r.summary} ({str(r.at)[:10]})" for r in imported.itertuples()}
         picked = left.selectbox("Files of an import", list(labels), format_func=labels.get, key="history_files")
-        kept = history.download_of(engine(), picked)
-        if kept is None:
+        named = history.download_name(engine(), picked)
+        if named is None:
             right.caption("No files were kept for this import.")
         else:
-            right.download_button(f"Download {plain(kept[0])}", kept[1], file_name=kept[0], mime=kept[2],
-                                  key="history_download", icon=":material/download:")
+            url = database_url()
+            # Read from the store only when clicked (Streamlit runs the callable then, in a thread
+            # of its own): an upload can be hundreds of MB, and this page reruns on every click.
+            right.download_button(f"Download {plain(named[0])}", lambda: history.download_of(get_engine(url), picked)[1],
+                                  file_name=named[0], mime=named[1], key="history_download", icon=":material/download:")
     _undo_block()
 
 

@@ -85,23 +85,35 @@ def kept_files(engine: Engine, import_id: int) -> list[tuple[str, bytes]]:
     return [(r.file_name, bytes(r.content)) for r in rows]
 
 
-def download_of(engine: Engine, import_id: int) -> tuple[str, bytes, str] | None:
-    """(file name, bytes, MIME type) to hand an import's files out again: the file itself when it
-    came as one file, else a .zip of them; None when nothing was kept."""
-    files = kept_files(engine, import_id)
-    if not files:
+def download_name(engine: Engine, import_id: int) -> tuple[str, str] | None:
+    """(file name, MIME type) under which an import's files are handed out again — the file
+    itself when it came as one file, else a .zip of them — read without their contents; None
+    when nothing was kept."""
+    with engine.connect() as conn:
+        names = conn.execute(select(import_files.c.file_name).where(import_files.c.import_id == import_id)).scalars().all()
+    if not names:
         return None
-    if len(files) == 1:
-        name, data = files[0]
+    if len(names) == 1:
         mime = {".zip": "application/zip", ".csv": "text/csv",
                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}.get(
-            Path(name).suffix.lower(), "application/octet-stream")
-        return name, data, mime
+            Path(names[0]).suffix.lower(), "application/octet-stream")
+        return names[0], mime
+    return f"import-{import_id}-files.zip", "application/zip"
+
+
+def download_of(engine: Engine, import_id: int) -> tuple[str, bytes, str] | None:
+    """(file name, bytes, MIME type) of an import's files as `download_name` names them."""
+    named = download_name(engine, import_id)
+    if named is None:
+        return None
+    files = kept_files(engine, import_id)
+    if len(files) == 1:
+        return named[0], files[0][1], named[1]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files:
             archive.writestr(name, data)
-    return f"import-{import_id}-files.zip", buffer.getvalue(), "application/zip"
+    return named[0], buffer.getvalue(), named[1]
 
 
 # --- what an import changes ---------------------------------------------------------------------

@@ -25,12 +25,8 @@ def param(at: AppTest, name: str) -> str:
 TEST_PASSWORD = "a test pass phrase"
 
 
-def sign_in(at: AppTest, url: str, role: str | None) -> AppTest:
-    """Sign the AppTest session in as a local account `ROLE-user` of the store at `url` (made if
-    need be), as the sign-in form does; None leaves the session anonymous. Call before at.run()."""
-    if role is None:
-        return at
-    from components.auth import USER_KEY
+def ensure_user(url: str, role: str) -> str:
+    """The local account `ROLE-user` of the store at `url` with that role (made if need be)."""
     from data import auth
     from data.db import get_engine, upgrade
 
@@ -41,5 +37,15 @@ def sign_in(at: AppTest, url: str, role: str | None) -> AppTest:
         auth.add_user(engine, name, TEST_PASSWORD, role, actor=auth.cli_actor())
     elif auth.user_role(engine, name) != role:
         auth.set_role(engine, name, role, actor=auth.cli_actor())
-    at.session_state[USER_KEY] = name
+    return name
+
+
+def sign_in(at: AppTest, url: str, role: str | None) -> AppTest:
+    """Sign the AppTest session in as the local account `ROLE-user` (see ensure_user), as the
+    sign-in form leaves it; None leaves the session anonymous. Call before at.run()."""
+    if role is None:
+        return at
+    from components.auth import USER_KEY
+
+    at.session_state[USER_KEY] = ensure_user(url, role)
     return at
