@@ -10,8 +10,13 @@ PY := $(VENV)/bin/python
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py
 
+# In parallel (pytest-xdist, a worker per core, at most 4): each test file runs whole on one worker,
+# so its module fixtures are built once; servers and PostgreSQL schemas are per worker
+# (tests/browser.py, tests/conftest.py). `make test PYTEST_WORKERS=0` runs them in one process.
+PYTEST_WORKERS ?= auto
+
 test: $(VENV)/.dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 bench: $(VENV)/.runtime
 	$(PY) cli.py bench

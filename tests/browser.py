@@ -38,10 +38,27 @@ def chromium_available() -> bool:
     return True
 
 
+_PORTS_PER_WORKER = 500
+_ports_taken = 0
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port from this test worker's own block (20000 + 500 per pytest-xdist worker, below
+    Linux's ephemeral range): servers started at once by parallel workers never pick the same
+    port, and a worker does not reuse a port it released a moment ago."""
+    global _ports_taken
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = 20000 + (int(worker) if worker.isdigit() else 0) % 24 * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = start + _ports_taken % _PORTS_PER_WORKER
+        _ports_taken += 1
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # another program has it
+                continue
+            return port
+    raise RuntimeError(f"no free port in {start}-{start + _PORTS_PER_WORKER - 1}")
 
 
 class StreamlitServer:

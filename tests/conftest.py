@@ -40,7 +40,8 @@ def postgres_schema():
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         unavailable(f"PostgreSQL not reachable at {TEST_DATABASE_URL}: {str(exc).splitlines()[0]}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    # named after the pytest-xdist worker too, so a leftover schema says which run left it
+    schema = f"t_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in TEST_DATABASE_URL else "?"
