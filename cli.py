@@ -91,6 +91,29 @@ def cmd_bench(args) -> int:
     return 0 if report["import"]["ok"] else 1
 
 
+def cmd_bench_load(args) -> int:
+    import json
+    from contextlib import nullcontext
+
+    from bench import load
+
+    if args.url:
+        load.wait_healthy(args.url.rstrip("/"))
+        port = int(args.url.rsplit(":", 1)[1].split("/")[0])
+        started = nullcontext([(port, pid) for pid in args.server_pid or [None]])
+    else:
+        started = load.servers(args.processes, args.port, args.database, log=lambda m: print(m, file=sys.stderr))
+    with started as running:
+        ports = sorted({port for port, _ in running})
+        pids = [pid for _, pid in running if pid is not None]
+        if args.audience:
+            result = load.audience(args.audience, args.sessions, pids, warm=not args.cold)
+        else:
+            result = load.live(ports, args.sessions, args.page, args.change, args.query, pids, warm=not args.cold)
+    print(json.dumps(result))
+    return 0 if result["failures"] == 0 and not result.get("exceptions") and not result.get("error_boxes") else 1
+
+
 def cmd_snapshot(args) -> int:
     from data.snapshots import SnapshotError, delete_version, freeze
     from domain.kpi import quarter_label
@@ -334,6 +357,20 @@ def build_parser() -> argparse.ArgumentParser:
     ben.add_argument("--out", default="bench/results/latest.json", help="JSON report (default bench/results/latest.json)")
     ben.add_argument("--keep", metavar="PACKAGE_DIR", help="write the package here and keep it; reused when it matches")
     ben.set_defaults(func=cmd_bench)
+    ben_actions = ben.add_subparsers(dest="bench_action")
+    lod = ben_actions.add_parser("load", help="many sessions at once: first view, filter change, server CPU per run")
+    lod.add_argument("--sessions", type=int, default=50, help="sessions (or phones, with --audience) at once (default 50)")
+    lod.add_argument("--page", default="gaps", help="page url path, '' for the overview (default gaps)")
+    lod.add_argument("--change", default="Area", metavar="LABEL", help="change the select box whose label has this (default Area; '' for none)")
+    lod.add_argument("--query", default="", help="query string the sessions open, e.g. 'present=1&chart=gaps'")
+    lod.add_argument("--processes", type=int, default=1, help="dashboard processes to start (default 1)")
+    lod.add_argument("--port", type=int, default=8650, help="first port of the started processes (default 8650)")
+    lod.add_argument("--url", help="measure a dashboard already running here instead of starting one")
+    lod.add_argument("--server-pid", type=int, action="append", help="with --url: count these processes' CPU")
+    lod.add_argument("--audience", metavar="URL", help="fetch this audience page and its files instead of opening sessions")
+    lod.add_argument("--cold", action="store_true", help="no warm-up session first")
+    _add_database(lod)
+    lod.set_defaults(func=cmd_bench_load)
     return parser
 
 

@@ -21,6 +21,7 @@ from domain.coverage import (
 )
 from domain.vocabulary import SHORT_GROUP_LABELS
 from domain.vocabulary import label as vocab_label
+from domain.memo import memo_builders
 
 LOCALE_COLOURS = {"city": "#0072B2", "suburb": "#E69F00", "town": "#009E73", "rural": "#CC79A7"}
 REGION_COLOUR, ALLIANCE_COLOUR = "#D55E00", "#0072B2"
@@ -751,3 +752,7 @@ def map_table(frame: pd.DataFrame, metric: Metric, limit: int) -> pd.DataFrame:
         data["Need points (blank: not all known)"] = frame["need_points_known"]
         data["Rank"] = frame["rank"]
     return table_safe(pd.DataFrame(data).reset_index(drop=True))
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from components.palette import FOCUS, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.funnel import DECIMALS, Leak
 from domain.sentences import group_name, students
+from domain.memo import memo_builders
 
 NO_DATA = "no data"
 WARNING = "⚠"
@@ -369,3 +370,7 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
 def _domain(start: float, end: float) -> list[float]:
     """An axis domain inside [0, 1] (sums of fractions can stray past it by a rounding error)."""
     return [min(max(round(start, 6), 0.0), 1.0), min(max(round(end, 6), 0.0), 1.0)]
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

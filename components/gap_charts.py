@@ -19,6 +19,7 @@ from domain.formatting import gap_label, rate_text as fmt_rate, signed
 from domain.gaps import comparisons, side
 from domain.kpi import school_year_label as _year_label
 from domain.vocabulary import BUILT_IN_GROUPS, SHORT_GROUP_LABELS
+from domain.memo import memo_builders
 
 BETTER, WORSE = "#0072B2", "#D55E00"
 # A gap whose range spans zero: neither better nor worse (dark grey, unlike the light hatched grey of suppressed).
@@ -570,3 +571,7 @@ def locale_table_view(locale: pd.DataFrame) -> pd.DataFrame:
         "95% margin (points)": rows["margin"].round(1),
         "Students measured": [_status_or(r, f"{r['denominator']:,.0f}" if pd.notna(r["denominator"]) else "") for r in rows.to_dict("records")],
     })
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

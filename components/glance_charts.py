@@ -17,6 +17,7 @@ from components.coverage_charts import (
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.vocabulary import GRADE_BANDS
 from domain.vocabulary import label as vocab_label
+from domain.memo import memo_builders
 
 BEFORE_COLOUR = "#B8CDE0"  # the quarter before: a pale version of the alliance blue
 CURRENT_COLOUR, OTHER_QUARTER = "#0072B2", "#9CC3E0"
@@ -246,3 +247,7 @@ def reach_table(by_quarter: pd.DataFrame) -> pd.DataFrame:
         "Participations per 1,000": [NO_DATA if not available else SUPPRESSED_CELL if h else _num(v, 1)
                                      for v, h in zip(by_quarter["participations_per_1000"], hidden)],
     }))
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

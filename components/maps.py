@@ -24,6 +24,7 @@ from domain.formatting import rate_text
 from components.map_labels import label_features, place_labels
 from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
 from domain.coverage import ORDERS, Metric, distance_text
+from domain.memo import memo_builders
 
 MAP_STYLE = "white-bg"
 NO_SITES_OUTLINE = "#D55E00"  # Okabe-Ito vermillion
@@ -235,3 +236,7 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
         hoverlabel=dict(font_size=15, align="left"), clickmode="event+select", dragmode="pan",
     ))
     return fig
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 from domain.formatting import rate_text
 from components.palette import SERIES, SUPPRESSED, TARGET, base_layout
 from domain import kpi
+from domain.memo import memo_builders
 
 STATUS_COLOURS = {kpi.ON_TRACK: "#0072B2", kpi.OFF_TRACK: "#D55E00", kpi.UNCLEAR: "#E69F00",
                   kpi.NO_TARGET: "#7F7F7F", kpi.NO_DATA: SUPPRESSED}
@@ -289,3 +290,7 @@ def locale_table(payload: dict) -> pd.DataFrame:
                      "Better when": "higher", **{AREA_NAMES[k]: ("suppressed" if reach[k]["suppressed"] else
                                                                       fmt_count(reach[k]["per_1000"])) for k in ("rural", "nonrural")}})
     return pd.DataFrame(rows)
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

@@ -18,6 +18,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from domain.memo import memo
+
 PRESENT, STORY, STEP, CHART = "present", "story", "step", "chart"
 PLAYBACK = (PRESENT, STORY, STEP)
 PRESENT_FIGURE_HEIGHT = 470  # px: with its headline, one chart fills a 1280x720 projector screen
@@ -56,6 +58,7 @@ def view_params(params: Mapping[str, str], known: Collection[str] | None = None)
             if (ours is None or k in ours) and v is not None and len(str(v)) <= MAX_PARAM_LENGTH}
 
 
+@memo  # drawn on every rerun of every session's sidebar: encode each link once
 def qr_svg(url: str, scale: int = 6) -> str | None:
     """A QR code of `url` as a standalone SVG document, made locally (segno), black on white;
     None when the link is too long for any QR code."""

@@ -14,6 +14,8 @@ from data.db import database_url, first_line, get_engine, store_status
 
 AUTOLOAD_DEMO = os.environ.get("ALLIANCE_AUTOLOAD_DEMO", "1") != "0"
 WARM_UP_DELAY_S = 2.0
+READY_TTL_S = 5.0  # as the data version: a store found ready is not probed again for this long
+_ready_at: dict[str, tuple[float, object]] = {}
 
 
 def engine():
@@ -43,13 +45,14 @@ def run(query: Callable, **params):
 def clear_caches() -> None:
     _cached.clear()
     _data_version.clear()
+    _ready_at.clear()
 
 
 def gate(allow_empty: bool = False) -> None:
     """Stop the page with a clear message unless the store can be read; load the demo into an
     empty store on first run. `allow_empty`: the page works on an empty store (/data, where the
     steward imports the first package), so a new store only gets its schema."""
-    status = store_status()
+    status = _status()
     if status.state == "unreachable":
         st.error(
             f"**The data store cannot be reached.** The dashboard tried `{status.url}` and got: "
@@ -83,6 +86,22 @@ def gate(allow_empty: bool = False) -> None:
             )
             st.stop()
         _load_demo()
+
+
+def _status():
+    """The store's status; a ready store is remembered for READY_TTL_S. Probing it costs
+    several round trips (schema version, tables, a region), on every rerun of every session;
+    a store that goes away meanwhile still reads as a sentence (show_store_error)."""
+    url = database_url()
+    seen = _ready_at.get(url)
+    if seen is not None and time.monotonic() - seen[0] < READY_TTL_S:
+        return seen[1]
+    status = store_status(url)
+    if status.state == "ready":
+        _ready_at[url] = (time.monotonic(), status)
+    else:
+        _ready_at.pop(url, None)
+    return status
 
 
 def warm_up() -> None:

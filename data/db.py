@@ -106,6 +106,7 @@ def _alembic_config(engine: Engine):
     return config
 
 
+@functools.lru_cache(maxsize=1)  # the migrations shipped with this code: read once, not on every page view
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 

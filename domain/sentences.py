@@ -29,6 +29,7 @@ from domain import funnel as funnel_rules
 from domain import gaps as gap_rules
 from domain.formatting import rate_text, signed, unsigned
 from domain.kpi import school_year_label
+from domain.memo import memo_builders
 
 # Group labels that are names (or start with one) and keep their capital mid-sentence.
 _PROPER = ("Asian", "Black", "Hispanic", "Latino", "White", "American Indian", "Alaska Native", "Native Hawaiian",
@@ -647,3 +648,7 @@ def funnel_trend_sentence(trend: pd.DataFrame, group_label: str, reference_label
                              f"{int(widest['gap_first_cohort'])}, {widest['gap_last']:.{funnel_rules.DECIMALS}f} for the class of "
                              f"{int(widest['gap_last_cohort'])}.")
     return " ".join(parts)
+
+
+# Every view of every session asks for the same few figures, captions and tables: build each once.
+memo_builders(globals())

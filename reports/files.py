@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from domain.memo import memo
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _MINUSES = str.maketrans({"−": "-", "‒": "-", "–": "-", "—": "-"})
@@ -180,6 +182,7 @@ def csv_text(table: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
+@memo  # every chart's download is made on every rerun: once per distinct table
 def csv_bytes(table: pd.DataFrame, bom: bool = True) -> bytes:
     """The table as CSV bytes. With a byte-order mark by default, so that a spreadsheet reads
     `–` and `≈` as written rather than guessing a legacy encoding."""
