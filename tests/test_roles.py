@@ -3,6 +3,7 @@ accounts (hashing, throttled sign-in, the command line), and the role check of e
 called directly, for each role and for anonymous, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from datetime import timedelta
@@ -116,7 +117,8 @@ def test_accounts_are_kept_hashed_and_managed_by_an_admin(db):
     assert not record["details"].astype(str).str.contains("password|argon2", case=False).any()
 
 
-def test_wrong_passwords_are_refused_then_slowed(db):
+def test_wrong_passwords_are_refused_then_slowed(db, caplog):
+    caplog.set_level(logging.DEBUG)  # whatever any library logs, at any level
     auth.add_user(db, "ana", "correct horse battery", "editor", actor=ACTORS["admin"])
     for _ in range(auth.FREE_FAILURES):
         with pytest.raises(auth.AccountError, match="not right"):
@@ -130,6 +132,7 @@ def test_wrong_passwords_are_refused_then_slowed(db):
         assert conn.execute(select(users.c.failed_sign_ins)).scalar_one() == 0
     with pytest.raises(auth.AccountError, match="not right"):  # an unknown name reads the same
         auth.sign_in(db, "nobody", "correct horse battery", address="test-unknown-name")
+    assert not any(secret in caplog.text for secret in ("correct horse", "wrong guess", "argon2"))
 
 
 def test_cli_manages_users_with_the_password_from_stdin(sqlite_url):
