@@ -124,6 +124,13 @@ class Visit:
     def error_boxes(self) -> list[str]:
         return [box.inner_text() for box in self.page.query_selector_all('[data-testid="stException"]')]
 
+    def captions(self) -> list[str]:
+        """Every caption on the page as it reads (markdown rendered), whitespace collapsed."""
+        return [spoken(c.inner_text()) for c in self.page.query_selector_all('[data-testid="stCaptionContainer"]')]
+
+    def headings(self) -> list[str]:
+        return [spoken(h.inner_text()) for h in self.page.query_selector_all("h1, h2, h3, h4, h5, h6")]
+
     def plot_count(self) -> int:
         return self.page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
 
@@ -143,6 +150,12 @@ class Visit:
             }""",
             index,
         )
+
+
+def spoken(text: str) -> str:
+    """Text with its whitespace collapsed, to compare a sentence the page shows with the one the
+    sentence layer builds (markdown turns a line break into a space)."""
+    return " ".join(str(text).split())
 
 
 def new_visit(browser, url: str, wait_for_plots: int = 0, timeout_ms: int = 60_000) -> Visit:

@@ -1,5 +1,6 @@
 """/gaps in a real browser with the network blocked: no error box, no console error, no request
-leaving the machine, all five charts drawn, and no drawn number belongs to a suppressed group."""
+leaving the machine, all five charts drawn, no drawn number belongs to a suppressed group, and
+each chart's caption is the sentence domain/sentences.py makes of the table that chart draws."""
 from __future__ import annotations
 
 import math
@@ -7,8 +8,9 @@ import math
 import pytest
 
 from data.db import get_engine
-from queries import gaps
-from tests.browser import new_visit
+from domain import sentences
+from queries import gaps, meta
+from tests.browser import new_visit, spoken
 
 pytestmark = pytest.mark.browser
 
@@ -62,5 +64,20 @@ def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_brow
         for row in heat[heat["suppressed"] & ~heat["is_reference"]].itertuples():
             value = cell.get((row.indicator_name, short(row.student_group, row.group_label)))
             assert value is None or (isinstance(value, float) and math.isnan(value))
+        # the captions read the same tables
+        indicators = meta.indicator_list(engine).set_index("indicator_id")
+        name, better = indicators.loc["grad4", "name"], bool(indicators.loc["grad4", "higher_is_better"])
+        _, summary = gaps.gap_trends(engine, "grad4", scope, "complement")
+        expected_captions = [
+            sentences.gap_caption(table, name, better, year),
+            sentences.change_caption(summary),
+            sentences.trend_caption(summary, "econ_disadvantaged", name),
+            sentences.heatmap_caption(heat, year),
+            sentences.locale_caption(gaps.locale_gaps(engine, "grad4", year, "complement"), year),
+        ]
+        shown = visit.captions()
+        for sentence in expected_captions:
+            assert spoken(sentence) in shown, (sentence, shown)
+        assert [c for c in shown if c in map(spoken, expected_captions)] == [spoken(c) for c in expected_captions]
     finally:
         visit.page.context.close()

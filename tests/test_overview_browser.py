@@ -1,10 +1,12 @@
 """The board overview in a real browser with the network blocked: it draws, says what it should,
-and the indicator chart holds the numbers the queries return."""
+the indicator chart holds the numbers the queries return, and every sentence shown (headline,
+what changed, targets, pace, captions) is the one domain/sentences.py makes of the same payload."""
 import pytest
 
 from data.db import get_engine
+from domain import sentences
 from queries import overview as q
-from tests.browser import new_visit
+from tests.browser import new_visit, spoken
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +28,21 @@ def test_overview_works_offline_and_shows_the_query_numbers(offline_browser, dem
         drawn = sorted(round(v, 6) for v in bars["x"])
         expected = sorted(round(i["value"], 6) for i in payload["indicators"] if i["value"] is not None)
         assert drawn == expected
+        assert f"2025 Q3: {payload['headline']['text']}" in visit.headings()
+        lines = spoken(body)
+        kinds = {c.get("kind", "reach") for c in payload["changes"]}
+        assert kinds == {"reach", "indicator", "gap"}, kinds  # the demo moves all three
+        for change in payload["changes"]:
+            assert spoken(change["sentence"]) in lines, change["sentence"]
+        captions = visit.captions()
+        for item in payload["reach"]:
+            assert spoken(sentences.target_text(item).capitalize()) in captions
+        paced = [i for i in payload["indicators"] if i.get("pace")]
+        assert paced
+        for item in paced:
+            assert spoken(sentences.pace_text(item).capitalize()) in captions
+        assert spoken(sentences.indicator_caption(payload)) in captions
+        assert spoken(sentences.rural_caption(payload["locale"])) in captions
         assert "Sign in as a viewer (or higher) to prepare the board packet" in body  # anonymous: no packet button
     finally:
         visit.page.context.close()

@@ -1,15 +1,19 @@
-"""/pathways in a real browser with the network blocked: the funnel is drawn, and the stage
-counts and shares it draws are the numbers the query returns."""
+"""/pathways in a real browser with the network blocked: the funnel is drawn, the stage counts
+and shares it draws are the numbers the query returns, and the page's headline, funnel caption
+and trend caption are the sentences built from those same numbers."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
+from components import funnel_charts
+from components.filters import scope_label
 from data.db import get_engine
-from domain import funnel
-from queries import pathways
-from tests.browser import new_visit
+from domain import funnel, sentences
+from domain.suppression import threshold
+from queries import meta, pathways
+from tests.browser import new_visit, spoken
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +31,21 @@ def drawn_bars(visit) -> dict[str, dict]:
     """The funnel's bars as the browser holds them, by group name."""
     return {trace["name"]: trace for trace in visit.figure_data(0)
             if trace.get("type") == "bar" and trace.get("name") in LABELS.values()}
+
+
+def _sentences(demo_store_url: str, scope: str, cohort: int, measured):
+    """The page's headline and its two chart captions, from the sentence functions."""
+    engine = get_engine(demo_store_url)
+    names = dict(zip(meta.region_list(engine)["region_id"], meta.region_list(engine)["name"]))
+    leak = funnel.biggest_leak(measured, GROUP, REFERENCE)
+    compared = funnel.conversion_gaps(measured, GROUP, REFERENCE)["gap"].notna().any()
+    table = funnel_charts.funnel_table(measured, LABELS, threshold())
+    series = [LABELS[GROUP], LABELS[REFERENCE]]
+    trend = funnel.cohort_trend(funnel.measures(pathways.conversion_trend(engine, scope=scope, groups=(GROUP, REFERENCE))),
+                                GROUP, REFERENCE)
+    return (sentences.leak_sentence(leak, LABELS[GROUP], LABELS[REFERENCE], compared=compared),
+            [funnel_charts.funnel_caption(table, series, cohort, scope_label(scope, names), leak),
+             sentences.funnel_trend_sentence(trend, LABELS[GROUP], LABELS[REFERENCE])])
 
 
 @pytest.mark.parametrize("scope", ["all", "47061"])  # alliance-wide; Grundy County, small and partly suppressed
@@ -58,5 +77,9 @@ def test_funnel_is_drawn_offline_with_the_query_numbers(offline_browser, demo_se
                     assert text == "no data"
         if scope != "all":
             assert any(t == "suppressed" for trace in bars.values() for t in trace["text"])
+        # the sentences shown are the ones made from the same numbers
+        heading, captions = _sentences(demo_store_url, scope, cohort, measured)
+        assert spoken(heading) in visit.headings()
+        assert [c for c in visit.captions() if c in map(spoken, captions)] == [spoken(c) for c in captions]
     finally:
         visit.page.context.close()
