@@ -195,6 +195,7 @@ def write_csv(table: pd.DataFrame, path: str | Path, bom: bool = True) -> Path:
     return path
 
 
+@memo  # the export buttons are drawn on every rerun: each workbook is written once
 def xlsx_bytes(sheets: pd.DataFrame | dict[str, pd.DataFrame]) -> bytes:
     """One workbook, a sheet per table (a single table goes on a sheet named `data`). Numbers
     are number cells; text is a quote-prefixed string cell, never a formula."""
