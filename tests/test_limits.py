@@ -1,7 +1,8 @@
 """Limits that protect the server, and the problem rows of hostile or odd files: an archive is
 refused from its directory before it is unpacked (a real zip bomb), every cap is a setting, and
 a long cell, a formula, UTF-16 text, a bad school year and a rate contradicting its counts each
-give one clear problem row (file, row, column, value, expected), never a traceback."""
+give one clear problem row (file, row, column, value, expected), never a traceback; a package
+refused by a limit leaves the store (SQLite and PostgreSQL) and its record as they were."""
 from __future__ import annotations
 
 import io
@@ -11,11 +12,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import text
 
-from data.importer import validate
+from data.auth import Actor
+from data.db import upgrade
+from data.importer import import_package, validate
 from data.package import MAX_CELL_CHARS, Limits, unpack_zip
 from data.uploads import check_sizes
 from tests.packages import VALID_PACKAGE, write_package
+from tests.test_undo import rows
 
 MB = 1024 * 1024
 OUTCOME_ROW = b"grad4,47037,2023-24,all,5100,6000,\n"
@@ -196,3 +201,23 @@ def test_a_rate_agreeing_with_its_counts_within_rounding_is_fine(tmp_path, rate)
     outcomes = VALID_PACKAGE["outcomes.csv"].replace("grad4,47037,2023-24,all,5100,6000,", f"grad4,47037,2023-24,all,5100,6000,{rate}")
     package, result = validate(package_with(tmp_path, **{"outcomes.csv": outcomes}))
     assert package is not None, result.problems
+
+
+@pytest.mark.parametrize("hostile", ["zip bomb", "long cell"])
+def test_a_package_over_the_limits_writes_nothing_to_the_store(store, tmp_path, zip_bomb, hostile):
+    editor = Actor("eli", "editor")
+    upgrade(store)
+    assert import_package(write_package(tmp_path / "first"), store, actor=editor).ok
+    before = rows(store)
+    with store.connect() as conn:
+        events = conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()
+    if hostile == "zip bomb":
+        path, expected = zip_bomb, "package.zip: found outcomes.csv, 250.0 MB once unpacked"
+    else:
+        long = VALID_PACKAGE["partners.csv"].replace("Metro Schools", "M" * (MAX_CELL_CHARS + 1))
+        path, expected = package_with(tmp_path, **{"partners.csv": long}), "partners.csv, row 2, column name"
+    result = import_package(path, store, actor=editor)
+    assert not result.ok and str(result.problems[0]).startswith(expected)
+    assert rows(store) == before
+    with store.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one() == events
