@@ -1,14 +1,21 @@
 """/coverage in a real browser with the network blocked: the MapLibre map draws every region
 (one location per region across its choropleth traces) and its program sites, no request leaves
-localhost, no error box or console error appears, and clicking a region opens its profile."""
+localhost, no error box or console error appears, every caption shown is the sentence built from
+the ranking and tables the charts draw, and clicking a region opens its profile."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from components import coverage_charts as charts
+from components import glance_charts as glance
 from data.db import get_engine
 from data.schema import regions
-from tests.browser import new_visit
+from domain.coverage import DEFAULT_ORDER, METRICS
+from domain.suppression import threshold
+from queries import coverage, meta
+from queries.common import ALLIANCE
+from tests.browser import new_visit, spoken
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +28,26 @@ def _region_ids(url: str) -> list[str]:
 def _app_errors(visit) -> list[str]:
     # A missing favicon or source map is the browser's business, not the app's.
     return [e for e in visit.console_errors if "Failed to load resource" not in e]
+
+
+def _captions(url: str) -> list[str]:
+    """The captions /coverage?metric=seats_per_1000 shows, made from the same queries' results."""
+    engine = get_engine(url)
+    quarter = meta.quarters(engine)[-1]
+    indicator = coverage.outcome_choices(engine)["indicator_id"].iloc[0]
+    covered = coverage.region_coverage(engine, quarter)
+    ranked = coverage.rank(covered, coverage.need_measures(engine, indicator), DEFAULT_ORDER)
+    what = charts.filter_text(coverage.ANY, coverage.ANY, coverage.ANY)
+    seats = METRICS["seats_per_1000"]
+    at_glance = coverage.alliance_glance(engine, quarter, area=ALLIANCE)
+    return [charts.map_caption(ranked, seats, what, quarter, threshold()),
+            charts.need_scatter_caption(ranked, seats, ranked.attrs),
+            charts.ranking_caption(ranked, what, quarter, DEFAULT_ORDER),
+            glance.sectors_caption(at_glance["sectors"], "the alliance", what),
+            glance.reach_caption(at_glance["by_quarter"], "The alliance", what),
+            glance.programs_caption(at_glance["programs"], "the alliance", what),
+            charts.distance_caption(ranked, what),
+            charts.locale_caption(coverage.by_locale(covered), what, quarter)]
 
 
 def test_map_draws_every_region_offline(offline_browser, demo_server, demo_store_url):
@@ -42,6 +69,9 @@ def test_map_draws_every_region_offline(offline_browser, demo_server, demo_store
             "() => { const c = document.querySelector('.js-plotly-plot canvas.maplibregl-canvas');"
             " return c ? [c.width, c.height] : null; }")
         assert size and size[0] > 100 and size[1] > 100
+        shown = visit.captions()
+        for sentence in _captions(demo_store_url):
+            assert spoken(sentence) in shown, (sentence, shown)
     finally:
         visit.page.context.close()
 
