@@ -375,8 +375,11 @@ def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
     if hidden.any():
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
                              marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))), row=1, col=2)
-    fig.update_layout(**base_layout(height=max(340, 70 * len(rows) + 120), margin=dict(l=10, r=70, t=70, b=10),
-                                    legend=dict(orientation="h", yanchor="top", y=-0.05, x=0)))
+    height = max(340, 70 * len(rows) + 120)
+    # The legend's top 36 px under the axis, clear of the tick labels (5% of the plot's height,
+    # ~20 px, put it on them).
+    fig.update_layout(**base_layout(height=height, margin=dict(l=10, r=70, t=70, b=10),
+                                    legend=dict(orientation="h", yanchor="top", y=-36 / (height - 80), x=0)))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(rangemode="tozero", gridcolor="#E5E5E5")
     return fig
