@@ -17,9 +17,10 @@ from plotly.subplots import make_subplots
 from domain.formatting import rate_text
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.coverage import (
-    CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, LOCALE_ORDER, MEASURED, Metric, distance_text,
+    CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, MEASURED, Metric, distance_text,
 )
-from domain.vocabulary import SHORT_GROUP_LABELS
+from domain.scope import ALLIANCE, ANY, NONRURAL, RURAL, locale_cell
+from domain.vocabulary import LOCALES, SHORT_GROUP_LABELS
 from domain.vocabulary import label as vocab_label
 from domain.memo import memo_builders
 
@@ -64,10 +65,10 @@ def _names(frame: pd.DataFrame, n: int = 3) -> str:
 def filter_text(program_type: str, grade_band: str, sector: str) -> str:
     """`afterschool programs for middle grades run by K-12 partners`, or `all programs`."""
     parts = []
-    what = f"{vocab_label(program_type).lower()} programs" if program_type not in (None, "any") else "programs"
-    if grade_band not in (None, "any"):
+    what = f"{vocab_label(program_type).lower()} programs" if program_type not in (None, ANY) else "programs"
+    if grade_band not in (None, ANY):
         what += " for " + ("all grade bands" if grade_band == "all" else vocab_label(grade_band).lower())
-    if sector not in (None, "any"):
+    if sector not in (None, ANY):
         what += f" run by {vocab_label(sector)} partners"
     parts.append(what)
     if what == "programs":
@@ -118,7 +119,7 @@ def need_scatter(frame: pd.DataFrame, metric: Metric, attrs: dict, selected: str
         fig.add_annotation(x=0, y=y_ref, xanchor="left", yanchor="bottom", showarrow=False,
                            text=f"{y_ref_name} {y_ref:,.1f}" if metric.per_thousand else f"{y_ref_name} {y_ref:,.0f}",
                            font=dict(size=13, color="#333333"))
-    for locale in LOCALE_ORDER:
+    for locale in LOCALES:
         part = drawn[drawn["locale"] == locale]
         if part.empty:
             continue
@@ -298,7 +299,7 @@ def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = No
         showlegend=False,
         hovertemplate="<b>%{y}</b> (%{customdata[1]})<br>%{x:,.1f} km to the nearest site, %{customdata[2]}<extra></extra>",
     ))
-    for locale in LOCALE_ORDER:
+    for locale in LOCALES:
         if (data["locale"] == locale).any():
             fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=locale.capitalize(),
                                  marker=dict(color=LOCALE_COLOURS[locale])))
@@ -349,10 +350,10 @@ def distance_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
     """Seats and participations per 1,000 students by locale, with the alliance as a line."""
-    order = ["locale:city", "locale:suburb", "locale:town", "locale:rural", "locale:nonrural"]
+    order = [*(locale_cell(locale) for locale in LOCALES), NONRURAL.cell]
     rows = summary.set_index("area").reindex([a for a in order if a in set(summary["area"])])
     rows = rows[rows["regions"] > 0]
-    alliance = summary.set_index("area").loc["__alliance__"] if "__alliance__" in set(summary["area"]) else None
+    alliance = summary.set_index("area").loc[ALLIANCE.cell] if ALLIANCE.cell in set(summary["area"]) else None
     labels = [f"{l}<br>({int(n)} region{'s' if n != 1 else ''})" for l, n in zip(rows["label"], rows["regions"])]
     colours = [LOCALE_COLOURS.get(a.split(":")[1], "#555555") for a in rows.index]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
@@ -387,9 +388,9 @@ def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
 
 def locale_caption(summary: pd.DataFrame, filters: str, quarter: str | None) -> str:
     rows = summary.set_index("area")
-    if "locale:rural" not in rows.index or rows.loc["locale:rural", "regions"] == 0:
+    if RURAL.cell not in rows.index or rows.loc[RURAL.cell, "regions"] == 0:
         return "The alliance has no rural regions, so there is no rural comparison to make."
-    rural, other = rows.loc["locale:rural"], rows.loc["locale:nonrural"]
+    rural, other = rows.loc[RURAL.cell], rows.loc[NONRURAL.cell]
     if other["regions"] == 0:
         return f"Every region is rural: {rural['seats_per_1000']:,.1f} seats per 1,000 students for {filters}."
     ratio = rural["seats_per_1000"] / other["seats_per_1000"] if other["seats_per_1000"] else np.nan

@@ -12,10 +12,9 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from components.store import run
+from domain.scope import ALLIANCE, LOCALE_SCOPES, Scope
 from queries import meta
-from queries.common import ALLIANCE
 
-LOCALE_SCOPE_LABELS = {"locale:rural": "Rural regions", "locale:nonrural": "Non-rural regions"}
 _FILTER_NAMES: set[str] = set()  # every query parameter a filter of this app has used
 
 
@@ -56,23 +55,24 @@ def synced_select(
 
 @dataclass(frozen=True)
 class Filters:
-    region: str | None = None  # ALLIANCE, a region_id, or a LOCALE_SCOPES key
+    region: Scope | None = None  # the area: alliance-wide, rural or non-rural regions, or a region
     year: str | None = None  # school year, e.g. 2024-25
     quarter: str | None = None  # e.g. 2025-Q3
     group: str | None = None  # student group id
 
-    @property
-    def region_label(self) -> str:
-        return scope_label(self.region)
 
-
-def scope_label(scope: str | None, names: dict[str, str] | None = None) -> str:
-    if scope in (None, ALLIANCE):
-        return "Alliance-wide"
-    if scope in LOCALE_SCOPE_LABELS:
-        return LOCALE_SCOPE_LABELS[scope]
+def scope_label(scope: Scope, names: dict[str, str] | None = None) -> str:
+    """'Alliance-wide', 'Rural regions', 'Non-rural regions' or the region's name."""
+    if scope.label:
+        return scope.label
     names = _region_names() if names is None else names
-    return names.get(scope, scope)
+    return names.get(scope.region_id, scope.region_id)
+
+
+def scope_options(names: dict[str, str], locale_scopes: bool = True) -> list[str]:
+    """The URL values of the areas one can choose: the alliance, rural and non-rural regions
+    (if asked), then every region."""
+    return [ALLIANCE.param, *([s.param for s in LOCALE_SCOPES] if locale_scopes else []), *names]
 
 
 def _region_names() -> dict[str, str]:
@@ -106,10 +106,11 @@ def shared_filters(uses: Sequence[str] = ("region", "year", "quarter", "group"),
     st.sidebar.markdown("**Filters**")
     if "region" in uses:
         names = _region_names()
-        options = [ALLIANCE] + (list(LOCALE_SCOPE_LABELS) if locale_scopes else []) + list(names)
         # Label options from the names already read: a lookup per option through the cache
         # costs a copy of the region list each time (half a minute for 2,000 regions).
-        chosen["region"] = synced_select("region", "Area", options, ALLIANCE, lambda scope: scope_label(scope, names))
+        chosen["region"] = Scope.from_param(synced_select(
+            "region", "Area", scope_options(names, locale_scopes), ALLIANCE.param,
+            lambda value: scope_label(Scope.from_param(value), names)))
     if "year" in uses:
         years = run(meta.school_years)
         chosen["year"] = synced_select("year", "School year", years, years[-1] if years else None, school_year_label)

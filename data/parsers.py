@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from domain.vocabulary import LOCALES
+
 # Suppression marks seen in real report-card files. `<10`, `n<10` and friends carry the
 # threshold, which varies by state, so any number is accepted after the `<`.
 _SUPPRESSED_COUNT = re.compile(r"^(\*|ps|--|n?\s*<\s*\d+)$", re.IGNORECASE | re.ASCII)
@@ -32,7 +34,6 @@ _QUARTER = re.compile(r"^(\d{4})\s*[-\s]?\s*Q([1-4])$", re.IGNORECASE | re.ASCII
 _SCHOOL_YEAR = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{2}|\d{4})$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
-LOCALES = ("city", "suburb", "town", "rural")
 # NCES locale codes: 11-13 city, 21-23 suburb, 31-33 town, 41-43 rural.
 _LOCALE_CODES = {f"{major}{minor}": LOCALES[major - 1] for major in range(1, 5) for minor in range(1, 4)}
 

@@ -33,16 +33,17 @@ import pandas as pd
 from sqlalchemy import Connection, delete, select
 
 from data.db import driver_rows
+from data.rollup import NONRURAL_CELL
 from data.schema import participation, participation_cells, partners, programs, regions
 from data.writer import write_rows
+from domain.scope import LOCALE_GROUPS, locale_cell
 from domain.suppression import ALLIANCE_TOTAL, GROUP_PARTITIONS, Partition, primary_mask, suppress_counts, threshold
+from domain.vocabulary import LOCALES
 
-ANY = "__any__"  # a filter left open: every program type (grade band, sector)
+ANY = "__any__"  # how a row stores domain.scope.ANY, a filter left open: every program type (grade band, sector)
 FILTERS = ("program_type", "grade_band", "sector")
 CELL_KEYS = ["quarter", "region_id", "student_group", *FILTERS]
-LOCALES = ("city", "suburb", "town", "rural")
-LOCALE_CELLS = {locale: f"locale:{locale}" for locale in LOCALES}
-NONRURAL_CELL = "locale:nonrural"
+LOCALE_CELLS = {locale: locale_cell(locale) for locale in LOCALES}
 ALLIANCE_CELL = ALLIANCE_TOTAL
 AGGREGATE_CELLS = (*LOCALE_CELLS.values(), NONRURAL_CELL, ALLIANCE_CELL)
 SPLITS: tuple[tuple[str, ...], ...] = ((),)  # filter combinations kept for group `all`: none
@@ -158,7 +159,7 @@ def partitions_for(cells: pd.DataFrame) -> list[Partition]:
         members = tuple(regions.loc[regions["locale"] == locale, "region_id"])
         if members:
             partitions.append(Partition("region_id", cell, members, only_if=pooled))
-    partitions.append(Partition("region_id", NONRURAL_CELL, tuple(LOCALE_CELLS[x] for x in ("city", "suburb", "town")), only_if=pooled))
+    partitions.append(Partition("region_id", NONRURAL_CELL, tuple(LOCALE_CELLS[x] for x in LOCALE_GROUPS["nonrural"]), only_if=pooled))
     partitions.append(Partition("region_id", ALLIANCE_CELL, (LOCALE_CELLS["rural"], NONRURAL_CELL), only_if=pooled))
     return partitions
 

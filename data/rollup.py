@@ -32,10 +32,10 @@ from threadpoolctl import threadpool_limits
 from data.db import driver_rows
 from data.schema import outcome_complements, outcome_rollup, outcomes, regions
 from data.writer import write_rows
+from domain.scope import ALLIANCE, NONRURAL, RURAL
 from domain.suppression import GROUP_PARTITIONS, Partition, complementary, threshold
 
-ALLIANCE_CELL = "__alliance__"
-RURAL_CELL, NONRURAL_CELL = "locale:rural", "locale:nonrural"
+ALLIANCE_CELL, RURAL_CELL, NONRURAL_CELL = ALLIANCE.cell, RURAL.cell, NONRURAL.cell
 AGGREGATE_CELLS = (ALLIANCE_CELL, RURAL_CELL, NONRURAL_CELL)
 CELL_KEYS = ["indicator_id", "school_year", "region_id", "student_group"]
 

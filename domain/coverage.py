@@ -25,6 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from domain.scope import ALLIANCE, NONRURAL, locale_cell
+from domain.vocabulary import LOCALES
+
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 
@@ -582,9 +585,6 @@ def reason_text(row: dict, alliance: Alliance, order: str) -> str:
 
 # --- locale comparison ------------------------------------------------------------------------
 
-LOCALE_ORDER = ("city", "suburb", "town", "rural")
-
-
 def locale_summary(regions: pd.DataFrame) -> pd.DataFrame:
     """Seats, programs and access by locale (city, suburb, town, rural), then non-rural and
     the alliance: per-1,000 figures pooled (sums over sums), distances as medians."""
@@ -592,9 +592,9 @@ def locale_summary(regions: pd.DataFrame) -> pd.DataFrame:
     enrollment, seats, sites, distance = (
         pd.to_numeric(regions[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         for c in ("k12_enrollment", "seats", "sites", "nearest_site_km"))
-    groups = {f"locale:{loc}": locale == loc for loc in LOCALE_ORDER}
-    groups["locale:nonrural"] = groups["locale:city"] | groups["locale:suburb"] | groups["locale:town"]
-    groups["__alliance__"] = np.ones(len(regions), dtype=bool)
+    groups = {locale_cell(loc): locale == loc for loc in LOCALES}
+    groups[NONRURAL.cell] = np.isin(locale, NONRURAL.locales)
+    groups[ALLIANCE.cell] = np.ones(len(regions), dtype=bool)
     rows = []
     for area, mask in groups.items():
         area_enrollment, area_seats = float(np.nansum(enrollment[mask])), float(np.nansum(seats[mask]))

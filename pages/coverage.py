@@ -14,16 +14,16 @@ from components import coverage_charts as charts
 from components import glance_charts as glance
 from components import maps
 from components.exports import export_buttons, file_stem
-from components.filters import LOCALE_SCOPE_LABELS, group_labels, scope_label, shared_filters, synced_select
+from components.filters import group_labels, scope_label, scope_options, shared_filters, synced_select
 from components.layout import PLOTLY_CONFIG, chart_block, download_csv, plain
 from components.store import run
 from domain.coverage import DEFAULT_ORDER, DISTANCE_BASIS_TEXT, METRICS, ORDER_METRIC, ORDERS, distance_text
 from domain.suppression import threshold
 from domain.vocabulary import label
 from queries import coverage, meta
-from queries.common import ALLIANCE, LOCALE_SCOPES
+from domain.scope import ALLIANCE, Scope
 
-NONE = ALLIANCE  # `region=all`: no region chosen
+NONE = ALLIANCE.param  # `region=all`: no region chosen
 REGION_WIDGET = "_filter_widget_region"
 
 st.title("Coverage and underserved areas")
@@ -210,12 +210,11 @@ export_buttons({"Underserved regions": view}, ranking_filters, file_stem("unders
 
 # The alliance at a glance -----------------------------------------------------------------------
 st.subheader("The alliance at a glance")
-area_options = [ALLIANCE, *LOCALE_SCOPES, *regions["region_id"]]
-area = synced_select("area", "Area", area_options, ALLIANCE, lambda a: scope_label(a, names), container=st,
-                     help="The whole alliance, rural or non-rural regions, or one region. The program filters in the "
-                     "sidebar apply to partners, programs and seats; participations always count every program.")
-area_name = "the alliance" if area == ALLIANCE else (LOCALE_SCOPE_LABELS[area].lower() if area in LOCALE_SCOPES
-                                                     else names.get(area, area))
+area = Scope.from_param(synced_select(
+    "area", "Area", scope_options(names), ALLIANCE.param, lambda a: scope_label(Scope.from_param(a), names), container=st,
+    help="The whole alliance, rural or non-rural regions, or one region. The program filters in the "
+    "sidebar apply to partners, programs and seats; participations always count every program."))
+area_name = "the alliance" if area.is_alliance else (area.label.lower() if area.is_locale else scope_label(area, names))
 at_glance = run(coverage.alliance_glance, **params, area=area)
 glance_filters = {**filters_used, "Area": scope_label(area, names), "Suppression threshold": str(limit)}
 sector_table = glance.sectors_table(at_glance["sectors"])
@@ -226,20 +225,20 @@ with left:
     st.markdown("**Partners by sector**")
     chart_block(glance.sectors_figure(at_glance["sectors"], area_name),
                 glance.sectors_caption(at_glance["sectors"], area_name, what), sector_table, key="glance_sectors",
-                filename=f"{file_stem('partners_by_sector', area, quarter)}.csv", filters=glance_filters)
+                filename=f"{file_stem('partners_by_sector', area.param, quarter)}.csv", filters=glance_filters)
 with right:
     st.markdown("**Seats and participations, quarter by quarter**")
     chart_block(glance.reach_figure(at_glance["by_quarter"], area_name, limit),
-                glance.reach_caption(at_glance["by_quarter"], area_name.capitalize() if area == ALLIANCE else area_name,
+                glance.reach_caption(at_glance["by_quarter"], area_name.capitalize() if area.is_alliance else area_name,
                                      what),
-                reach_table, key="glance_reach", filename=f"{file_stem('reach_by_quarter', area, quarter)}.csv",
+                reach_table, key="glance_reach", filename=f"{file_stem('reach_by_quarter', area.param, quarter)}.csv",
                 filters=glance_filters)
 st.markdown("**Programs by type and grade band**")
 chart_block(glance.programs_figure(at_glance["programs"], area_name),
             glance.programs_caption(at_glance["programs"], area_name, what), program_table, key="glance_programs",
-            filename=f"{file_stem('programs_by_type', area, quarter)}.csv", filters=glance_filters)
+            filename=f"{file_stem('programs_by_type', area.param, quarter)}.csv", filters=glance_filters)
 export_buttons({"Partners by sector": sector_table, "Programs by type": program_table, "By quarter": reach_table},
-               glance_filters, file_stem("alliance_at_a_glance", area, quarter), key="export_glance")
+               glance_filters, file_stem("alliance_at_a_glance", area.param, quarter), key="export_glance")
 
 # 4. access distance ---------------------------------------------------------------------------
 st.subheader("How far is the nearest program?")

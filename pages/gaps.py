@@ -94,7 +94,7 @@ chart_block(
     charts.locale_figure(locale, name, year, limit), sentences.locale_caption(locale, year), charts.locale_table_view(locale),
     key="gap_locale", filename=f"gap_rural_{indicator}_{year}.csv",
 )
-if scope not in (None, "all", "locale:rural", "locale:nonrural"):
+if scope.is_region:
     st.caption("This comparison always covers the whole alliance, whatever area is chosen above.")
 
 st.markdown(

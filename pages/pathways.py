@@ -84,7 +84,7 @@ on_phone = "Mobi" in (st.context.headers.get("User-Agent") or "")
 data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
 if data.empty:
     st.info(f"There are no pathway counts for {sentences.students(label_of(group))} in the class "
-            f"of {cohort} ({area.lower() if area == 'Alliance-wide' else area}).", icon=":material/info:")
+            f"of {cohort} ({area.lower() if scope.is_alliance else area}).", icon=":material/info:")
     st.stop()
 
 measured = funnel.measures(data)

@@ -5,19 +5,16 @@ from sqlalchemy import ColumnElement, select, true
 
 from data.db import driver_rows
 from data.schema import regions
-
-ALLIANCE = "all"
-LOCALE_SCOPES = {"locale:rural": ("rural",), "locale:nonrural": ("city", "suburb", "town")}
+from domain.scope import Scope
 
 
-def scope_condition(region_column, scope: str | None) -> ColumnElement[bool]:
-    """Rows of an area: alliance-wide (`all` or None), a locale scope, or one region_id."""
-    if scope in (None, ALLIANCE):
+def scope_condition(region_column, scope: Scope) -> ColumnElement[bool]:
+    """Rows of an area: alliance-wide, a locale scope's regions, or one region."""
+    if scope.is_alliance:
         return true()
-    if scope in LOCALE_SCOPES:
-        in_locale = select(regions.c.region_id).where(regions.c.locale.in_(LOCALE_SCOPES[scope]))
-        return region_column.in_(in_locale)
-    return region_column == scope
+    if scope.is_locale:
+        return region_column.in_(select(regions.c.region_id).where(regions.c.locale.in_(scope.locales)))
+    return region_column == scope.region_id
 
 
 def previous_quarter(quarter: str) -> str:

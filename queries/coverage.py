@@ -50,15 +50,15 @@ from domain.gaps import pooled_rates
 from domain.kpi import quarter_bounds
 from domain.memo import memo
 from domain.suppression import threshold
-from queries.common import ALLIANCE, fast_tuples, previous_quarter, scope_condition
+from domain.scope import ALLIANCE, ANY, NONRURAL, Scope, locale_cell
+from domain.vocabulary import LOCALES
+from domain.scope import region as region_scope
+from queries.common import fast_tuples, previous_quarter, scope_condition
 from queries.participation import all_programs, protected_cells
 
-ANY = "any"  # a program filter left open
 FILTER_COLUMNS = ("program_type", "grade_band", "sector")
-AREA_LABELS = {
-    "locale:city": "City", "locale:suburb": "Suburb", "locale:town": "Town", "locale:rural": "Rural",
-    "locale:nonrural": "Non-rural (city, suburb, town)", rollup.ALLIANCE_CELL: "Alliance",
-}
+AREA_LABELS = {**{locale_cell(locale): locale.capitalize() for locale in LOCALES},
+               NONRURAL.cell: f"Non-rural ({', '.join(NONRURAL.locales)})", ALLIANCE.cell: "Alliance"}
 REGION_COLUMNS = ["region_id", "name", "locale", "k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"]
 
 
@@ -391,7 +391,7 @@ def _count_by(conn, where, keys: list, measures: dict) -> pd.DataFrame:
 
 
 def alliance_glance(engine: Engine, quarter: str | None = None, program_type: str = ANY, grade_band: str = ANY,
-                    sector: str = ANY, area: str = ALLIANCE) -> dict[str, pd.DataFrame]:
+                    sector: str = ANY, area: Scope = ALLIANCE) -> dict[str, pd.DataFrame]:
     """The alliance (or one area: a locale scope or a region) at a glance, for the program
     filters, in `quarter` and the quarter before, all aggregated in SQL:
 
@@ -436,8 +436,7 @@ def alliance_glance(engine: Engine, quarter: str | None = None, program_type: st
             rows.append((q, *[int(v) for v in counts]))
         enrollment = conn.execute(select(func.coalesce(func.sum(regions.c.k12_enrollment), 0))
                                   .where(scope_condition(regions.c.region_id, area))).scalar_one()
-        cell = rollup.ALLIANCE_CELL if area in (None, ALLIANCE) else area
-        cells = protected_cells(engine, conn, **all_programs(region_id=cell, student_group="all")) if quarters else None
+        cells = protected_cells(engine, conn, **all_programs(region_id=area.cell, student_group="all")) if quarters else None
     by_quarter = pd.DataFrame(rows, columns=["quarter", "sites", "seats", "programs", "partners"])
     if cells is not None and len(by_quarter):
         cells = cells.set_index("quarter").reindex(by_quarter["quarter"])
@@ -517,7 +516,7 @@ def region_outcomes(engine: Engine, region_id: str) -> pd.DataFrame:
     ids, school_years = tuple(sorted(years, key=lambda k: meta[k][0])), tuple(sorted(set(years.values())))
     wanted = pd.MultiIndex.from_tuples([(k, years[k], "all") for k in ids])
     keys = ["indicator_id", "school_year", "student_group"]
-    region = group_rates(engine, tuple(meta), region_id, school_years).set_index(keys).reindex(wanted)
+    region = group_rates(engine, tuple(meta), region_scope(region_id), school_years).set_index(keys).reindex(wanted)
     alliance = group_rates(engine, tuple(meta), ALLIANCE, school_years).set_index(keys).reindex(wanted)
     return pd.DataFrame({
         "indicator_id": list(ids), "name": [meta[k][0] for k in ids], "higher_is_better": [bool(meta[k][1]) for k in ids],

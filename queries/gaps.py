@@ -16,23 +16,21 @@ import pandas as pd
 from sqlalchemy import Engine, and_, select
 
 from data.rollup import (
-    ALLIANCE_CELL, CELL_KEYS, NONRURAL_CELL, RURAL_CELL, STORED_COLUMNS, pooling_terms, protected_cube, read_cells,
-    stored_threshold,
+    CELL_KEYS, STORED_COLUMNS, pooling_terms, protected_cube, read_cells, stored_threshold,
 )
 from data.schema import indicators, outcome_complements, outcome_rollup, outcomes, regions, student_groups, targets
 from domain import gaps as domain
 from domain.suppression import threshold
-from queries.common import ALLIANCE, LOCALE_SCOPES
+from domain.scope import ALLIANCE, LOCALE_SCOPES, RURAL, Scope, region
 from domain.vocabulary import BUILT_IN_GROUPS
 
-SCOPE_CELLS = {None: ALLIANCE_CELL, ALLIANCE: ALLIANCE_CELL, "locale:rural": RURAL_CELL, "locale:nonrural": NONRURAL_CELL}
 RATE_COLUMNS = ["denominator", "numerator_low", "numerator_high", "rate_low", "rate_high"]
 COUNT_COLUMNS = ["source_rows", "pooled_rows", "suppressed_rows", "ranged_rows"]
 
 
 # --- rates, suppressed ---------------------------------------------------------------------
 
-def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: str | None = ALLIANCE,
+def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: Scope = ALLIANCE,
                 school_years: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Pooled rate of every student group, per indicator and school year, in an area.
 
@@ -44,11 +42,11 @@ def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: str | Non
     indicator_ids = tuple(indicator_ids)
     with engine.connect() as conn:
         built_with = stored_threshold(conn)
-        if scope in SCOPE_CELLS:
-            sums = _aggregate_sums(conn, indicator_ids, scope, school_years)
+        if scope.is_region:
+            sums = _region_sums(conn, indicator_ids, scope.region_id, school_years)
         else:
-            sums = _region_sums(conn, indicator_ids, scope, school_years)
-        cell = SCOPE_CELLS.get(scope, scope)
+            sums = _aggregate_sums(conn, indicator_ids, scope, school_years)
+        cell = scope.cell
         if built_with == limit:
             hidden_keys = _stored_complements(conn, indicator_ids, cell, school_years)
         else:
@@ -85,8 +83,8 @@ def _aggregate_sums(conn, indicator_ids, scope, school_years) -> dict[tuple, lis
                    *[r[c] for c in COUNT_COLUMNS]).where(r.indicator_id.in_(indicator_ids))
     if school_years is not None:
         query = query.where(r.school_year.in_(tuple(school_years)))
-    if scope in LOCALE_SCOPES:
-        query = query.where(r.locale.in_(LOCALE_SCOPES[scope]))
+    if scope.is_locale:
+        query = query.where(r.locale.in_(scope.locales))
     sums: dict[tuple, list] = {}
     for ind, year, group, den, low, high, source, pooled, suppressed, ranged in conn.execute(query).fetchall():
         acc = sums.get((ind, year, group))
@@ -180,7 +178,7 @@ def _label(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def gap_table(engine: Engine, indicator: str, scope: str | None = ALLIANCE, year: str | None = None,
+def gap_table(engine: Engine, indicator: str, scope: Scope = ALLIANCE, year: str | None = None,
               reference: str = "complement") -> pd.DataFrame:
     """Every group's rate and gap to its reference for one indicator and school year (the latest
     with data when `year` is None)."""
@@ -194,7 +192,7 @@ def gap_table(engine: Engine, indicator: str, scope: str | None = ALLIANCE, year
     return _label(out, labels)
 
 
-def gap_trends(engine: Engine, indicator: str, scope: str | None = ALLIANCE, reference: str = "complement") -> tuple[pd.DataFrame, pd.DataFrame]:
+def gap_trends(engine: Engine, indicator: str, scope: Scope = ALLIANCE, reference: str = "complement") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each group's gap in every school year, and per group whether it is closing."""
     rates = group_rates(engine, (indicator,), scope)
     if rates.empty:
@@ -211,7 +209,7 @@ def gap_trends(engine: Engine, indicator: str, scope: str | None = ALLIANCE, ref
     return _label(by_year, labels), _label(summary, labels)
 
 
-def gap_heatmap(engine: Engine, scope: str | None = ALLIANCE, year: str | None = None,
+def gap_heatmap(engine: Engine, scope: Scope = ALLIANCE, year: str | None = None,
                 reference: str = "complement") -> pd.DataFrame:
     """Gaps of every group for every indicator in one school year (the latest when None)."""
     with engine.connect() as conn:
@@ -236,8 +234,8 @@ def locale_gaps(engine: Engine, indicator: str, year: str | None = None, referen
     reference in both: a complement reported in either area stays the reference in both, and
     the highest-performing group is the best across both, so the two areas' gaps compare."""
     year = year or latest_year(engine, (indicator,))
-    areas = (("locale:rural", "Rural regions"), ("locale:nonrural", "Non-rural regions"))
-    frames = [group_rates(engine, (indicator,), scope, (year,)).assign(area=area, scope=scope) for scope, area in areas]
+    frames = [group_rates(engine, (indicator,), scope, (year,)).assign(area=scope.label, scope=scope.param)
+              for scope in LOCALE_SCOPES]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return _empty_gaps().assign(area=pd.Series(dtype=object), scope=pd.Series(dtype=object))
@@ -251,12 +249,12 @@ def locale_gaps(engine: Engine, indicator: str, year: str | None = None, referen
     return _label(out, labels)
 
 
-def indicator_targets(engine: Engine, indicator: str, scope: str | None = ALLIANCE) -> pd.DataFrame:
+def indicator_targets(engine: Engine, indicator: str, scope: Scope = ALLIANCE) -> pd.DataFrame:
     """The board's targets for an indicator in an area: alliance-wide targets for the alliance,
     a region's own targets for a region (rural and non-rural have none)."""
-    if scope in LOCALE_SCOPES:
+    if scope.is_locale:
         return pd.DataFrame(columns=["student_group", "school_year", "target"])
-    region = "" if scope in (None, ALLIANCE) else scope
+    region = scope.region_id or ""  # alliance-wide targets have no region
     t = targets.c
     query = select(t.student_group, t.period.label("school_year"), t.target).where(
         and_(t.measure == indicator, t.region_id == region)).order_by(t.period, t.student_group)
@@ -285,7 +283,7 @@ def _first(engine: Engine, column, where=None):
 
 def _page_queries(engine: Engine, scope_kind: str) -> None:
     indicator = _first(engine, indicators.c.indicator_id)
-    scope = {"alliance": ALLIANCE, "rural": "locale:rural"}.get(scope_kind) or _first(engine, regions.c.region_id)
+    scope = {"alliance": ALLIANCE, "rural": RURAL}.get(scope_kind) or region(_first(engine, regions.c.region_id))
     gap_table(engine, indicator, scope)
     gap_trends(engine, indicator, scope)
     gap_heatmap(engine, scope)
@@ -299,7 +297,7 @@ BENCH = [
     ("gaps: trend of every group, alliance-wide", lambda engine: gap_trends(engine, _first(engine, indicators.c.indicator_id))),
     ("gaps: heat map of every indicator, alliance-wide", lambda engine: gap_heatmap(engine)),
     ("gaps: rural vs non-rural", lambda engine: locale_gaps(engine, _first(engine, indicators.c.indicator_id))),
-    ("gaps: heat map of every indicator, one region", lambda engine: gap_heatmap(engine, _first(engine, regions.c.region_id))),
+    ("gaps: heat map of every indicator, one region", lambda engine: gap_heatmap(engine, region(_first(engine, regions.c.region_id)))),
     ("gaps: whole page, alliance-wide", lambda engine: _page_queries(engine, "alliance")),
     ("gaps: whole page, one region", lambda engine: _page_queries(engine, "region")),
 ]

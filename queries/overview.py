@@ -28,7 +28,8 @@ from data.schema import (
 from domain import gaps as gap_rules
 from domain import kpi, sentences
 from domain.suppression import suppressed_label, threshold
-from queries.common import ALLIANCE, previous_quarter
+from domain.scope import ALLIANCE, NONRURAL, RURAL
+from queries.common import previous_quarter
 from queries.participation import all_programs, protected_cells
 
 REACH_MEASURES = ("partners", "programs", "seats", "participants")
@@ -228,7 +229,6 @@ def gap_moves(engine: Engine, year: str | None, prior_year: str | None, n: int =
 def locale_overview(engine: Engine, quarter: str | None, year: str | None) -> dict:
     """Rural against non-rural regions: every indicator's all-students rate in `year`, and
     participations per 1,000 K-12 students in `quarter`, as suppressed for every page."""
-    from data.participation_rollup import LOCALE_CELLS, NONRURAL_CELL
     from queries.gaps import group_rates
     from queries.participation import all_programs, protected_cells
 
@@ -239,11 +239,11 @@ def locale_overview(engine: Engine, quarter: str | None, year: str | None) -> di
             columns=["indicator_id", "name", "stage", "higher_is_better"]).sort_values(["stage", "name"])
         locales = pd.DataFrame([tuple(r) for r in conn.execute(select(regions.c.locale, regions.c.k12_enrollment))],
                                columns=["locale", "k12"])
-        cells = protected_cells(engine, conn, **all_programs(region_id=(LOCALE_CELLS["rural"], NONRURAL_CELL),
+        cells = protected_cells(engine, conn, **all_programs(region_id=(RURAL.cell, NONRURAL.cell),
                                                              student_group="all", quarter=quarter)) if quarter else None
     if year and not meta.empty:
         areas = {}
-        for key, scope in (("rural", "locale:rural"), ("nonrural", "locale:nonrural")):
+        for key, scope in (("rural", RURAL), ("nonrural", NONRURAL)):
             found = group_rates(engine, tuple(meta["indicator_id"]), scope, (year,))
             areas[key] = found[found["student_group"] == "all"].set_index("indicator_id")
         for r in meta.itertuples():
@@ -259,7 +259,7 @@ def locale_overview(engine: Engine, quarter: str | None, year: str | None) -> di
         rural_k12 = float(pd.to_numeric(locales.loc[locales["locale"] == "rural", "k12"], errors="coerce").sum())
         other_k12 = float(pd.to_numeric(locales.loc[locales["locale"] != "rural", "k12"], errors="coerce").sum())
         reach = {}
-        for key, cell, k12 in (("rural", LOCALE_CELLS["rural"], rural_k12), ("nonrural", NONRURAL_CELL, other_k12)):
+        for key, cell, k12 in (("rural", RURAL.cell, rural_k12), ("nonrural", NONRURAL.cell, other_k12)):
             row = cells[cells["region_id"] == cell]
             value = None if row.empty or bool(row["participations_suppressed"].iloc[0]) else _num(row["participations"].iloc[0])
             reach[key] = {"participations": value, "suppressed": bool(len(row) and row["participations_suppressed"].iloc[0]),

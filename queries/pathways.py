@@ -44,7 +44,7 @@ from sqlalchemy import Engine, text
 
 from data.db import driver_rows
 from domain.suppression import GROUP_PARTITIONS, primary_mask, suppress_counts, suppress_rates, threshold
-from queries.common import ALLIANCE, LOCALE_SCOPES
+from domain.scope import ALLIANCE, RURAL, Scope, region
 from queries.meta import data_version
 
 MISSING, SHOWN, SUPPRESSED = 0, 1, 2
@@ -268,18 +268,18 @@ def stages(engine: Engine, cohort: int | None = None) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def region_mask(data: PathwayCube, scope: str | None) -> np.ndarray:
+def region_mask(data: PathwayCube, scope: Scope) -> np.ndarray:
     """Regions of an area: alliance-wide, a locale scope or one region_id."""
-    if scope in (None, ALLIANCE):
+    if scope.is_alliance:
         return np.ones(len(data.region_ids), dtype=bool)
-    if scope in LOCALE_SCOPES:
-        return np.isin(data.locales, LOCALE_SCOPES[scope])
-    return data.region_ids == scope
+    if scope.is_locale:
+        return np.isin(data.locales, scope.locales)
+    return data.region_ids == scope.region_id
 
 
 # --- the funnel --------------------------------------------------------------------------------
 
-def funnel(engine: Engine, cohort: int, scope: str | None = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
+def funnel(engine: Engine, cohort: int, scope: Scope = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
     """One cohort's funnel for each of `groups` in an area: a row per group and stage.
 
     Columns: cohort, student_group, stage_order, stage (the name most regions use), stage_names
@@ -297,13 +297,13 @@ def funnel(engine: Engine, cohort: int, scope: str | None = ALLIANCE, groups: tu
     return _summarise(cube(engine), scope, tuple(groups), cohort=int(cohort))
 
 
-def conversion_trend(engine: Engine, scope: str | None = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
+def conversion_trend(engine: Engine, scope: Scope = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
     """Every cohort's funnel for each of `groups` in an area (same columns as `funnel`), for
     following each stage's conversion from cohort to cohort."""
     return _summarise(cube(engine), scope, tuple(groups), cohort=None)
 
 
-def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], cohort: int | None) -> pd.DataFrame:
+def _summarise(data: PathwayCube, scope: Scope, wanted: tuple[str, ...], cohort: int | None) -> pd.DataFrame:
     if data.empty:
         return pd.DataFrame(columns=FUNNEL_COLUMNS)
     group_positions = [data.groups.index(g) for g in dict.fromkeys(wanted) if g in data.groups]
@@ -386,7 +386,7 @@ def _summarise(data: PathwayCube, scope: str | None, wanted: tuple[str, ...], co
     return frame[FUNNEL_COLUMNS].reset_index(drop=True)
 
 
-def rising_counts(engine: Engine, cohort: int, scope: str | None = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
+def rising_counts(engine: Engine, cohort: int, scope: Scope = ALLIANCE, groups: tuple[str, ...] = ("all",)) -> pd.DataFrame:
     """The regions whose shown count rises from one stage to the next (a data problem the
     funnel leaves out of the conversion): region_id, student_group, stage_order, stage,
     students, previous_stage, previous_students. Both counts are shown values."""
@@ -456,8 +456,8 @@ def _bench_trend(engine: Engine) -> pd.DataFrame:
 
 BENCH = [
     ("pathways.funnel alliance-wide", _bench_funnel(lambda p: ALLIANCE)),
-    ("pathways.funnel rural regions", _bench_funnel(lambda p: "locale:rural")),
-    ("pathways.funnel one region", _bench_funnel(lambda p: p["region"])),
+    ("pathways.funnel rural regions", _bench_funnel(lambda p: RURAL)),
+    ("pathways.funnel one region", _bench_funnel(lambda p: region(p["region"]))),
     ("pathways.conversion_trend alliance-wide", _bench_trend),
     ("pathways.cohorts", cohorts),
     ("pathways.groups", groups),

@@ -11,6 +11,7 @@ from data.db import get_engine
 from data.demo import write_demo_package
 from queries import coverage as q
 from queries.common import previous_quarter
+from domain.scope import Scope
 
 QUARTER = "2024-Q3"
 
@@ -47,7 +48,7 @@ def _running_sites(package, quarter: str, area: str, program_type: str | None = 
 @pytest.mark.parametrize("area,program_type", [("all", None), ("locale:rural", None), ("47065", None),
                                                 ("all", "afterschool")])
 def test_breakdowns_match_the_files(demo_store_url, package, area, program_type):
-    glance_ = q.alliance_glance(get_engine(demo_store_url), QUARTER, program_type=program_type or q.ANY, area=area)
+    glance_ = q.alliance_glance(get_engine(demo_store_url), QUARTER, program_type=program_type or q.ANY, area=Scope.from_param(area))
     for quarter, suffix in ((QUARTER, ""), (previous_quarter(QUARTER), "_before")):
         sites = _running_sites(package, quarter, area, program_type)
         partners = sites.groupby("sector")["partner_id"].nunique()
@@ -76,7 +77,7 @@ def test_participations_are_the_reported_counts_of_every_program(demo_store_url,
     for area, keep in (("all", rows.index == rows.index), ("locale:rural", rows["region_id"].isin(rural))):
         expected = rows[keep].assign(n=rows["participants"].astype(int)).groupby("quarter")["n"].sum()
         for program_type in (q.ANY, "afterschool"):
-            by_quarter = q.alliance_glance(engine, QUARTER, program_type=program_type, area=area)["by_quarter"]
+            by_quarter = q.alliance_glance(engine, QUARTER, program_type=program_type, area=Scope.from_param(area))["by_quarter"]
             got = by_quarter.set_index("quarter")
             assert not got["participations_suppressed"].any()
             assert got["participations"].astype(int).to_dict() == expected.to_dict()
@@ -89,11 +90,11 @@ def test_a_small_region_keeps_its_participations_suppressed(demo_store_url):
     hidden_quarters = 0
     for region in ("47007", "13083", "47153"):  # the demo regions with a suppressed quarter
         profile = q.region_participation(engine, region)["by_quarter"].set_index("quarter")
-        at_glance = q.alliance_glance(engine, QUARTER, area=region)["by_quarter"].set_index("quarter")
+        at_glance = q.alliance_glance(engine, QUARTER, area=Scope.from_param(region))["by_quarter"].set_index("quarter")
         hidden = profile["participations_suppressed"].astype(bool)
         hidden_quarters += int(hidden.sum())
         assert (at_glance.loc[hidden.index, "participations_suppressed"] == hidden).all()
-        table = glance.reach_table(q.alliance_glance(engine, QUARTER, area=region)["by_quarter"])
+        table = glance.reach_table(q.alliance_glance(engine, QUARTER, area=Scope.from_param(region))["by_quarter"])
         column = next(c for c in table.columns if c.startswith("Participations, all programs"))
         for value, is_hidden in zip(table[column], at_glance["participations_suppressed"]):
             assert (value == "▨ suppressed") == bool(is_hidden)
@@ -119,7 +120,7 @@ def test_captions_and_tables_say_what_the_chart_shows(demo_store_url):
 
 def test_no_quarter_before_and_nothing_running(demo_store_url):
     engine = get_engine(demo_store_url)
-    at = q.alliance_glance(engine, QUARTER, area="47061", program_type="dual_enrollment")
+    at = q.alliance_glance(engine, QUARTER, area=Scope.from_param("47061"), program_type="dual_enrollment")
     assert at["sectors"].empty
     assert glance.sectors_caption(at["sectors"], "Grundy County", "dual enrollment programs") == (
         "No partner runs dual enrollment programs at a site in Grundy County in 2024 Q3.")

@@ -11,6 +11,7 @@ from data.db import get_engine
 from domain import sentences
 from queries import gaps, meta
 from tests.browser import new_visit, spoken
+from domain.scope import Scope
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_browser, demo_server, demo_store_url, scope):
     engine = get_engine(demo_store_url)
     year = "2024-25"
-    table = gaps.gap_table(engine, "grad4", scope, year, "complement")
+    table = gaps.gap_table(engine, "grad4", Scope.from_param(scope), year, "complement")
     hidden_labels = set(table.loc[table["suppressed"], "group_label"])
     shown_labels = set(table.loc[table["gap"].notna(), "group_label"])
     url = f"{demo_server}/gaps?indicator=grad4&region={scope}&year={year}&reference=complement&group=econ_disadvantaged"
@@ -50,13 +51,13 @@ def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_brow
         rate_dots = next(t for t in traces if t.get("name") == "Group's rate")
         for _, size in rate_dots.get("customdata") or []:
             assert int(size.replace(",", "")) == 0 or int(size.replace(",", "")) >= 10
-        rates = gaps.group_rates(engine, ("grad4",), scope, (year,))
+        rates = gaps.group_rates(engine, ("grad4",), Scope.from_param(scope), (year,))
         assert rates.loc[rates["suppressed"], ["rate_low", "rate_high", "denominator"]].isna().all().all()
         if scope != "all":
             assert hidden_labels, "Grundy County should have suppressed groups"
             assert "suppressed" in body
         # heat map: suppressed cells carry no gap value
-        heat = gaps.gap_heatmap(engine, scope, year, "complement")
+        heat = gaps.gap_heatmap(engine, Scope.from_param(scope), year, "complement")
         heat_traces = {t["name"]: t for t in visit.figure_data(3)}
         z, xs, ys = heat_traces["Gap"]["z"], heat_traces["Gap"]["x"], heat_traces["Gap"]["y"]
         cell = {(y, x): z[i][j] for i, y in enumerate(ys) for j, x in enumerate(xs)}
@@ -67,7 +68,7 @@ def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_brow
         # the captions read the same tables
         indicators = meta.indicator_list(engine).set_index("indicator_id")
         name, better = indicators.loc["grad4", "name"], bool(indicators.loc["grad4", "higher_is_better"])
-        _, summary = gaps.gap_trends(engine, "grad4", scope, "complement")
+        _, summary = gaps.gap_trends(engine, "grad4", Scope.from_param(scope), "complement")
         expected_captions = [
             sentences.gap_caption(table, name, better, year),
             sentences.change_caption(summary),

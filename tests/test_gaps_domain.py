@@ -10,6 +10,7 @@ import pytest
 
 from domain import gaps
 from domain.vocabulary import BUILT_IN_GROUPS
+from domain.scope import Scope
 
 COMPLEMENTS = {g.group_id: g.reference_group_id for g in BUILT_IN_GROUPS}
 
@@ -260,7 +261,7 @@ def test_pooled_alliance_rates_from_the_rollup_match_the_rows(gap_store, monkeyp
     # Threshold 1: nothing is small, so the sums can be checked (complementary suppression of
     # this three-region store would otherwise hide some of them; tested below).
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "1")
-    out = group_rates(gap_store, ("grad4",), "all", ("2023-24",)).set_index("student_group")
+    out = group_rates(gap_store, ("grad4",), Scope.from_param("all"), ("2023-24",)).set_index("student_group")
     econ = out.loc["econ_disadvantaged"]
     assert econ["denominator"] == 3470
     assert econ["rate_low"] == pytest.approx((2600 + 60) / 3470 * 100)
@@ -275,14 +276,14 @@ def test_pooled_alliance_rates_from_the_rollup_match_the_rows(gap_store, monkeyp
 def test_small_and_source_suppressed_values_never_leave_the_query_layer(gap_store):
     from queries.gaps import gap_table, group_rates
 
-    cannon = group_rates(gap_store, ("grad4",), "47015", ("2023-24",)).set_index("student_group")
+    cannon = group_rates(gap_store, ("grad4",), Scope.from_param("47015"), ("2023-24",)).set_index("student_group")
     assert bool(cannon.loc["english_learner", "suppressed"])
     assert cannon.loc["english_learner", ["denominator", "numerator_low", "rate_low"]].isna().all()
     # its complement is hidden too, or 150 - 144 would give the 6 back
     assert bool(cannon.loc["not_english_learner", "suppressed"])
-    rutherford = group_rates(gap_store, ("grad4",), "47149", ("2023-24",)).set_index("student_group")
+    rutherford = group_rates(gap_store, ("grad4",), Scope.from_param("47149"), ("2023-24",)).set_index("student_group")
     assert bool(rutherford.loc["english_learner", "suppressed"])
-    rural = gap_table(gap_store, "grad4", "locale:rural", "2023-24")
+    rural = gap_table(gap_store, "grad4", Scope.from_param("locale:rural"), "2023-24")
     hidden = rural[rural["suppressed"]]
     assert hidden[["denominator", "rate_low", "rate_high", "gap"]].isna().all().all()
     shown = rural.loc[~rural["suppressed"], "denominator"].dropna()
@@ -293,13 +294,13 @@ def test_gap_queries_name_the_reference_and_mark_ranges(gap_store, monkeypatch):
     from queries.gaps import gap_heatmap, gap_table, gap_trends, locale_gaps
 
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "1")
-    table = gap_table(gap_store, "grad4", "all", "2023-24", "all").set_index("student_group")
+    table = gap_table(gap_store, "grad4", Scope.from_param("all"), "2023-24", "all").set_index("student_group")
     assert table.loc["econ_disadvantaged", "reference_label"] == "All students"
     assert bool(table.loc["econ_disadvantaged", "approximate"])  # all students is a range here
-    by_year, summary = gap_trends(gap_store, "grad4", "all", "complement")
+    by_year, summary = gap_trends(gap_store, "grad4", Scope.from_param("all"), "complement")
     assert set(by_year["school_year"]) == {"2022-23", "2023-24"}
     assert "verdict" in summary
-    heat = gap_heatmap(gap_store, "all", "2023-24")
+    heat = gap_heatmap(gap_store, Scope.from_param("all"), "2023-24")
     assert set(heat["indicator_id"]) == {"grad4"}
     locale = locale_gaps(gap_store, "grad4", "2023-24")
     assert set(locale["area"]) == {"Rural regions", "Non-rural regions"}
@@ -333,7 +334,7 @@ def test_a_different_threshold_is_applied_without_a_new_import(gap_store, monkey
     from queries.gaps import group_rates
 
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "100")
-    out = group_rates(gap_store, ("grad4",), "47015", ("2023-24",)).set_index("student_group")
+    out = group_rates(gap_store, ("grad4",), Scope.from_param("47015"), ("2023-24",)).set_index("student_group")
     assert bool(out.loc["econ_disadvantaged", "suppressed"])  # 70 students, under 100
     assert out.loc["econ_disadvantaged", "denominator"] != out.loc["econ_disadvantaged", "denominator"]
 

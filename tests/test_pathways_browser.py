@@ -14,6 +14,7 @@ from domain import funnel, sentences
 from domain.suppression import threshold
 from queries import meta, pathways
 from tests.browser import new_visit, spoken
+from domain.scope import Scope
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ LABELS = {GROUP: "Economically disadvantaged", REFERENCE: "Not economically disa
 def expected(demo_store_url: str, scope: str):
     engine = get_engine(demo_store_url)
     cohort = pathways.cohorts(engine)[-1]
-    return cohort, funnel.measures(pathways.funnel(engine, cohort=cohort, scope=scope, groups=(GROUP, REFERENCE)))
+    return cohort, funnel.measures(pathways.funnel(engine, cohort=cohort, scope=Scope.from_param(scope), groups=(GROUP, REFERENCE)))
 
 
 def drawn_bars(visit) -> dict[str, dict]:
@@ -41,10 +42,10 @@ def _sentences(demo_store_url: str, scope: str, cohort: int, measured):
     compared = funnel.conversion_gaps(measured, GROUP, REFERENCE)["gap"].notna().any()
     table = funnel_charts.funnel_table(measured, LABELS, threshold())
     series = [LABELS[GROUP], LABELS[REFERENCE]]
-    trend = funnel.cohort_trend(funnel.measures(pathways.conversion_trend(engine, scope=scope, groups=(GROUP, REFERENCE))),
+    trend = funnel.cohort_trend(funnel.measures(pathways.conversion_trend(engine, scope=Scope.from_param(scope), groups=(GROUP, REFERENCE))),
                                 GROUP, REFERENCE)
     return (sentences.leak_sentence(leak, LABELS[GROUP], LABELS[REFERENCE], compared=compared),
-            [funnel_charts.funnel_caption(table, series, cohort, scope_label(scope, names), leak),
+            [funnel_charts.funnel_caption(table, series, cohort, scope_label(Scope.from_param(scope), names), leak),
              sentences.funnel_trend_sentence(trend, LABELS[GROUP], LABELS[REFERENCE])])
 
 

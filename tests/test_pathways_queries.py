@@ -14,6 +14,7 @@ from data.importer import import_package
 from domain.suppression import GROUP_PARTITIONS, suppress_counts
 from queries import pathways
 from tests.packages import write_package
+from domain.scope import Scope
 
 REGIONS = (
     "region_id,name,locale,k12_enrollment\n"
@@ -57,7 +58,7 @@ def cell(frame, group, order):
 
 def test_region_counts_are_suppressed_primary_and_complementary(store, tmp_path):
     load(store, tmp_path, pathway_csv(HAND, stages=STAGES[:3]))
-    region = pathways.funnel(store, cohort=2025, scope="47001", groups=(E, N, ALL))
+    region = pathways.funnel(store, cohort=2025, scope=Scope.from_param("47001"), groups=(E, N, ALL))
     econ, not_econ, everyone = cell(region, E, 3), cell(region, N, 3), cell(region, ALL, 3)
     # 5 is under the threshold; 25 would give it away (30 - 25), so it is hidden too.
     assert econ["students_suppressed"] and math.isnan(econ["students"])
@@ -66,14 +67,14 @@ def test_region_counts_are_suppressed_primary_and_complementary(store, tmp_path)
     assert math.isnan(econ["conversion_numerator"]) and math.isnan(not_econ["share_numerator"])
     assert cell(region, E, 2)["students"] == 20 and cell(region, E, 2)["conversion_numerator"] == 20
     # `*` in the file stays suppressed, and nothing is ever shown as zero in its place.
-    other = pathways.funnel(store, cohort=2025, scope="47003", groups=(E, N, ALL))
+    other = pathways.funnel(store, cohort=2025, scope=Scope.from_param("47003"), groups=(E, N, ALL))
     assert cell(other, E, 3)["students_suppressed"] and cell(other, ALL, 3)["students_suppressed"]
     assert cell(other, N, 3)["students"] == 12
 
 
 def test_alliance_totals_are_sums_of_shown_counts_and_say_what_was_left_out(store, tmp_path):
     load(store, tmp_path, pathway_csv(HAND, stages=STAGES[:3]))
-    alliance = pathways.funnel(store, cohort=2025, scope="all", groups=(E, N, ALL))
+    alliance = pathways.funnel(store, cohort=2025, scope=Scope.from_param("all"), groups=(E, N, ALL))
     econ3 = cell(alliance, E, 3)
     assert (econ3["students"], econ3["regions_reporting"], econ3["regions_suppressed"]) == (60, 1, 2)
     # Conversion and share use only regions that show both counts: 60 of 150, 60 of 300.
@@ -89,11 +90,11 @@ def test_alliance_totals_are_sums_of_shown_counts_and_say_what_was_left_out(stor
     assert list(alliance["stage"].unique()) == list(STAGES[:3])
     assert cell(alliance, E, 3)["previous_stage"] == STAGES[1]
 
-    rural = pathways.funnel(store, cohort=2025, scope="locale:rural", groups=(E,))
+    rural = pathways.funnel(store, cohort=2025, scope=Scope.from_param("locale:rural"), groups=(E,))
     rural3 = cell(rural, E, 3)
     assert rural3["students_suppressed"] and math.isnan(rural3["students"]) and rural3["regions_suppressed"] == 2
     assert math.isnan(rural3["conversion_numerator"]) and not rural3["rates_suppressed"]
-    city = pathways.funnel(store, cohort=2025, scope="locale:nonrural", groups=(E,))
+    city = pathways.funnel(store, cohort=2025, scope=Scope.from_param("locale:nonrural"), groups=(E,))
     assert cell(city, E, 3)["students"] == 60 and cell(city, E, 1)["regions_in_scope"] == 1
 
 
@@ -160,7 +161,7 @@ def test_area_figures_match_an_independent_reading_of_the_rules(store, tmp_path,
     expected = _reference_funnel(raw, locales)
     checked = 0
     for scope in ["all", "locale:rural", "locale:nonrural", *locales]:
-        got = pathways.conversion_trend(store, scope=scope, groups=groups)
+        got = pathways.conversion_trend(store, scope=Scope.from_param(scope), groups=groups)
         for row in got.itertuples():
             want = expected[(scope, row.cohort, row.student_group, row.stage_order)]
             if want["regions_reporting"]:
@@ -185,11 +186,11 @@ def test_stage_numbering_problems_reach_the_page(store, tmp_path):
     stages = pathways.stages(store, cohort=2025)
     assert stages[["stage_order", "stage", "regions"]].values.tolist() == [
         [1, STAGES[0], 1], [2, STAGES[1], 1], [4, STAGES[2], 1]]
-    funnel = pathways.funnel(store, cohort=2025, scope="all", groups=(ALL,))
+    funnel = pathways.funnel(store, cohort=2025, scope=Scope.from_param("all"), groups=(ALL,))
     last = cell(funnel, ALL, 4)
     assert last["previous_stage_order"] == 2 and last["rising_regions"] == 1
     assert math.isnan(last["conversion_numerator"])  # the only region rises: no conversion
-    rising = pathways.rising_counts(store, cohort=2025, scope="all", groups=(ALL,))
+    rising = pathways.rising_counts(store, cohort=2025, scope=Scope.from_param("all"), groups=(ALL,))
     assert rising[["region_id", "stage_order", "students", "previous_students"]].values.tolist() == [["47005", 4, 650, 600]]
 
 
@@ -197,15 +198,15 @@ def test_a_new_import_is_seen_and_an_empty_store_says_so(store, tmp_path):
     folder = write_package(tmp_path / "regions-only", {"regions.csv": REGIONS})
     assert import_package(folder, store).ok
     assert pathways.cohorts(store) == []
-    empty = pathways.funnel(store, cohort=2025, scope="all", groups=(ALL,))
+    empty = pathways.funnel(store, cohort=2025, scope=Scope.from_param("all"), groups=(ALL,))
     assert empty.empty and list(empty.columns) == pathways.FUNNEL_COLUMNS
     load(store, tmp_path, pathway_csv({("47005", ALL): [500, 200]}, stages=STAGES[:2]), "first")
     assert pathways.cohorts(store) == [2025]
-    assert cell(pathways.funnel(store, cohort=2025, scope="all", groups=(ALL,)), ALL, 2)["students"] == 200
+    assert cell(pathways.funnel(store, cohort=2025, scope=Scope.from_param("all"), groups=(ALL,)), ALL, 2)["students"] == 200
     load(store, tmp_path, pathway_csv({("47005", ALL): [500, 260]}, stages=STAGES[:2]), "corrected")
-    assert cell(pathways.funnel(store, cohort=2025, scope="all", groups=(ALL,)), ALL, 2)["students"] == 260
-    assert pathways.funnel(store, cohort=2025, scope="99999", groups=(ALL,)).empty
-    assert pathways.funnel(store, cohort=1999, scope="all", groups=(ALL,)).empty
+    assert cell(pathways.funnel(store, cohort=2025, scope=Scope.from_param("all"), groups=(ALL,)), ALL, 2)["students"] == 260
+    assert pathways.funnel(store, cohort=2025, scope=Scope.from_param("99999"), groups=(ALL,)).empty
+    assert pathways.funnel(store, cohort=1999, scope=Scope.from_param("all"), groups=(ALL,)).empty
 
 
 def test_groups_lists_what_has_pathway_data(store, tmp_path):
