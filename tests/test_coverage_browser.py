@@ -14,7 +14,7 @@ from data.schema import regions
 from domain.coverage import DEFAULT_ORDER, METRICS
 from domain.suppression import threshold
 from queries import coverage, meta
-from queries.common import ALLIANCE
+from domain.scope import ALLIANCE
 from tests.browser import new_visit, spoken
 
 pytestmark = pytest.mark.browser
