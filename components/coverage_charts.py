@@ -54,7 +54,8 @@ def _num(value, digits: int = 0) -> str:
 
 
 def _names(frame: pd.DataFrame, n: int = 3) -> str:
-    names = list(frame["name"].head(n))
+    """The first n names and how many more; one more is named rather than counted."""
+    names = list(frame["name"].head(n + 1 if len(frame) == n + 1 else n))
     if not names:
         return ""
     more = len(frame) - len(names)

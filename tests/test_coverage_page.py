@@ -262,3 +262,16 @@ def test_map_figure_stays_small_for_150_regions():
     for metric in ("seats_per_1000", "participations_per_1000"):
         size = len(coverage_map(frame, shapes, METRICS[metric], sites=sites, selected=ids[3]).to_json())
         assert size < 2_000_000, size
+
+
+def test_the_regions_in_the_scatters_corner_are_named_and_one_more_is_never_just_counted():
+    from components.coverage_charts import need_scatter_caption
+    from domain.coverage import METRICS
+
+    def caption(k: int) -> str:
+        frame = pd.DataFrame({"name": [f"Region {i}" for i in range(k)], "rank": range(1, k + 1),
+                              "low_income_pct": [60.0] * k, "seats_per_1000": [5.0] * k, "participations_per_1000": [1.0] * k})
+        return need_scatter_caption(frame, METRICS["seats_per_1000"], {"low_income_pct": 50.0, "seats_per_1000": 20.0})
+
+    assert "4 regions in the shaded corner (Region 0, Region 1, Region 2 and Region 3)" in caption(4)
+    assert "5 regions in the shaded corner (Region 0, Region 1, Region 2 and 2 more)" in caption(5)
