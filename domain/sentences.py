@@ -293,9 +293,21 @@ def heatmap_caption(heat: pd.DataFrame, school_year: str) -> str:
 
 # --- 4. rural vs non-rural -----------------------------------------------------------------------
 
+def _margin(row) -> float:
+    value = row.get("margin")
+    return 0.0 if _missing(value) else float(value)
+
+
 def further_behind(a, b) -> bool:
-    """Whether gap `a` stands clearly further behind than gap `b` (ranges must not overlap)."""
-    return a["standing_high"] < b["standing_low"] if (a["approximate"] or b["approximate"]) else a["standing"] < b["standing"]
+    """Whether gap `a` is behind its reference and clearly further behind than gap `b`: the
+    difference, ranges kept, lies beyond the 95% uncertainty of both gaps and is at least
+    domain.gaps.MIN_CHANGE_POINTS — the rule that calls a gap closing or widening. By point
+    values alone a group ahead in both areas, or within a few students' noise, counted."""
+    if not bool(a["behind"]):
+        return False
+    uncertainty = math.hypot(_margin(a), _margin(b))
+    difference = b["standing_low"] - a["standing_high"]  # how far a stands behind b, at the least
+    return difference - uncertainty > 0 and difference >= gap_rules.MIN_CHANGE_POINTS
 
 
 def locale_caption(locale: pd.DataFrame, school_year: str) -> str:
@@ -309,12 +321,16 @@ def locale_caption(locale: pd.DataFrame, school_year: str) -> str:
         return (f"In {when} no group has a gap that can be shown in both rural and non-rural regions "
                 "(too few students, or no data).")
     worse = [g for g in both if further_behind(rural.loc[g], other.loc[g])]
-    text = f"In {when}, " + _k_of_n(len(worse), len(both), "group", "further behind in rural regions than in non-rural ones")
-    if worse:
-        top = min(worse, key=lambda g: rural.loc[g, "standing"] - other.loc[g, "standing"])
+    text = f"In {when}, " + _k_of_n(len(worse), len(both), "group", "clearly further behind in rural regions than in "
+                                    "non-rural ones (beyond the uncertainty that group sizes give)")
+    behind = worse or [g for g in both if bool(rural.loc[g, "behind"])
+                       and rural.loc[g, "standing"] < other.loc[g, "standing"]]
+    if behind:
+        top = min(behind, key=lambda g: rural.loc[g, "standing"] - other.loc[g, "standing"])
         r, o = rural.loc[top], other.loc[top]
-        text += (f"; the biggest difference is for {students(r['group_label'])}: {gap_text(r['gap_low'], r['gap_high'])} "
-                 f"in rural regions, {gap_text(o['gap_low'], o['gap_high'])} elsewhere")
+        figures = f"{gap_text(r['gap_low'], r['gap_high'])} in rural regions, {gap_text(o['gap_low'], o['gap_high'])} elsewhere"
+        text += (f"; the biggest difference is for {students(r['group_label'])}: {figures}" if worse else
+                 f"; the largest difference, for {students(r['group_label'])} ({figures}), is within that uncertainty")
     return text + "."
 
 

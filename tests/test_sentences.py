@@ -213,9 +213,22 @@ def test_locale_caption_compares_ranges_only_where_they_do_not_overlap():
     other = table([("all", 85.0, 85.0, 9000), ("black", 80.0, 80.0, 900), ("hispanic", 78.0, 78.0, 800)],
                   area="Non-rural regions")
     text = sentences.locale_caption(pd.concat([rural, other], ignore_index=True), "2024-25")
-    assert text == ("In 2024–25, 1 of 2 groups is further behind in rural regions than in non-rural ones; the biggest "
-                    "difference is for Black or African American students: −20.0 points in rural regions, −5.0 points "
-                    "elsewhere.")
+    assert text == ("In 2024–25, 1 of 2 groups is clearly further behind in rural regions than in non-rural ones (beyond "
+                    "the uncertainty that group sizes give); the biggest difference is for Black or African American "
+                    "students: −20.0 points in rural regions, −5.0 points elsewhere.")
+
+
+def test_locale_caption_calls_a_group_further_behind_only_beyond_the_uncertainty():
+    # Rural Black students 9 points further behind, but from 40 students: within the 95% margins.
+    # White students less far ahead in rural regions are not "further behind".
+    rural = table([("all", 80.0, 80.0, 1000), ("black", 62.5, 62.5, 40), ("white", 82.0, 82.0, 700)], area="Rural regions")
+    other = table([("all", 85.0, 85.0, 9000), ("black", 76.5, 76.5, 900), ("white", 90.0, 90.0, 6000)],
+                  area="Non-rural regions")
+    text = sentences.locale_caption(pd.concat([rural, other], ignore_index=True), "2024-25")
+    assert text == ("In 2024–25, none of the 2 groups is clearly further behind in rural regions than in non-rural ones "
+                    "(beyond the uncertainty that group sizes give); the largest difference, for Black or African "
+                    "American students (−17.5 points in rural regions, −8.5 points elsewhere), is within that "
+                    "uncertainty.")
 
 
 def test_nothing_comparable_in_both_areas_is_said_plainly():
