@@ -6,7 +6,7 @@ navigation. Pages live in `pages/` and stay thin: they read filters and compose 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, present, store
+from components import audience, auth, present, store
 from components.layout import demo_banner, plain
 from data.auth import PermissionDenied
 
@@ -24,6 +24,7 @@ PAGES = [
 
 page = st.navigation(PAGES)
 presenting = present.start(PAGES)  # ?present=1: projector style, no sidebar, one chart per screen
+audience.start(page)  # the charts this run draws, for the phones' page of a shared view
 store.gate(allow_empty=present.url_path_of(page) == "data")
 try:
     auth.resolve(store.engine())  # who this session is: every write in data/ checks their role

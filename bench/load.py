@@ -232,10 +232,11 @@ async def _get(url: str, gzip: bool = True) -> tuple[int, int]:
 
 
 def page_assets(url: str) -> list[str]:
-    """The page and every script and stylesheet it loads from its own server."""
+    """The page and every script, stylesheet and fetched file it loads from its own server."""
     with urllib.request.urlopen(url, timeout=30) as response:
         page = response.read().decode("utf-8", "replace")
-    found = re.findall(r'<script[^>]+src="([^"]+)"', page) + re.findall(r'<link[^>]+href="([^"]+)"', page)
+    found = (re.findall(r'<script[^>]+src="([^"]+)"', page) + re.findall(r'<link[^>]+href="([^"]+)"', page)
+             + re.findall(r'fetch\("([^"]+)"\)', page))  # the audience page fetches plotly.js itself
     return [url] + [urljoin(url, a) for a in found if urlsplit(urljoin(url, a)).netloc == urlsplit(url).netloc]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import present
+from components import audience, present
 from reports.files import csv_bytes
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -41,8 +41,10 @@ def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: s
         if present.shows_chart(key):
             with st.container(key=f"present_chart_{key}"):
                 present.headline(caption)
+                audience.note(key, caption, figure)
                 st.plotly_chart(present.projector_figure(figure), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
         return
+    audience.note(key, caption, figure)
     st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
     st.caption(caption)
     with st.expander("Numbers behind this chart"):

@@ -265,12 +265,20 @@ def current_view_params() -> dict[str, str]:
 
 
 def _share_link_block(keep_playback: bool) -> str:
+    from components import audience
+
     url = share_url(st.context.url or "", current_view_params(), os.environ.get(PUBLIC_URL_SETTING), keep_playback)
-    svg = qr_svg(url)
+    # Phones get the audience page (components/audience.py): a room scanning at once costs the
+    # server no script runs. The live link stays below for anyone who wants to explore.
+    phones = audience.link(url)
+    svg = qr_svg(phones or url)
     if svg is None:
         st.caption("This link is too long for a QR code; copy it instead.")
     else:
-        st.image(svg, width=260, caption="Scan to open this view")
+        st.image(svg, width=260, caption="Scan to open this view" + (" (a page made for phones)" if phones else ""))
+    if phones:
+        st.code(phones, language=None, wrap_lines=True)
+        st.caption("The live dashboard, to explore:")
     st.code(url, language=None, wrap_lines=True)
     if is_local_address(url):
         st.caption("This address only works on this computer. For phones in the room, start the dashboard with "

@@ -35,6 +35,12 @@ def _cached(module: str, name: str, url: str, version: int, params: tuple):
     return function(get_engine(url), **dict(params))
 
 
+def data_version() -> int:
+    """The store's data version, as the caches see it (polled every few seconds)."""
+    url = database_url()
+    return _data_version(url)
+
+
 def run(query: Callable, **params):
     """Run a function of `queries/` with caching keyed by its parameters and the data version,
     so a new import is seen within seconds and repeated views cost nothing."""

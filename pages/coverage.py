@@ -10,6 +10,7 @@ through_app()  # a deep link as a server's first request must still run app.py
 import pandas as pd
 import streamlit as st
 
+from components import audience
 from components import coverage_charts as charts
 from components import glance_charts as glance
 from components import maps
@@ -115,9 +116,11 @@ map_column, scatter_column = st.columns([1.3, 1], gap="medium")
 with map_column:
     figure = maps.coverage_map(ranked, shapes, metric, limit, sites=sites, selected=selected,
                                outcome_name=attrs.get("indicator_name"), labels=run(coverage.label_anchors))
+    map_caption = charts.map_caption(ranked, metric, what, quarter, limit)
+    audience.note("coverage_map", map_caption, figure)
     st.plotly_chart(figure, width="stretch", config={**PLOTLY_CONFIG, "scrollZoom": True}, key="coverage_map",
                     on_select=lambda: _select_from("coverage_map"), selection_mode="points")
-    st.caption(charts.map_caption(ranked, metric, what, quarter, limit))
+    st.caption(map_caption)
     note = f"Showing the {len(sites):,} largest of {sites.attrs.get('total', len(sites)):,} sites. " if len(sites) < sites.attrs.get("total", 0) else ""
     missing_xy = attrs.get("sites_without_coordinates", 0)
     if missing_xy or note:
@@ -126,9 +129,11 @@ with map_column:
 with scatter_column:
     st.markdown("**Need against coverage**")
     coverage_metric = METRICS["seats_per_1000"] if metric.ranking else metric  # the scatter's height is coverage
-    st.plotly_chart(charts.need_scatter(ranked, coverage_metric, attrs, selected), width="stretch", config=PLOTLY_CONFIG,
+    scatter, scatter_caption = charts.need_scatter(ranked, coverage_metric, attrs, selected), charts.need_scatter_caption(ranked, coverage_metric, attrs)
+    audience.note("need_scatter", scatter_caption, scatter)
+    st.plotly_chart(scatter, width="stretch", config=PLOTLY_CONFIG,
                     key="need_scatter", on_select=lambda: _select_from("need_scatter"), selection_mode="points")
-    st.caption(charts.need_scatter_caption(ranked, coverage_metric, attrs))
+    st.caption(scatter_caption)
     _numbers(charts.map_table(ranked.sort_values("name"), coverage_metric, limit), "need_scatter", f"need_coverage_{quarter}.csv")
 st.caption("Click a region on the map or a dot in the chart to open its profile below.")
 
