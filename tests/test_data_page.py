@@ -251,6 +251,25 @@ def test_upload_check_preview_and_import(monkeypatch, loaded, tmp_path):
     assert history.download_of(engine, int(latest["import_id"]))[0] == "corrected.zip"
 
 
+def test_a_workbook_uploads_checks_and_imports_like_a_zip(monkeypatch, sqlite_url, tmp_path):
+    from tests.test_import import _workbook
+
+    monkeypatch.setattr("components.store.AUTOLOAD_DEMO", False)
+    at = open_page(monkeypatch, sqlite_url, "editor")
+    workbook = _workbook(tmp_path / "alliance.xlsx", VALID_PACKAGE).read_bytes()
+    at.file_uploader(key="package_upload").upload(
+        "alliance.xlsx", workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    at.button(key="package_check").click().run()
+    assert not at.exception
+    assert any("sheet Notes: not part of the data package contract, ignored" in unescaped(w.value) for w in at.warning)
+    preview = table(at, "unchanged").set_index("table")
+    assert preview.loc["regions"].tolist() == [4, 0, 0] and preview.loc["outcomes"].tolist() == [6, 0, 0]
+    at.button(key="package_import").click().run()
+    assert "Imported 34 rows from alliance.xlsx in " in _wait_for_import(at)
+    assert history.download_of(get_engine(sqlite_url), int(history.history(get_engine(sqlite_url)).iloc[0]["import_id"]))[0] \
+        == "alliance.xlsx"
+
+
 def test_the_problem_report_downloads_as_a_safe_csv():
     from data.problems import Problem
 
