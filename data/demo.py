@@ -30,6 +30,7 @@ from numpy.random import PCG64, Generator
 from sqlalchemy import Engine, inspect, select
 
 from domain import vocabulary as vocab
+from domain.gaps import pooled_rate
 
 DEMO_SOURCE = "demo-alliance-synthetic"
 ALLIANCE_NAME = "Ridge & Valley STEM Alliance (demo)"
@@ -639,7 +640,7 @@ def _pathway_frame(rng: Generator) -> pd.DataFrame:
 def _pooled(outcomes: pd.DataFrame, indicator_id: str, group: str, school_year: str) -> float:
     rows = outcomes[(outcomes["indicator_id"] == indicator_id) & (outcomes["student_group"] == group)
                     & (outcomes["school_year"] == school_year) & (outcomes["numerator"] != "")]
-    return 100.0 * rows["numerator"].astype(int).sum() / rows["denominator"].astype(int).sum()
+    return pooled_rate(rows["numerator"].astype(int).sum(), rows["denominator"].astype(int).sum())
 
 
 def _targets_frame(outcomes: pd.DataFrame, participation: pd.DataFrame, programs: pd.DataFrame,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from domain import gaps as gap_rules
+
 DECIMALS = 1
 # A conversion that moves less than this many percentage points from the first cohort to the
 # last (on a straight-line fit) is "little change".
@@ -21,16 +23,9 @@ CHANGE_POINTS = 2.0
 
 
 def pooled_rate(numerator, denominator):
-    """Percent, NaN where the denominator is missing or zero. Works on scalars and Series."""
-    num = pd.to_numeric(numerator, errors="coerce")
-    den = pd.to_numeric(denominator, errors="coerce")
-    if np.ndim(num) == 0 and np.ndim(den) == 0:
-        if pd.isna(num) or pd.isna(den) or den <= 0:
-            return float("nan")
-        return round(100.0 * float(num) / float(den), DECIMALS)
-    den = pd.Series(den, dtype="float64")
-    num = pd.Series(num, dtype="float64", index=den.index)
-    return (100.0 * num / den.where(den > 0)).round(DECIMALS)
+    """domain.gaps.pooled_rate rounded to the funnel's DECIMALS (see above). Scalars and Series."""
+    rate = gap_rules.pooled_rate(numerator, denominator)
+    return round(rate, DECIMALS) if isinstance(rate, float) else rate.round(DECIMALS)
 
 
 def measures(frame: pd.DataFrame) -> pd.DataFrame:

@@ -42,14 +42,26 @@ CLOSING, WIDENING, NO_CLEAR_CHANGE, NOT_ENOUGH = "closing", "widening", "no clea
 
 # --- pooled rates ------------------------------------------------------------------------
 
+def pooled_rate(numerator, denominator):
+    """The one pooled rate: summed numerator over summed denominator, in percent, unrounded; NaN
+    where the denominator is unknown or not positive. A float for scalars, else a float Series."""
+    if np.ndim(numerator) == 0 and np.ndim(denominator) == 0:  # per row in queries.gaps: no pandas
+        try:
+            num, den = float(numerator), float(denominator)
+        except (TypeError, ValueError):
+            return float("nan")
+        return num / den * 100 if den > 0 else float("nan")
+    den = pd.Series(pd.to_numeric(denominator, errors="coerce"), dtype="float64")
+    num = pd.Series(pd.to_numeric(numerator, errors="coerce"), dtype="float64", index=den.index)
+    return (num / den * 100).where(den > 0)
+
+
 def pooled_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """Add `rate_low`, `rate_high` (percent) and `exact` from summed `numerator_low`,
     `numerator_high` and `denominator`. A zero or unknown denominator gives no rate."""
     out = frame.copy()
-    den = pd.to_numeric(out["denominator"], errors="coerce").astype("float64")
-    valid = den > 0
-    out["rate_low"] = (pd.to_numeric(out["numerator_low"], errors="coerce") / den * 100).where(valid)
-    out["rate_high"] = (pd.to_numeric(out["numerator_high"], errors="coerce") / den * 100).where(valid)
+    out["rate_low"] = pooled_rate(out["numerator_low"], out["denominator"])
+    out["rate_high"] = pooled_rate(out["numerator_high"], out["denominator"])
     out["exact"] = (out["rate_high"] - out["rate_low"]).abs() < 1e-9
     return out
 

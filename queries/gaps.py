@@ -62,8 +62,7 @@ def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: Scope = A
             den_value = rate_low = rate_high = low_value = high_value = nan
         else:
             den_value, low_value, high_value = float(den), float(low), float(high)
-            rate_low = low_value / den_value * 100 if den_value > 0 else nan
-            rate_high = high_value / den_value * 100 if den_value > 0 else nan
+            rate_low, rate_high = domain.pooled_rate(low_value, den_value), domain.pooled_rate(high_value, den_value)
         rows.append((*key, den_value, low_value, high_value, source_rows, pooled_rows, suppressed_rows, ranged_rows,
                      rate_low, rate_high, hidden or abs(rate_high - rate_low) < 1e-9 or rate_low != rate_low, hidden))
     return pd.DataFrame(rows, columns=[
