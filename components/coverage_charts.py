@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from domain import formatting
 from domain.formatting import rate_text
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.coverage import (
@@ -44,7 +45,7 @@ def school_year_text(year: str | None) -> str:
 
 
 def suppressed_text(limit: int) -> str:
-    return f"suppressed (fewer than {limit}, or could be worked out from other figures)"
+    return formatting.suppressed_text(limit, why=True)
 
 
 def _num(value, digits: int = 0) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.palette import FOCUS, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from domain import formatting
 from domain.funnel import DECIMALS, Leak
 from domain.sentences import group_name, students
 from domain.memo import memo_builders
@@ -38,7 +39,7 @@ TREND = "Trend across cohorts"
 
 
 def suppressed_text(limit: int) -> str:
-    return f"suppressed (fewer than {limit} students, or hidden to protect another count)"
+    return formatting.suppressed_text(limit, students=True, why=True)
 
 
 def cohort_label(cohort) -> str:
@@ -170,7 +171,7 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     connectors = _connectors(table, series, y_of, "y2" if stacked else "y") if len(series) > 1 else []
     # Legend entry explaining the hatched bars (a zero-length bar: it draws nothing).
     legend_entry = dict(
-        type="bar", orientation="h", x=[0], y=categories[:1], name=f"Suppressed (fewer than {limit})", width=0.01,
+        type="bar", orientation="h", x=[0], y=categories[:1], name=formatting.suppressed_text(limit).capitalize(), width=0.01,
         offset=0, xaxis="x", yaxis="y", hoverinfo="skip", showlegend=True,
         marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN, **_HATCH)),
     )

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.palette import DIVERGING, MISSING, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, base_layout
+from domain import formatting
 from domain.formatting import gap_label, rate_text as fmt_rate, signed
 from domain.gaps import comparisons, side
 from domain.kpi import school_year_label as _year_label
@@ -36,7 +37,7 @@ STYLE = "#6B6B6B"  # legend entries that explain a marker or line style, not a c
 
 
 def suppressed_text(limit: int) -> str:
-    return f"suppressed (fewer than {limit} students)"
+    return formatting.suppressed_text(limit, students=True)
 
 
 def school_year_label(year) -> str:

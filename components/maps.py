@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import convert_colors_to_same_type, sample_colorscale
 
+from domain import formatting
 from domain.formatting import rate_text
 from components.map_labels import label_features, place_labels
 from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
@@ -81,7 +82,7 @@ def fmt_number(value, digits: int = 0) -> str:
 def metric_text(row, metric: Metric, limit: int) -> str:
     """The metric's value as a reader sees it: a number, 'suppressed …' or 'no data'."""
     if metric.student_count and bool(row.get("participations_suppressed", False)):
-        return f"suppressed (fewer than {limit}, or could be worked out from other figures)"
+        return formatting.suppressed_text(limit, why=True)
     value = row.get(metric.column)
     if value is None or pd.isna(value):
         if (metric.per_thousand or metric.ranking) and not (row.get("k12_enrollment", 0) > 0):
@@ -191,7 +192,7 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
                showscale=any_shown, legend=False, colorbar=colourbar)
     choropleth(shown & no_sites, "No program site (vermillion outline)", values[shown & no_sites].tolist(), SEQUENTIAL, NO_SITES_OUTLINE, 3.5,
                showscale=any_shown and not with_sites.any(), colorbar=colourbar)
-    choropleth(hidden, f"Suppressed (fewer than {limit})", [1] * int(hidden.sum()),
+    choropleth(hidden, formatting.suppressed_text(limit).capitalize(), [1] * int(hidden.sum()),
                [[0, SUPPRESSED], [1, SUPPRESSED]], "#FFFFFF", 1)
     missing = values.isna() & ~hidden
     choropleth(missing, "Not ranked (an input is missing)" if metric.ranking else "No data", [1] * int(missing.sum()),

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from domain import formatting
 from domain.formatting import rate_text
 from components.palette import SERIES, SUPPRESSED, TARGET, base_layout
 from domain import kpi
@@ -32,7 +33,7 @@ def fmt_rate(item: dict) -> str:
 
 def reach_value_text(item: dict, limit: int) -> str:
     if item.get("suppressed"):
-        return f"suppressed (fewer than {limit})"
+        return formatting.suppressed_text(limit)
     return fmt_count(item.get("value"))
 
 

@@ -50,3 +50,12 @@ def gap_label(low, high, digits: int = 1) -> str:
 def count_text(value) -> str:
     """A count as a whole number with thousands separators (`1,950`), `—` for none."""
     return "—" if _missing(value) else f"{value:,.0f}"
+
+
+def suppressed_text(limit: int, *, students: bool = False, why: bool = False) -> str:
+    """The one wording of a hidden value: `suppressed (fewer than 10)`; `fewer than 10 students`
+    where the count is of students; `, or could be worked out from other figures` where a value
+    may be hidden to protect another (complementary suppression), not only for being small."""
+    unit = " students" if students else ""
+    reason = ", or could be worked out from other figures" if why else ""
+    return f"suppressed (fewer than {limit}{unit}{reason})"

@@ -40,3 +40,12 @@ def test_counts_are_whole_numbers_with_thousands_separators():
     from domain.formatting import count_text
 
     assert count_text(1950.0) == "1,950" and count_text(None) == "—" and count_text(math.nan) == "—"
+
+
+def test_one_wording_for_a_suppressed_value():
+    from domain.formatting import suppressed_text
+
+    assert suppressed_text(10) == "suppressed (fewer than 10)"
+    assert suppressed_text(10, students=True) == "suppressed (fewer than 10 students)"
+    assert suppressed_text(5, students=True, why=True) == \
+        "suppressed (fewer than 5 students, or could be worked out from other figures)"
