@@ -185,13 +185,31 @@ def show_message() -> None:
 
 # --- the record, its files, undo ---------------------------------------------------------------------
 
+def row_counts_text(details) -> str:
+    """The row counts the record keeps, in words: an import's rows and how many it added and
+    replaced; an undo's rows removed and restored."""
+    if not isinstance(details, dict) or not isinstance(details.get("row_counts"), dict):
+        return ""
+    counts = details["row_counts"]
+    if details.get("changes"):
+        added = sum(c.get("added", 0) for c in details["changes"].values())
+        replaced = sum(c.get("replaced", 0) for c in details["changes"].values())
+        return f"{sum(counts.values()):,} rows: {added:,} added, {replaced:,} replaced"
+    if counts and all(isinstance(c, dict) for c in counts.values()):
+        removed = sum(c.get("removed", 0) for c in counts.values())
+        restored = sum(c.get("restored", 0) for c in counts.values())
+        return f"{removed:,} removed, {restored:,} restored"
+    return ""
+
+
 def history_section() -> None:
     st.subheader("History")
     record = history.history(engine(), limit=200)
     if record.empty:
         st.write("Nothing has been imported, frozen or changed yet.")
         return
-    shown = record.assign(at=record["at"].map(lambda t: str(t)[:16]))[["at", "actor", "action", "summary"]]
+    shown = record.assign(at=record["at"].map(lambda t: str(t)[:16]),
+                          rows=record["details"].map(row_counts_text))[["at", "actor", "action", "summary", "rows"]]
     st.dataframe(shown, hide_index=True, width="stretch")
     imported = record[record["action"].isin(["import"]) & record["import_id"].notna()]
     if not imported.empty:

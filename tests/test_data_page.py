@@ -365,6 +365,9 @@ def test_an_admin_undoes_the_latest_import_then_the_one_before(monkeypatch, load
     assert not at.exception
     assert any("Undid import 2 (c)." in unescaped(s.value) for s in at.success)
     assert rows(engine) == after_first
+    shown_record = table(at, "rows").query("action != 'user_add'")  # the record's row counts, in words
+    assert shown_record["rows"].tolist() == ["4 removed, 1 restored", "38 rows: 4 added, 1 replaced",
+                                             "34 rows: 34 added, 0 replaced"]
     at.checkbox(key="undo_sure").check().run()
     at.button(key="undo_button").click().run()
     assert any("Undid import 1 (first)." in unescaped(s.value) for s in at.success)
