@@ -26,6 +26,7 @@ BETTER, WORSE = "#0072B2", "#D55E00"
 # A gap whose range spans zero: neither better nor worse (dark grey, unlike the light hatched grey of suppressed).
 NEITHER = "#5F5F5F"
 SIDE_COLOURS = {"behind": WORSE, "ahead": BETTER, "level": NEITHER, "": NEITHER}
+ON_COLOUR = {WORSE: "#1A1A1A", BETTER: "#FFFFFF", NEITHER: "#FFFFFF"}  # text on each, at least 4.5:1
 VERDICT_COLOURS = {"closing": "#0072B2", "widening": "#D55E00", "no clear change": "#000000", "not enough data": "#000000"}
 AREA_COLOURS = {"Rural regions": "#009E73", "Non-rural regions": "#CC79A7"}
 FOCUS_COLOUR, REFERENCE_COLOUR = "#D55E00", "#0072B2"
@@ -366,8 +367,12 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
         sel = rows[exact_gap]
         fig.add_trace(go.Bar(x=years[exact_gap], y=sel["gap"], marker=dict(color=list(colours[exact_gap])), name="Gap",
                              showlegend=False, error_y=dict(type="data", array=sel["margin"], color="#555555", thickness=1.2, width=5),
-                             text=[fmt_gap(r) for r in sel.to_dict("records")], textposition="outside",
+                             # At the bar's base, full size: outside, plotly shrank a label to the
+                             # bar's width (about 7 px) and the error bar crossed it.
+                             text=[fmt_gap(r).removesuffix(" pts") for r in sel.to_dict("records")], textposition="auto",
+                             insidetextanchor="start", constraintext="none", textangle=0,
                              textfont=dict(size=13, color="#1A1A1A"), cliponaxis=False,
+                             insidetextfont=dict(size=13, color=[ON_COLOUR[c] for c in colours[exact_gap]]),
                              hovertemplate="%{x}: %{y:+.1f} points<extra></extra>"), row=1, col=2)
         _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color="#555555", width=1.2))
     if approx_gap.any():
