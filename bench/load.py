@@ -20,7 +20,6 @@ its own session, so no stickiness is needed here.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import statistics
@@ -240,9 +239,19 @@ def page_assets(url: str) -> list[str]:
     return [url] + [urljoin(url, a) for a in found if urlsplit(urljoin(url, a)).netloc == urlsplit(url).netloc]
 
 
-def audience(url: str, phones: int, pids: list[int] | None = None, warm: bool = True) -> dict:
-    """`phones` clients at once, each fetching the audience page and all it loads."""
+def audience(url: str, phones: int, pids: list[int] | None = None, warm: bool = True, browser: bool = False) -> dict:
+    """`phones` clients at once, each fetching the audience page and all it loads; with
+    `browser`, one more phone (headless chromium) times the first chart drawn meanwhile."""
+    import threading
+
     assets = page_assets(url)
+    drawn: dict = {}
+
+    def in_browser():
+        try:
+            drawn["s"] = drawn_in_browser(url)
+        except Exception as exc:
+            drawn["fail"] = f"{type(exc).__name__}: {str(exc)[:100]}"
 
     async def phone():
         started = time.perf_counter()
@@ -258,11 +267,16 @@ def audience(url: str, phones: int, pids: list[int] | None = None, warm: bool = 
 
     if warm:
         asyncio.run(phone())
+    watcher = threading.Thread(target=in_browser) if browser else None
     cpu_before = cpu_seconds(pids or [])
     started = time.perf_counter()
+    if watcher:
+        watcher.start()
     results = asyncio.run(everyone())
     wall = time.perf_counter() - started
     cpu_after = cpu_seconds(pids or [])
+    if watcher:
+        watcher.join()
     done = [r["s"] for r in results if "s" in r and not r["bad"]]
     cpu = cpu_after - cpu_before if pids and cpu_before is not None and cpu_after is not None else None
     return {
@@ -271,7 +285,8 @@ def audience(url: str, phones: int, pids: list[int] | None = None, warm: bool = 
         "kb_per_phone": round(statistics.median(r["bytes"] for r in results if "bytes" in r) / 1024, 1) if done else None,
         "server_cpu_s": round(cpu, 2) if cpu is not None else None,
         "cpu_per_phone_s": round(cpu / phones, 4) if cpu is not None else None,
-        "failures": sum("fail" in r or bool(r.get("bad")) for r in results),
+        "browser_drawn_s": drawn.get("s"), "browser_failure": drawn.get("fail"),
+        "failures": sum("fail" in r or bool(r.get("bad")) for r in results) + ("fail" in drawn),
         "example_failure": next((r.get("fail") or f"HTTP {r['bad']}" for r in results if "fail" in r or r.get("bad")), None),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
@@ -292,6 +307,3 @@ def drawn_in_browser(url: str, chromium: str = "/usr/bin/chromium") -> float:
         finally:
             browser.close()
 
-
-def format_result(result: dict) -> str:
-    return json.dumps(result)

@@ -2,6 +2,9 @@
 caption sentence and their numbers as a table and a CSV download."""
 from __future__ import annotations
 
+import threading
+import weakref
+
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +19,47 @@ def plain(text: str) -> str:
     """Text from the data (a region's name, a sentence built from it) for st.markdown: every
     character markdown would read as formatting is escaped, so it shows as typed."""
     return str(text).translate(_MARKDOWN_SPECIAL)
+
+
+_made: dict[tuple[str, int], tuple[object, object]] = {}  # (kind, id(figure)) -> (figure, made from it)
+_lock = threading.Lock()
+
+
+def _once(kind: str, figure, make):
+    """make(figure), remembered while the figure lives (figures are unhashable: keyed by id,
+    the entry dropped when the figure goes)."""
+    key = (kind, id(figure))
+    with _lock:
+        entry = _made.get(key)
+    if entry is not None and entry[0]() is figure:
+        return entry[1]
+    made = make(figure)
+    with _lock:
+        _made[key] = (weakref.ref(figure), made)
+    weakref.finalize(figure, _made.pop, key, None)
+    return made
+
+
+def _stand_in(figure):
+    import plotly.graph_objects as go
+
+    spec = figure.to_dict()
+    ready = go.Figure()
+    object.__setattr__(ready, "to_dict", lambda: spec)
+    return ready
+
+
+def prepared(figure):
+    """The figure as st.plotly_chart sends it, converted once: st.plotly_chart deep-copies a
+    figure into a dict on every call (to_dict, typed arrays to base64), about half of a warm
+    rerun's CPU. The figures come shared and read-only from the builders (domain/memo.py), so
+    the dict is made once per figure and handed over by a stand-in whose to_dict returns it."""
+    return _once("prepared", figure, _stand_in)
+
+
+def projected(figure):
+    """present.projector_figure(figure), made once per figure (it copies and re-validates)."""
+    return _once("projected", figure, present.projector_figure)
 
 
 def demo_banner(is_demo: bool) -> None:
@@ -42,10 +86,10 @@ def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: s
             with st.container(key=f"present_chart_{key}"):
                 present.headline(caption)
                 audience.note(key, caption, figure)
-                st.plotly_chart(present.projector_figure(figure), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
+                st.plotly_chart(prepared(projected(figure)), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
         return
     audience.note(key, caption, figure)
-    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
+    st.plotly_chart(prepared(figure), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
     st.caption(caption)
     with st.expander("Numbers behind this chart"):
         st.dataframe(table, hide_index=True, width="stretch")

@@ -16,7 +16,7 @@ from components import glance_charts as glance
 from components import maps
 from components.exports import export_buttons, file_stem
 from components.filters import group_labels, scope_label, scope_options, shared_filters, synced_select
-from components.layout import PLOTLY_CONFIG, chart_block, download_csv, plain
+from components.layout import PLOTLY_CONFIG, chart_block, download_csv, plain, prepared
 from components.store import run
 from domain.coverage import DEFAULT_ORDER, DISTANCE_BASIS_TEXT, METRICS, ORDER_METRIC, ORDERS, distance_text
 from domain.suppression import threshold
@@ -118,7 +118,7 @@ with map_column:
                                outcome_name=attrs.get("indicator_name"), labels=run(coverage.label_anchors))
     map_caption = charts.map_caption(ranked, metric, what, quarter, limit)
     audience.note("coverage_map", map_caption, figure)
-    st.plotly_chart(figure, width="stretch", config={**PLOTLY_CONFIG, "scrollZoom": True}, key="coverage_map",
+    st.plotly_chart(prepared(figure), width="stretch", config={**PLOTLY_CONFIG, "scrollZoom": True}, key="coverage_map",
                     on_select=lambda: _select_from("coverage_map"), selection_mode="points")
     st.caption(map_caption)
     note = f"Showing the {len(sites):,} largest of {sites.attrs.get('total', len(sites)):,} sites. " if len(sites) < sites.attrs.get("total", 0) else ""
@@ -131,7 +131,7 @@ with scatter_column:
     coverage_metric = METRICS["seats_per_1000"] if metric.ranking else metric  # the scatter's height is coverage
     scatter, scatter_caption = charts.need_scatter(ranked, coverage_metric, attrs, selected), charts.need_scatter_caption(ranked, coverage_metric, attrs)
     audience.note("need_scatter", scatter_caption, scatter)
-    st.plotly_chart(scatter, width="stretch", config=PLOTLY_CONFIG,
+    st.plotly_chart(prepared(scatter), width="stretch", config=PLOTLY_CONFIG,
                     key="need_scatter", on_select=lambda: _select_from("need_scatter"), selection_mode="points")
     st.caption(scatter_caption)
     _numbers(charts.map_table(ranked.sort_values("name"), coverage_metric, limit), "need_scatter", f"need_coverage_{quarter}.csv")
