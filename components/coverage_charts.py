@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from domain import formatting
 from domain.formatting import rate_text
+from domain.periods import quarter_label, school_year_label
 from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.coverage import (
     CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, MEASURED, Metric, distance_text,
@@ -37,11 +38,11 @@ PARTICIPATION_NOTE = "participations, not unique students"
 
 def quarter_text(quarter: str | None) -> str:
     """`2025-Q3` reads `2025 Q3`."""
-    return quarter.replace("-", " ") if quarter else "all quarters"
+    return quarter_label(quarter) if quarter else "all quarters"
 
 
 def school_year_text(year: str | None) -> str:
-    return year.replace("-", "–") if year else ""
+    return school_year_label(year) if year else ""
 
 
 def suppressed_text(limit: int) -> str:

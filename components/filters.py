@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from components.store import run
+from domain.periods import period_span, quarter_label, school_year_label  # noqa: F401  (pages import them from here)
 from domain.scope import ALLIANCE, LOCALE_SCOPES, Scope
 from queries import meta
 
@@ -83,21 +84,6 @@ def _region_names() -> dict[str, str]:
 def group_labels() -> dict[str, str]:
     groups = run(meta.group_list)
     return dict(zip(groups["group_id"], groups["label"]))
-
-
-def school_year_label(year: str) -> str:
-    """`2024-25` reads `2024–25`."""
-    return year.replace("-", "–")
-
-
-def quarter_label(quarter: str) -> str:
-    """`2025-Q3` reads `2025 Q3`."""
-    return quarter.replace("-", " ")
-
-
-def period_span(values: Sequence, label: Callable = str) -> str:
-    """`2019–20 to 2024–25 (6)`, or `none`."""
-    return f"{label(values[0])} to {label(values[-1])} ({len(values)})" if values else "none"
 
 
 def shared_filters(uses: Sequence[str] = ("region", "year", "quarter", "group"), locale_scopes: bool = False) -> Filters:

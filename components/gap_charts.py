@@ -18,7 +18,7 @@ from components.palette import DIVERGING, MISSING, SUPPRESSED, SUPPRESSED_PATTER
 from domain import formatting
 from domain.formatting import gap_label, rate_text as fmt_rate, signed
 from domain.gaps import comparisons, side
-from domain.kpi import school_year_label as _year_label
+from domain.periods import school_year_label as _year_label
 from domain.vocabulary import BUILT_IN_GROUPS, SHORT_GROUP_LABELS
 from domain.memo import memo_builders
 

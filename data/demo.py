@@ -31,6 +31,7 @@ from sqlalchemy import Engine, inspect, select
 
 from domain import vocabulary as vocab
 from domain.gaps import pooled_rate
+from domain.periods import quarter_bounds
 
 DEMO_SOURCE = "demo-alliance-synthetic"
 ALLIANCE_NAME = "Ridge & Valley STEM Alliance (demo)"
@@ -393,10 +394,8 @@ def _partners_frame(rng: Generator) -> pd.DataFrame:
 
 
 def _quarter_bounds(quarter: str) -> tuple[date, date]:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    start = date(year, 3 * q - 2, 1)
-    end = date(year + (q == 4), (3 * q) % 12 + 1, 1) - timedelta(days=1)
-    return start, end
+    start, end = quarter_bounds(quarter)
+    return date.fromisoformat(start), date.fromisoformat(end)
 
 
 def _programs_and_sites(rng: Generator, partners: pd.DataFrame):

@@ -33,47 +33,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from domain.periods import (  # noqa: F401
+    quarter_bounds, quarter_label, school_year_for_quarter, school_year_label, school_year_of_quarter,
+)
+
 ON_TRACK, OFF_TRACK, NO_TARGET, NO_DATA, UNCLEAR = "on track", "off track", "no target", "no data", "too close to call"
 MET, ON_PACE, OFF_PACE, AWAY, TOO_FEW = "met", "on pace", "not at this pace", "moving away", "too few periods"
 PACE_PERIODS = 3  # fewest shown values a pace is fitted to
 STEADY_POINTS = 0.05  # a rate change smaller than this (in points) is "no change"
 
 
-# --- periods ---------------------------------------------------------------------------------
-
-def quarter_label(quarter: str) -> str:
-    """`2025-Q3` reads `2025 Q3`."""
-    return quarter.replace("-", " ")
-
-
-def school_year_label(year: str) -> str:
-    """`2024-25` reads `2024–25`."""
-    return year.replace("-", "–")
-
-
-def school_year_of_quarter(quarter: str) -> str:
-    """The school year (July–June) a calendar quarter falls in: 2025-Q3 -> 2025-26,
-    2025-Q2 -> 2024-25."""
-    year, q = int(quarter[:4]), int(quarter[-1])
-    start = year if q >= 3 else year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def school_year_for_quarter(quarter: str, years_with_data: list[str] | tuple[str, ...]) -> str | None:
-    """The quarter's school year if it has data, else the latest school year with data before it,
-    else None."""
-    own = school_year_of_quarter(quarter)
-    earlier = sorted(y for y in years_with_data if y <= own)
-    return earlier[-1] if earlier else None
-
-
-def quarter_bounds(quarter: str) -> tuple[str, str]:
-    """First and last day of a calendar quarter as ISO dates."""
-    year, q = int(quarter[:4]), int(quarter[-1])
-    first_month = 3 * (q - 1) + 1
-    last_day = {1: "03-31", 2: "06-30", 3: "09-30", 4: "12-31"}[q]
-    return f"{year}-{first_month:02d}-01", f"{year}-{last_day}"
-
+# --- periods: domain/periods.py (imported here too, for the callers of kpi.quarter_label & co.) ---
 
 # --- status ----------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ import pandas as pd
 from domain import funnel as funnel_rules
 from domain import gaps as gap_rules
 from domain.formatting import rate_text, signed, unsigned
-from domain.kpi import school_year_label
+from domain.periods import school_year_label
 from domain.memo import memo_builders
 
 # Group labels that are names (or start with one) and keep their capital mid-sentence.
@@ -426,7 +426,7 @@ def gap_move(move: dict) -> str:
 
 
 def _period(value: str | None) -> str:
-    from domain.kpi import quarter_label
+    from domain.periods import quarter_label
 
     if not value:
         return "never"
@@ -522,7 +522,7 @@ def indicator_caption(payload: dict) -> str:
 
 
 def reach_caption(payload: dict) -> str:
-    from domain.kpi import quarter_label
+    from domain.periods import quarter_label
 
     parts = []
     for item in payload.get("reach", []):
@@ -574,7 +574,7 @@ def rural_caption(locale: dict | None) -> str:
         parts.append("No indicator has a rate that can be shown in both rural and non-rural regions.")
     reach = locale.get("reach")
     if reach and all(reach[k]["per_1000"] is not None for k in ("rural", "nonrural")):
-        from domain.kpi import quarter_label
+        from domain.periods import quarter_label
 
         parts.append(f"Participations per 1,000 K-12 students in {quarter_label(locale['quarter'])}: "
                      f"{reach['rural']['per_1000']:,.0f} in rural regions, {reach['nonrural']['per_1000']:,.0f} elsewhere "

@@ -17,18 +17,6 @@ def scope_condition(region_column, scope: Scope) -> ColumnElement[bool]:
     return region_column == scope.region_id
 
 
-def previous_quarter(quarter: str) -> str:
-    """`2025-Q1` -> `2024-Q4`."""
-    year, q = int(quarter[:4]), int(quarter[-1])
-    return f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}"
-
-
-def previous_school_year(year: str) -> str:
-    """`2024-25` -> `2023-24`."""
-    start = int(year[:4]) - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
 def fast_tuples(conn, query) -> list[tuple]:
     """Rows as plain tuples, fetched by the driver's own cursor: for tens of thousands of rows
     several times faster than building SQLAlchemy rows (the statement is still compiled, and

@@ -47,13 +47,14 @@ from data.schema import (
 )
 from domain import coverage as domain
 from domain.gaps import pooled_rates
-from domain.kpi import quarter_bounds
+from domain.periods import quarter_bounds
 from domain.memo import memo
 from domain.suppression import threshold
 from domain.scope import ALLIANCE, ANY, NONRURAL, Scope, locale_cell
 from domain.vocabulary import LOCALES
 from domain.scope import region as region_scope
-from queries.common import fast_tuples, previous_quarter, scope_condition
+from domain.periods import previous_quarter
+from queries.common import fast_tuples, scope_condition
 from queries.participation import all_programs, protected_cells
 
 FILTER_COLUMNS = ("program_type", "grade_band", "sector")

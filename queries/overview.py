@@ -29,7 +29,7 @@ from domain import gaps as gap_rules
 from domain import kpi, sentences
 from domain.suppression import suppressed_label, threshold
 from domain.scope import ALLIANCE, NONRURAL, RURAL
-from queries.common import previous_quarter
+from domain.periods import previous_quarter
 from queries.participation import all_programs, protected_cells
 
 REACH_MEASURES = ("partners", "programs", "seats", "participants")

@@ -10,7 +10,7 @@ from components import glance_charts as glance
 from data.db import get_engine
 from data.demo import write_demo_package
 from queries import coverage as q
-from queries.common import previous_quarter
+from domain.periods import previous_quarter
 from domain.scope import Scope
 
 QUARTER = "2024-Q3"
