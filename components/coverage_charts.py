@@ -612,6 +612,8 @@ def group_figure(by_group: pd.DataFrame, labels: dict[str, str], region: str, li
 
 
 def group_caption(by_group: pd.DataFrame, labels: dict[str, str], region: str, quarter: str | None, limit: int) -> str:
+    if by_group.empty:  # said as such, not as "(no data in all …); 0 groups are suppressed"
+        return f"No participation by student group is reported for {region} in {quarter_text(quarter)}."
     hidden = int(by_group["participations_suppressed"].astype(bool).sum())
     everyone = by_group[by_group["student_group"] == "all"]
     total = ("suppressed" if len(everyone) and bool(everyone["participations_suppressed"].iloc[0])

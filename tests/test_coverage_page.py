@@ -275,3 +275,15 @@ def test_the_regions_in_the_scatters_corner_are_named_and_one_more_is_never_just
 
     assert "4 regions in the shaded corner (Region 0, Region 1, Region 2 and Region 3)" in caption(4)
     assert "5 regions in the shaded corner (Region 0, Region 1, Region 2 and 2 more)" in caption(5)
+
+
+def test_a_region_without_participation_says_so_in_its_group_caption(demo_store_url):
+    from components.coverage_charts import group_caption
+    from queries import coverage, meta
+
+    engine = get_engine(demo_store_url)
+    quarter = meta.quarters(engine)[-1]
+    by_group = coverage.region_participation(engine, "47061", quarter)["by_group"]  # Grundy County: no program
+    assert by_group.empty
+    assert group_caption(by_group, {}, "Grundy County", quarter, 10) == (
+        "No participation by student group is reported for Grundy County in 2025 Q4.")
