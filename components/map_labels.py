@@ -11,7 +11,6 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import shapely
 from shapely import affinity

@@ -54,21 +54,6 @@ def reach_trend_frame(payload: dict) -> pd.DataFrame:
     return pd.DataFrame(payload.get("reach_trend", []))
 
 
-def reach_sparkline(payload: dict, measure: str, height: int = 110) -> go.Figure:
-    """A small trend line of one reach measure over the quarters up to the chosen one."""
-    trend = reach_trend_frame(payload)
-    fig = go.Figure()
-    if not trend.empty and measure in trend:
-        labels = [kpi.quarter_label(q) for q in trend["quarter"]]
-        fig.add_trace(go.Scatter(x=labels, y=trend[measure], mode="lines+markers", line=dict(color=SERIES[0], width=2),
-                                 marker=dict(size=4), name=measure,
-                                 hovertemplate="%{x}: %{y:,.0f}<extra></extra>", connectgaps=False))
-    fig.update_layout(**base_layout(height=height, margin=dict(l=5, r=5, t=5, b=5), showlegend=False))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
-
-
 def _few_ticks(labels: list[str]) -> list[str]:
     """The first, middle and last of a panel's periods: the same choice in every panel (plotly's
     own pick differed from panel to panel)."""
@@ -170,23 +155,6 @@ def indicator_table(payload: dict) -> pd.DataFrame:
             "Since last year": {"better": "right way", "worse": "wrong way", "same": "no change"}.get(item.get("moved"), "—"),
         })
     return pd.DataFrame(rows)
-
-
-def indicator_sparkline(payload: dict, indicator_id: str, height: int = 90) -> go.Figure:
-    trend = pd.DataFrame([t for t in payload.get("indicator_trends", []) if t["indicator_id"] == indicator_id])
-    fig = go.Figure()
-    if not trend.empty:
-        labels = [kpi.school_year_label(y) for y in trend["school_year"]]
-        fig.add_trace(go.Scatter(x=labels, y=trend["value"], mode="lines+markers", line=dict(color=SERIES[0], width=2),
-                                 marker=dict(size=4), hovertemplate="%{x}: %{y:.1f}%<extra></extra>", name="rate"))
-        if trend["target"].notna().any():
-            fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="target",
-                                     marker=dict(symbol="line-ew-open", size=10, color=TARGET, line=dict(width=2)),
-                                     hovertemplate="target %{y:.1f}%<extra></extra>"))
-    fig.update_layout(**base_layout(height=height, margin=dict(l=5, r=5, t=5, b=5), showlegend=False))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def indicator_trends_figure(payload: dict) -> go.Figure:

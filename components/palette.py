@@ -2,10 +2,6 @@
 colour-blind viewers and projectors), and how suppressed and missing values look."""
 from __future__ import annotations
 
-OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
-}
 # Categorical order for series: strong contrasts first; yellow last (weak on white).
 SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
 # A chosen group against its reference group.

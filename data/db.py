@@ -91,10 +91,6 @@ def driver_rows(conn, sql: str, params=()) -> list[tuple]:
         cursor.close()
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 # --- schema versions -----------------------------------------------------------------------
 
 def _alembic_config(engine: Engine):

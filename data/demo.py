@@ -34,7 +34,6 @@ from domain.gaps import pooled_rate
 from domain.periods import quarter_bounds
 
 DEMO_SOURCE = "demo-alliance-synthetic"
-ALLIANCE_NAME = "Ridge & Valley STEM Alliance (demo)"
 DEFAULT_SEED = 2025
 SYNTHETIC_NOTE = "Synthetic demo data for the fictional Ridge & Valley STEM Alliance; not real students."
 

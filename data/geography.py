@@ -8,7 +8,6 @@ geometries or GeoJSON geometry dicts and come out in WGS84 lon/lat.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import math
 import tempfile

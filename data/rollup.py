@@ -460,11 +460,6 @@ def stored_threshold(conn: Connection) -> int | None:
     return conn.execute(select(outcome_rollup.c.threshold).limit(1)).scalar()
 
 
-def has_outcomes(conn: Connection) -> bool:
-    return conn.execute(select(outcomes.c.indicator_id).limit(1)).first() is not None
-
-
-
 def indicators_not_stored(conn: Connection, frames: dict) -> frozenset[str]:
     """The package's indicators of which the store holds no outcome row yet (ask before writing)."""
     if "outcomes" not in frames:

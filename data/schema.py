@@ -306,10 +306,5 @@ story_steps = Table(
     Column("headline", Text, nullable=False),
 )
 
-# Contract tables in the order they must be imported (parents first).
-CONTRACT_TABLES = (
-    "groups", "regions", "partners", "programs", "program_sites", "participation",
-    "indicators", "outcomes", "pathway", "targets",
-)
 TABLE_FOR_FILE = {"groups": student_groups, **{t.name: t for t in (
     regions, partners, programs, program_sites, participation, indicators, outcomes, pathway, targets)}}

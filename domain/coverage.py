@@ -68,7 +68,6 @@ METRICS: dict[str, Metric] = {m.metric_id: m for m in (
 DEFAULT_METRIC = "seats_per_1000"
 # The map's colour that agrees with each order of the ranking.
 ORDER_METRIC = {"shortfall": "shortfall", "need": "need_points", "coverage": "seats_per_1000"}
-COVERAGE_METRICS = tuple(m for m, metric in METRICS.items() if not metric.ranking)
 
 
 def per_thousand(count, enrollment) -> np.ndarray:

@@ -35,7 +35,6 @@ from domain.vocabulary import BUILT_IN_GROUPS
 Z95 = 1.959964
 MIN_CHANGE_POINTS = 1.0  # a change smaller than this is never called closing or widening
 
-REFERENCE_MODES = ("complement", "all", "best")  # or any student group id
 ALL = "all"
 CLOSING, WIDENING, NO_CLEAR_CHANGE, NOT_ENOUGH = "closing", "widening", "no clear change", "not enough data"
 
@@ -107,8 +106,9 @@ def reference_for(group: str, mode: str, complements: dict[str, str | None], bes
     return mode
 
 
-def _midpoint(frame: pd.DataFrame, low: str = "rate_low", high: str = "rate_high") -> pd.Series:
-    return (frame[low] + frame[high]) / 2
+def _midpoint(low, high):
+    """The middle of a range (scalars or Series); only for ranking and error bars, never shown as a value."""
+    return (low + high) / 2
 
 
 def best_group(rates: pd.DataFrame, higher_is_better: bool) -> str | None:
@@ -116,7 +116,7 @@ def best_group(rates: pd.DataFrame, higher_is_better: bool) -> str | None:
     shown = rates[(rates["student_group"] != ALL) & rates["rate_low"].notna() & ~rates["suppressed"].astype(bool)]
     if shown.empty:
         return None
-    mid = _midpoint(shown)
+    mid = _midpoint(shown["rate_low"], shown["rate_high"])
     return shown.loc[mid.idxmax() if higher_is_better else mid.idxmin(), "student_group"]
 
 
@@ -158,7 +158,7 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
             higher = bool(higher_is_better.get(first.get("indicator_id"), True))
         best = None
         if mode == "best":
-            scored = [(_mid(r["rate_low"], r["rate_high"]) * (1 if higher else -1), g) for g, r in by_group.items()
+            scored = [(_midpoint(r["rate_low"], r["rate_high"]) * (1 if higher else -1), g) for g, r in by_group.items()
                       if g != ALL and not r["suppressed"] and not _isnan(r["rate_low"])]
             best = max(scored, key=lambda item: item[0])[1] if scored else None
         for group, rec in by_group.items():
@@ -181,8 +181,8 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
             if _isnan(gap):
                 row["margin"] = nan
             else:
-                se_group = _se(_mid(rec["rate_low"], rec["rate_high"]), rec["denominator"])
-                se_ref = _se(_mid(ref["rate_low"], ref["rate_high"]), ref["denominator"])
+                se_group = float(standard_error(_midpoint(rec["rate_low"], rec["rate_high"]), rec["denominator"]))
+                se_ref = float(standard_error(_midpoint(ref["rate_low"], ref["rate_high"]), ref["denominator"]))
                 row["margin"] = Z95 * math.sqrt(se_group ** 2 + se_ref ** 2)
             row["standing"] = gap if higher else -gap
             row["standing_low"], row["standing_high"] = (gap_low, gap_high) if higher else (-gap_high, -gap_low)
@@ -235,18 +235,6 @@ def _reported(rec: dict) -> bool:
 
 def _isnan(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _mid(low, high) -> float:
-    return (low + high) / 2
-
-
-def _se(rate_percent: float, denominator: float) -> float:
-    """Standard error of a rate in points (Agresti-Caffo: one success and one failure added)."""
-    if _isnan(denominator) or _isnan(rate_percent):
-        return math.nan
-    adjusted = (rate_percent / 100 * denominator + 1) / (denominator + 2)
-    return 100 * math.sqrt(adjusted * (1 - adjusted) / (denominator + 2))
 
 
 # --- trends ------------------------------------------------------------------------------

@@ -57,7 +57,6 @@ from domain.periods import previous_quarter
 from queries.common import fast_tuples, scope_condition
 from queries.participation import all_programs, protected_cells
 
-FILTER_COLUMNS = ("program_type", "grade_band", "sector")
 AREA_LABELS = {**{locale_cell(locale): locale.capitalize() for locale in LOCALES},
                NONRURAL.cell: f"Non-rural ({', '.join(NONRURAL.locales)})", ALLIANCE.cell: "Alliance"}
 REGION_COLUMNS = ["region_id", "name", "locale", "k12_enrollment", "low_income_pct", "centroid_lon", "centroid_lat"]

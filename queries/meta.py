@@ -1,12 +1,10 @@
-"""What the store holds: periods, regions, groups, table counts and import history."""
+"""What the store holds: periods, regions, groups and table counts (the record of imports: data/history.py)."""
 from __future__ import annotations
-
-import json
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from data.schema import events, imports, indicators, metadata, outcomes, participation, pathway, regions, student_groups
+from data.schema import events, indicators, metadata, outcomes, participation, pathway, regions, student_groups
 from domain.vocabulary import BUILT_IN_GROUPS
 
 DATA_TABLES = (
@@ -63,10 +61,3 @@ def group_list(engine: Engine) -> pd.DataFrame:
     return pd.concat([built_in, declared], ignore_index=True)
 
 
-def import_history(engine: Engine, limit: int = 20) -> pd.DataFrame:
-    query = select(imports).order_by(imports.c.import_id.desc()).limit(limit)
-    with engine.connect() as conn:
-        history = pd.read_sql(query, conn)
-    history["rows"] = history["row_counts"].map(lambda text: sum(json.loads(text).values()))
-    history["warnings"] = history["warnings"].map(lambda text: len(json.loads(text)))
-    return history[["import_id", "finished_at", "source", "outcome", "rows", "warnings"]]
