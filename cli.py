@@ -107,7 +107,8 @@ def cmd_bench_load(args) -> int:
         ports = sorted({port for port, _ in running})
         pids = [pid for _, pid in running if pid is not None]
         if args.audience:
-            result = load.audience(args.audience, args.sessions, pids, warm=not args.cold, browser=args.browser)
+            url = load.audience_link(ports[0], args.page, args.query) if args.audience == "auto" else args.audience
+            result = load.audience(url, args.sessions, pids, warm=not args.cold, browser=args.browser)
         else:
             result = load.live(ports, args.sessions, args.page, args.change, args.query, pids, warm=not args.cold)
     print(json.dumps(result))
@@ -367,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     lod.add_argument("--port", type=int, default=8650, help="first port of the started processes (default 8650)")
     lod.add_argument("--url", help="measure a dashboard already running here instead of starting one")
     lod.add_argument("--server-pid", type=int, action="append", help="with --url: count these processes' CPU")
-    lod.add_argument("--audience", metavar="URL", help="fetch this audience page and its files instead of opening sessions")
+    lod.add_argument("--audience", metavar="URL", help="fetch this audience page and its files instead of opening sessions ('auto': the one --page and --query share)")
     lod.add_argument("--browser", action="store_true", help="with --audience: also time the first chart drawn in headless chromium meanwhile")
     lod.add_argument("--cold", action="store_true", help="no warm-up session first")
     _add_database(lod)

@@ -99,7 +99,7 @@ def cpu_seconds(pids: list[int]) -> float | None:
 async def _run_until_finished(ws) -> dict:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    run = {"boxes": [], "exceptions": [], "errors": [], "bytes": 0, "charts": 0}
+    run = {"boxes": [], "exceptions": [], "errors": [], "bytes": 0, "charts": 0, "codes": []}
     while True:
         raw = await asyncio.wait_for(ws.recv(), TIMEOUT_S)
         run["bytes"] += len(raw)
@@ -113,6 +113,8 @@ async def _run_until_finished(ws) -> dict:
                 run["boxes"].append(element.selectbox)
             elif what == "plotly_chart":
                 run["charts"] += 1
+            elif what == "code":
+                run["codes"].append(element.code.code_text)
             elif what == "exception":
                 run["exceptions"].append(element.exception.message[:120])
             elif what == "alert" and element.alert.format == 1:  # an error box
@@ -213,6 +215,23 @@ def live(ports: list[int], sessions: int, page: str, label: str = "", query: str
 
 
 # --- the audience view --------------------------------------------------------------------
+
+def audience_link(port: int, page: str, query: str) -> str:
+    """The audience page of a view, as its share link offers it: one session opens the view
+    and the link is read from the sidebar (the page is written by that run)."""
+    async def one():
+        import websockets
+
+        async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                      max_size=2**27, open_timeout=60, ping_interval=None) as ws:
+            await ws.send(_rerun(page, query))
+            return (await _run_until_finished(ws))["codes"]
+
+    path = next((urlsplit(c).path for c in asyncio.run(one()) if "/app/static/audience/" in c), None)
+    if path is None:
+        raise RuntimeError(f"no audience link on {page}?{query} (is viewing without sign-in allowed?)")
+    return f"http://127.0.0.1:{port}{path}"
+
 
 async def _get(url: str, gzip: bool = True) -> tuple[int, int]:
     """One HTTP/1.1 GET on its own connection, as a phone would: (status, bytes received)."""
