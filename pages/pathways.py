@@ -13,11 +13,10 @@ from components.layout import chart_block, download_csv
 from components.store import run
 from domain import funnel, sentences
 from domain.suppression import threshold
-from domain.vocabulary import BUILT_IN_GROUPS
+from domain.gaps import reference_for
 from queries import meta, pathways
 
 NO_REFERENCE = "none"
-COMPLEMENT = {g.group_id: g.reference_group_id for g in BUILT_IN_GROUPS if g.reference_group_id}
 
 st.title("Pathways")
 st.markdown(
@@ -47,13 +46,15 @@ def label_of(group_id: str) -> str:
     return "No comparison" if group_id == NO_REFERENCE else labels.get(group_id, group_id)
 
 
+declared = run(meta.group_list)  # built-in groups, then a package's, with their complementary groups
+complements = {g: r for g, r in zip(declared["group_id"], declared["reference_group_id"]) if isinstance(r, str) and r}
+
+
 def default_reference(group_id: str) -> str:
-    complement = COMPLEMENT.get(group_id)
-    if complement in available:
-        return complement
-    if group_id != "all" and "all" in available:
-        return "all"
-    return NO_REFERENCE
+    """The gaps' reference rule: the complementary group if the data has it, else all students;
+    no comparison when that would be the group itself or is not in the pathway data."""
+    reference = reference_for(group_id, "complement", complements, None, set(available))
+    return reference if reference != group_id and reference in available else NO_REFERENCE
 
 
 cohort = synced_select("cohort", "Cohort", [str(c) for c in cohorts], str(cohorts[-1]), charts.cohort_label,
