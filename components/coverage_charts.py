@@ -662,7 +662,7 @@ def outcomes_figure(outcomes: pd.DataFrame, region: str, limit: int) -> go.Figur
         fig.add_trace(go.Bar(base=outcomes.loc[ranged, "rate_low"], x=outcomes.loc[ranged, "rate_high"] - outcomes.loc[ranged, "rate_low"],
                              y=lab[ranged.to_numpy()], orientation="h", width=0.35, name=f"{region}, a range (≈)",
                              marker=dict(color=REGION_COLOUR, opacity=0.55),
-                             hovertemplate="%{y}: a range from range-coded source data<extra></extra>"))
+                             hovertemplate="%{y}: a range (range-coded source data, or a band hiding a small number)<extra></extra>"))
     if exact.any():
         fig.add_trace(go.Scatter(x=outcomes.loc[exact, "rate_low"], y=lab[exact.to_numpy()], mode="markers", name=region,
                                  marker=dict(size=14, color=REGION_COLOUR), hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))

@@ -100,7 +100,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
             y=[label_of[i] for i in rows.index[ranged]], orientation="h", name="Group's rate, a range (≈)",
             marker=dict(color=FOCUS_COLOUR, opacity=0.55), width=0.35,
             customdata=np.stack([rows.loc[ranged, "group_label"], rows.loc[ranged, "rate_low"], rows.loc[ranged, "rate_high"]], axis=-1),
-            hovertemplate="%{customdata[0]}: between %{customdata[1]:.1f}% and %{customdata[2]:.1f}% (range-coded source data)<extra></extra>",
+            hovertemplate="%{customdata[0]}: between %{customdata[1]:.1f}% and %{customdata[2]:.1f}% (a range: range-coded source data, or a band hiding a small number)<extra></extra>",
         ), row=1, col=1)
     has_ref = rows["reference_rate_low"].notna() & ~rows["reference_suppressed"].astype(bool) & ~rows["suppressed"].astype(bool)
     ref_exact = has_ref & ((rows["reference_rate_high"] - rows["reference_rate_low"]).abs() < 1e-9)
@@ -120,7 +120,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
             marker=dict(color="rgba(255,255,255,0.6)", line=dict(color=REFERENCE_COLOUR, width=2.5)),
             customdata=np.stack([sel["reference_label"], [fmt_rate(a, b, 1) for a, b in
                                                           zip(sel["reference_rate_low"], sel["reference_rate_high"])]], axis=-1),
-            hovertemplate="Reference, %{customdata[0]}: %{customdata[1]} (range-coded source data)<extra></extra>",
+            hovertemplate="Reference, %{customdata[0]}: %{customdata[1]} (a range: range-coded source data, or a band hiding a small number)<extra></extra>",
         ), row=1, col=1)
     if targets is not None and not targets.empty:
         target_rows = rows.merge(targets[targets["school_year"] == year][["student_group", "target"]], on="student_group")

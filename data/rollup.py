@@ -26,14 +26,14 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, func, select, text
+from sqlalchemy import Connection, bindparam, delete, func, inspect, select, text
 from threadpoolctl import threadpool_limits
 
 from data.db import driver_rows
-from data.schema import outcome_complements, outcome_rollup, outcomes, regions
+from data.schema import outcome_band_complements, outcome_complements, outcome_rollup, outcomes, regions
 from data.writer import write_rows
 from domain.scope import ALLIANCE, NONRURAL, RURAL
-from domain.suppression import GROUP_PARTITIONS, Partition, complementary, threshold
+from domain.suppression import GROUP_PARTITIONS, Partition, complementary, numerator_band, threshold
 
 ALLIANCE_CELL, RURAL_CELL, NONRURAL_CELL = ALLIANCE.cell, RURAL.cell, NONRURAL.cell
 AGGREGATE_CELLS = (ALLIANCE_CELL, RURAL_CELL, NONRURAL_CELL)
@@ -168,10 +168,13 @@ class OutcomeRebuild:
 
     def finish(self, conn: Connection) -> None:
         """Write the rollup and the complements (after the import's writes)."""
+        # Migrations before 0007 rebuild the rollup with this code, before the table exists.
+        with_bands = inspect(conn).has_table(outcome_band_complements.name)
+        tables = (outcome_rollup, outcome_complements, *((outcome_band_complements,) if with_bands else ()))
         if self.everything:
             indicator_ids = list(conn.execute(select(outcomes.c.indicator_id).distinct()).scalars())
-            conn.execute(delete(outcome_rollup))
-            conn.execute(delete(outcome_complements))
+            for table in tables:
+                conn.execute(delete(table))
         else:
             indicator_ids = self.package_ids
         placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
@@ -179,8 +182,8 @@ class OutcomeRebuild:
         decided = []
         for indicator_id in indicator_ids:
             if not self.everything:
-                conn.execute(delete(outcome_rollup).where(outcome_rollup.c.indicator_id == indicator_id))
-                conn.execute(delete(outcome_complements).where(outcome_complements.c.indicator_id == indicator_id))
+                for table in tables:
+                    conn.execute(delete(table).where(table.c.indicator_id == indicator_id))
             if indicator_id in self.early:
                 sums, complements = self.early[indicator_id]
             else:
@@ -190,13 +193,15 @@ class OutcomeRebuild:
                 sums, complements = self._decide(indicator_id, stored)
             conn.execute(outcome_rollup.insert(), sums)
             decided.append(complements)
-        for complements in decided:
-            complements = complements.result() if self.pool else complements
-            if not complements.empty:
-                write_rows(conn, outcome_complements, complements[CELL_KEYS].astype(str).assign(threshold=self.limit))
+        for decision in decided:
+            complements, bands = decision.result() if self.pool else decision
+            for table, rows in ((outcome_complements, complements), (outcome_band_complements, bands)):
+                if not rows.empty and table in tables:
+                    write_rows(conn, table, rows[CELL_KEYS].astype(str).assign(threshold=self.limit))
 
     def _decide(self, indicator_id: str, stored: pd.DataFrame):
-        """The indicator's rollup rows, and its complements (a future when in a pool)."""
+        """The indicator's rollup rows, and its complements and band complements (decide_cells;
+        a future when in a pool)."""
         frame = pooling_terms(stored).reset_index(drop=True)
         for column in ("school_year", "region_id", "student_group"):
             frame[column] = _categories(stored[column])
@@ -208,13 +213,13 @@ class OutcomeRebuild:
         locale = frame["region_id"].map(self.locale_of)
         frame["locale"] = locale.astype("category")
         frame["rural"] = (locale == "rural").to_numpy(dtype=bool)
-        cells = frame[[*CELL_KEYS, "denominator", "source_suppressed", "rural"]]
+        cells = frame[[*CELL_KEYS, "denominator", "numerator_low", "numerator_high", "source_suppressed", "rural"]]
         if self.pool:
             with _neutral_main():
-                complements = self.pool.submit(complement_cells, cells, self.limit)
+                decision = self.pool.submit(decide_cells, cells, self.limit)
         else:
-            complements = complement_cells(cells, self.limit)
-        return _rollup_rows(indicator_id, frame, self.limit), complements
+            decision = decide_cells(cells, self.limit)
+        return _rollup_rows(indicator_id, frame, self.limit), decision
 
 
 def _rollup_rows(indicator_id: str, frame: pd.DataFrame, limit: int) -> list[dict]:
@@ -236,8 +241,8 @@ def _rollup_rows(indicator_id: str, frame: pd.DataFrame, limit: int) -> list[dic
 
 def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.DataFrame:
     """Every region cell (of these indicators and years, when given) with what suppression
-    needs: its poolable denominator, whether it was suppressed at source, and whether its
-    region is rural."""
+    needs: its poolable denominator and numerator bounds, whether it was suppressed at source,
+    and whether its region is rural."""
     conditions, params = [], {}
     if indicator_ids is not None:
         conditions.append("o.indicator_id IN :indicator_ids")
@@ -260,6 +265,8 @@ def read_cells(conn: Connection, indicator_ids=None, school_years=None) -> pd.Da
     terms = pooling_terms(stored)
     frame = stored[CELL_KEYS].copy()
     frame["denominator"] = terms["denominator"].astype("float64")
+    frame["numerator_low"] = terms["numerator_low"].astype("float64")
+    frame["numerator_high"] = terms["numerator_high"].astype("float64")
     frame["source_suppressed"] = terms["source_suppressed"].astype(bool)
     frame["rural"] = stored["rural"].astype(bool)
     return frame
@@ -273,7 +280,7 @@ NOTHING = "__nothing__"  # a shown 0 standing for a region's all students where 
 SYNTHETIC_GROUPS = (*UNPOOLED, UNPOOLED_ALL, TRUE_ALL, NOTHING)
 
 
-def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
+def protected_cube(cells: pd.DataFrame, limit: int, source_protected: bool = True) -> pd.DataFrame:
     """Region cells plus alliance, rural and non-rural totals, with the engine's decision
     (`suppressed`) over every relation between them.
 
@@ -284,6 +291,10 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     region relations (it still is of its region's group relations). So pooled totals of a
     partition's groups need not add up to pooled all students: what they miss is modelled with
     cells that are never shown (`_synthetic_cells`), decided with the rest and then dropped.
+
+    `source_protected` False: only the small values are protected; cells suppressed at source
+    are hidden without being protected here (for a count other than the students, whose own
+    decision protects them: `decide_cells`).
     """
     cells = cells.copy()
     cells["pooled"] = cells["denominator"].notna() & ~cells["source_suppressed"]
@@ -348,13 +359,16 @@ def protected_cube(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     ]
     den = pd.to_numeric(cube["denominator"], errors="coerce").astype("float64")
     real = ~synthetic
-    primary = cube["source_suppressed"].fillna(False).to_numpy(dtype=bool) | ((den > 0) & (den < limit)).to_numpy(dtype=bool)
+    at_source = cube["source_suppressed"].fillna(False).to_numpy(dtype=bool)
+    primary = (at_source if source_protected else False) | ((den > 0) & (den < limit)).to_numpy(dtype=bool)
     # A synthetic cell is never shown, so has no size to protect: it is hidden from the start
     # where its value is secret or unknown (then no least value can be counted on either).
     primary = np.where(synthetic, unknown, primary)
+    start = primary | (at_source & real)
     values = cube["denominator"].where(~(synthetic & unknown), -np.inf)
-    hidden = complementary(cube.assign(denominator=values), "denominator", pd.Series(primary, index=cube.index),
-                           CELL_KEYS, partitions).to_numpy(dtype=bool)
+    protect = None if source_protected else pd.Series(primary & real, index=cube.index)
+    hidden = complementary(cube.assign(denominator=values), "denominator", pd.Series(start, index=cube.index),
+                           CELL_KEYS, partitions, protect).to_numpy(dtype=bool)
     out = cube.loc[real, [c for c in cube.columns if c not in _HELPER_COLUMNS]].copy()
     out["denominator"] = den[real].where(~hidden[real])
     out["suppressed"] = hidden[real]
@@ -454,6 +468,52 @@ def complement_cells(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
     """The cells hidden only because a value elsewhere could otherwise be recovered."""
     cube = protected_cube(cells, limit)
     return cube.loc[cube["suppressed"] & ~cube["primary"], CELL_KEYS].reset_index(drop=True)
+
+
+def decide_cells(cells: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The complements (CELL_KEYS; see `complement_cells`), and the band complements: cells whose
+    rate must not be shown although their students are, because a small number meeting the
+    measure (1 to limit-1), or not meeting it, elsewhere could be worked out from it.
+
+    The numbers meeting a measure add up over regions and groups as the students do, and so do
+    the numbers not meeting it: each is decided as one more count over the same relations,
+    apart (a cell hidden in one has its rate hidden, so hides both). The rates of cells with a
+    small number are banded by domain.suppression.protect_rates; a band complement's rate shows
+    as the whole 0-100%. Decided whatever the disclosure policy, so that changing the policy
+    needs no new import; only `bands` uses them."""
+    cube = protected_cube(cells, limit)
+    complements = cube.loc[cube["suppressed"] & ~cube["primary"], CELL_KEYS].reset_index(drop=True)
+    if "numerator_low" not in cells or cube.empty:
+        return complements, complements.iloc[:0]
+    den_hidden = cube.loc[cube["suppressed"], CELL_KEYS]
+    # A range-coded numerator counts as known at its end, and every other count as shown (an
+    # attacker who knows more is no weaker): a cell hidden for another count hides nothing here,
+    # so the local rules never close a relation around a value nobody needs protected.
+    meeting = protected_cube(cells.assign(denominator=cells["numerator_low"]), limit, source_protected=False)
+    missing = protected_cube(cells.assign(denominator=cells["denominator"] - cells["numerator_high"]), limit,
+                             source_protected=False)
+    bands = pd.concat([meeting.loc[meeting["suppressed"], CELL_KEYS], missing.loc[missing["suppressed"], CELL_KEYS]],
+                      ignore_index=True).drop_duplicates()
+    # Cells hidden already, and small numbers banded where they are, are not stored.
+    shown_anyway = pd.concat([den_hidden, _banded_cells(cells, limit)], ignore_index=True).drop_duplicates()
+    bands = bands.merge(shown_anyway, how="left", indicator=True)
+    return complements, bands.loc[bands["_merge"] == "left_only", CELL_KEYS].reset_index(drop=True)
+
+
+def _banded_cells(cells: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The cells (regions and the rural, non-rural and alliance totals) whose rate
+    domain.suppression.protect_rates bands for a small number, as the query layer pools them."""
+    pooled = cells[cells["denominator"].notna() & ~cells["source_suppressed"].astype(bool)]
+    sums = ["denominator", "numerator_low", "numerator_high"]
+    keys = ["indicator_id", "school_year", "student_group"]
+    by_locale = pooled.groupby([*keys, "rural"], observed=True, sort=False)[sums].sum().reset_index()
+    by_locale["region_id"] = np.where(by_locale["rural"], RURAL_CELL, NONRURAL_CELL)
+    alliance = pooled.groupby(keys, observed=True, sort=False)[sums].sum().reset_index().assign(region_id=ALLIANCE_CELL)
+    every = pd.concat([pooled[[*CELL_KEYS, *sums]], by_locale[[*CELL_KEYS, *sums]], alliance[[*CELL_KEYS, *sums]]],
+                      ignore_index=True)
+    banded = numerator_band(every["numerator_low"], every["numerator_high"], every["denominator"], limit)[2]
+    out = every.loc[banded, CELL_KEYS]
+    return out.astype({k: str for k in CELL_KEYS}) if len(out) else out
 
 
 def stored_threshold(conn: Connection) -> int | None:

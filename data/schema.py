@@ -183,6 +183,18 @@ outcome_complements = Table(
     Column("threshold", Integer, nullable=False),
 )
 
+# Cells whose rate is hidden (their students shown) so that a small number meeting a measure,
+# or not meeting it, elsewhere cannot be worked out (data.rollup.decide_cells; used under the
+# `bands` disclosure policy).
+outcome_band_complements = Table(
+    "outcome_band_complements", metadata,
+    Column("indicator_id", ID, primary_key=True),
+    Column("region_id", ID, primary_key=True),
+    Column("school_year", String(7), primary_key=True),
+    Column("student_group", ID, primary_key=True),
+    Column("threshold", Integer, nullable=False),
+)
+
 pathway = Table(
     "pathway", metadata,
     Column("cohort", Integer, primary_key=True),

@@ -23,6 +23,13 @@ as zero and are told apart from missing values (NaN without the flag).
 
 The threshold defaults to 10; a deployment sets another with SUPPRESSION_THRESHOLD (an
 environment variable or a Streamlit secret).
+
+Rates (`protect_rates`, the one entry point for every rate the query layer returns): under the
+default disclosure policy (`bands`, ALLIANCE_DISCLOSURE_POLICY) a rate whose numerator or
+remainder (denominator minus numerator) could be from 1 to threshold-1 is shown only as a band
+that holds every numerator of that small zone, so rate x students pins no small count; every
+rate is published at one decimal. `counts` protects counts only (a rate beside its students
+pins the number meeting it).
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from domain.audit import audited
+from domain.gaps import pooled_rate
 from domain.vocabulary import BUILT_IN_GROUPS
 
 DEFAULT_THRESHOLD = 10
@@ -50,6 +58,29 @@ def threshold() -> int:
         return max(1, int(value)) if value is not None else DEFAULT_THRESHOLD
     except ValueError:
         return DEFAULT_THRESHOLD
+
+
+BANDS, COUNTS = "bands", "counts"
+POLICIES = {
+    BANDS: "small numerators banded: a rate whose number meeting or not meeting it is below the threshold is "
+           "shown only as a range covering every such number",
+    COUNTS: "counts only: group sizes below the threshold are suppressed; rates are shown beside them, so a small "
+            "number meeting or not meeting a measure can be worked out",
+}
+DEFAULT_POLICY = BANDS
+RATE_DIGITS = 1  # rates are published at one decimal, never at full precision
+
+
+def disclosure_policy() -> str:
+    """The disclosure policy in force (ALLIANCE_DISCLOSURE_POLICY; an unknown value falls back
+    to the default, never to the weaker `counts`)."""
+    value = os.environ.get("ALLIANCE_DISCLOSURE_POLICY")
+    if value is None:
+        from data.db import _streamlit_secret
+
+        value = _streamlit_secret("ALLIANCE_DISCLOSURE_POLICY")
+    value = str(value).strip().lower() if value is not None else DEFAULT_POLICY
+    return value if value in POLICIES else DEFAULT_POLICY
 
 
 def suppressed_label(limit: int | None = None) -> str:
@@ -151,14 +182,16 @@ def suppress_rates(
 
 
 def complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: Sequence[str],
-                  partitions: Iterable[Partition]) -> pd.Series:
+                  partitions: Iterable[Partition], protect: pd.Series | None = None) -> pd.Series:
     """The cells to hide, given those hidden already (`hidden`): complementary suppression
     alone, for callers that decide primary suppression themselves (e.g. with cells that stand
-    for a derived quantity and are never shown, so have no size of their own to protect)."""
-    return _complementary(frame, column, hidden, list(keys), list(partitions))
+    for a derived quantity and are never shown, so have no size of their own to protect).
+    `protect`: the hidden cells that must not be worked out (default: every hidden one)."""
+    return _complementary(frame, column, hidden, list(keys), list(partitions), protect)
 
 
-def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition]) -> pd.Series:
+def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition],
+                   protect: pd.Series | None = None) -> pd.Series:
     if not partitions or frame.empty:
         return hidden
     raw = pd.to_numeric(frame[column], errors="coerce")
@@ -169,7 +202,7 @@ def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: li
     prepared = [_prepare(frame, keys, partition, groupings, present) for partition in partitions]
     prepared = [p for p in prepared if len(p[0])]
     least = _least(values)
-    protected = hidden_array.copy()
+    protected = hidden_array.copy() if protect is None else protect.to_numpy(dtype=bool) & hidden_array
     known = np.isfinite(raw.to_numpy(dtype="float64", na_value=np.nan))
     relations, exact = _relation_matrix(prepared, values, known)
 
@@ -360,3 +393,89 @@ def with_alliance_total(frame: pd.DataFrame, column: str, by: Sequence[str], reg
     totals = frame.groupby(list(by), dropna=False, as_index=False)[column].sum(min_count=1)
     totals[region] = ALLIANCE_TOTAL
     return pd.concat([frame, totals], ignore_index=True)
+
+
+def numerator_band(numerator_low, numerator_high, denominator, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numerator range to publish for each shown rate under `bands`, and whether it is a
+    band. The small zones are 1..limit-1 meeting the measure and 1..limit-1 not meeting it (a
+    zero reveals no one and shows, as a zero count does). A range reaching into the low zone
+    becomes 0..limit-1 (or more), one reaching into the high zone denominator-limit+1..all,
+    until it reaches into no zone it does not hold: the band is then the same for every
+    numerator of the zone, so it tells no more than "fewer than `limit`". Below 2 x limit - 1
+    students the zones meet and the band is the whole 0..denominator."""
+    low = np.asarray(numerator_low, dtype="float64").copy()
+    high = np.asarray(numerator_high, dtype="float64").copy()
+    den = np.asarray(denominator, dtype="float64")
+    banded = np.zeros(len(den), dtype=bool)
+    eps = 1e-9
+    with np.errstate(invalid="ignore"):
+        valid = (den > 0) & np.isfinite(low) & np.isfinite(high)
+        for _ in range(2):  # at most: the low zone, then the high zone it reaches (or the reverse)
+            in_low = valid & (low <= limit - 1 + eps) & (high >= 1 - eps)
+            in_high = valid & (high >= den - limit + 1 - eps) & (low <= den - 1 + eps)
+            low = np.where(in_low, 0.0, low)
+            high = np.where(in_low, np.maximum(high, np.minimum(limit - 1, den)), high)
+            high = np.where(in_high, den, high)
+            low = np.where(in_high, np.minimum(low, np.maximum(den - limit + 1, 0)), low)
+            banded |= in_low | in_high
+    return low, high, banded
+
+
+def _round_out(low: np.ndarray, high: np.ndarray, exact: np.ndarray, digits: int = RATE_DIGITS):
+    """Rates at `digits` decimals: an exact rate rounded, a range's ends rounded outwards (so
+    the published range still holds every value it stands for)."""
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore"):
+        rounded = np.round(low * scale) / scale
+        low_out = np.where(exact, rounded, np.floor(low * scale + 1e-6) / scale)
+        high_out = np.where(exact, rounded, np.ceil(high * scale - 1e-6) / scale)
+    return low_out, high_out
+
+
+def protect_rates(frame: pd.DataFrame, hidden=None, limit: int | None = None, policy: str | None = None,
+                  band_complements=None) -> pd.DataFrame:
+    """Every pooled rate the query layer returns, protected: the one place rates are suppressed.
+
+    `frame` holds `denominator`, `numerator_low` and `numerator_high` (sums over the rows that
+    could be pooled; NaN where none could); `hidden` marks cells hidden already (suppressed at
+    source, or a complement decided at import over every relation). Primary rule: a denominator
+    from 1 to limit-1 is hidden, a zero denominator stays shown (it reveals no one, and the
+    import's complementary suppression counts shown zeros as known) with no rate. Then, under
+    `bands`, a rate whose numerator or remainder may be below the limit becomes a band
+    (`banded`, its numerators hidden), and so does a band complement (`band_complements`:
+    decided at import, data.rollup.decide_cells) whose rate would give a small number elsewhere
+    away, as the whole 0-100%; every rate is rounded to one decimal.
+
+    Adds rate_low, rate_high (percent), exact, suppressed and banded; hidden numbers are NaN."""
+    limit = limit or threshold()
+    policy = policy or disclosure_policy()
+    out = frame.copy()
+    den = pd.to_numeric(out["denominator"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    low = pd.to_numeric(out["numerator_low"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    high = pd.to_numeric(out["numerator_high"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    upstream = np.zeros(len(out), dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        suppressed = upstream | ((den > 0) & (den < limit))
+    if policy == BANDS:
+        low, high, banded = numerator_band(low, high, den, limit)
+        if band_complements is not None:
+            widen = np.asarray(band_complements, dtype=bool) & (den > 0)
+            low, high = np.where(widen, 0.0, low), np.where(widen, den, high)
+            banded |= widen
+        banded &= ~suppressed
+    else:
+        banded = np.zeros(len(out), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        rate_valid = ~suppressed & (den > 0)
+    rate_low = np.where(rate_valid, pooled_rate(low, den).to_numpy(), np.nan)
+    rate_high = np.where(rate_valid, pooled_rate(high, den).to_numpy(), np.nan)
+    exact = rate_valid & ~banded & (np.abs(rate_high - rate_low) < 1e-9)
+    rate_low, rate_high = _round_out(rate_low, rate_high, exact)
+    out["denominator"] = np.where(suppressed, np.nan, den)
+    out["numerator_low"] = np.where(suppressed | banded, np.nan, low)
+    out["numerator_high"] = np.where(suppressed | banded, np.nan, high)
+    out["rate_low"], out["rate_high"] = rate_low, rate_high
+    out["exact"] = suppressed | np.isnan(rate_low) | (np.abs(rate_high - rate_low) < 1e-9)
+    out["suppressed"] = suppressed
+    out["banded"] = banded
+    return out

@@ -15,7 +15,7 @@ from components.store import engine, run
 from data.db import database_url, display_url
 from data.demo import holds_data
 from data.templates import template_workbook, template_zip
-from domain.suppression import threshold
+from domain.suppression import POLICIES, disclosure_policy, threshold
 from queries import meta
 
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-package.md"
@@ -44,11 +44,13 @@ else:
     )
 
     st.subheader("Privacy")
+    policy = disclosure_policy()
     st.markdown(
         f"Counts below **{threshold()}**, and rates whose denominator is below {threshold()}, are suppressed "
         "everywhere: charts, tooltips, tables, maps, downloads and reports. Where a suppressed value could be "
-        "worked out by subtraction, a second value is suppressed too. Change the threshold with the "
-        "`SUPPRESSION_THRESHOLD` setting."
+        "worked out by subtraction, a second value is suppressed too. Rates are published at one decimal.\n\n"
+        f"Disclosure policy in force: **`{policy}`** — {POLICIES[policy]}. Change them with the "
+        "`SUPPRESSION_THRESHOLD` and `ALLIANCE_DISCLOSURE_POLICY` settings (see `docs/privacy.md`)."
     )
 
 steward.import_section()

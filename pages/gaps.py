@@ -102,6 +102,7 @@ st.markdown(
     f"lower is better, such as chronic absence, a higher rate is worse). **▨ / S, grey: suppressed** — fewer than "
     f"{limit} students, or a value that could otherwise be worked out by subtraction from a total, so it is hidden "
     "everywhere, including the downloads. Blank or *no data*: not reported. **≈**: built from range-coded public "
-    "data (e.g. 90–94%), so shown as a range. Error bars are 95% margins from group sizes; a gap is called closing "
+    "data (e.g. 90–94%), or a band that hides a small number of students meeting (or not meeting) the measure "
+    f"(fewer than {limit}), so shown as a range. Error bars are 95% margins from group sizes; a gap is called closing "
     "or widening only when its change is larger than that uncertainty and at least 1 point."
 )

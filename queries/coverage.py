@@ -8,9 +8,10 @@ Everything is aggregated in SQL and suppressed before it is returned:
   filter: data/participation_rollup.py); counts from 1 to threshold-1 are hidden here with the
   threshold in force, and if that differs from the one the import used, the whole decision is
   recomputed (slow path, still correct);
-- outcome rates are hidden when suppressed at source, when their denominator is under the
-  threshold, or when `outcome_complements` lists them (data/rollup.py); alliance rates come
-  from queries.gaps.group_rates;
+- outcome rates are protected by domain.suppression.protect_rates, as on every page: hidden
+  when suppressed at source, when their denominator is under the threshold (a zero one shows,
+  with no rate), or when `outcome_complements` lists them (data/rollup.py), banded under the
+  default disclosure policy; alliance rates come from queries.gaps.group_rates;
 - seats, programs and partners are not counts of students and are shown as they are.
 
 Reach definitions match the overview: a program runs in a quarter when it started on or before
@@ -39,17 +40,16 @@ from pyarrow import csv
 from sqlalchemy import Engine, and_, case, func, select, true
 
 from data import participation_rollup as rollup
-from data.rollup import pooling_terms, protected_cube, read_cells
+from data.rollup import decide_cells, pooling_terms, read_cells
 from data.rollup import stored_threshold as outcome_threshold
 from data.schema import (
-    coverage_sites, indicators, outcome_complements, outcome_rollup, outcomes, participation_cells, partners, programs,
-    regions,
+    coverage_sites, indicators, outcome_band_complements, outcome_complements, outcome_rollup, outcomes,
+    participation_cells, partners, programs, regions,
 )
 from domain import coverage as domain
-from domain.gaps import pooled_rates
 from domain.periods import quarter_bounds
 from domain.memo import memo
-from domain.suppression import threshold
+from domain.suppression import protect_rates, threshold
 from domain.scope import ALLIANCE, ANY, NONRURAL, Scope, locale_cell
 from domain.vocabulary import LOCALES
 from domain.scope import region as region_scope
@@ -296,17 +296,18 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
             columns=["region_id", "numerator", "numerator_suppressed", "denominator", "denominator_suppressed",
                      "rate_low", "rate_high"])
         if outcome_threshold(conn) == limit:
-            c = outcome_complements.c
-            complements = set(conn.execute(select(c.region_id).where(and_(
-                c.indicator_id == indicator, c.school_year == school_year, c.student_group == "all"))).scalars())
+            complements, bands = ({region for region in conn.execute(select(table.c.region_id).where(and_(
+                table.c.indicator_id == indicator, table.c.school_year == school_year,
+                table.c.student_group == "all"))).scalars()} for table in (outcome_complements, outcome_band_complements))
         else:
-            cube = protected_cube(read_cells(conn, (indicator,), (school_year,)), limit) if len(rows) else pd.DataFrame()
-            complements = set(cube.loc[cube["suppressed"] & ~cube["primary"] & (cube["student_group"] == "all"), "region_id"]) if len(cube) else set()
+            hidden, banded = decide_cells(read_cells(conn, (indicator,), (school_year,)), limit) if len(rows) else (None, None)
+            complements, bands = ((set(frame.loc[frame["student_group"] == "all", "region_id"]) if frame is not None else set())
+                                  for frame in (hidden, banded))
     terms = pooling_terms(rows)  # as the rollup pools them: rows suppressed at source add nothing
     source = terms.pop("source_suppressed")
-    out = pooled_rates(terms[["denominator", "numerator_low", "numerator_high"]].assign(region_id=rows["region_id"]))
-    out["suppressed"] = (source | (out["denominator"] < limit) | out["region_id"].isin(complements)).to_numpy()
-    out.loc[out["suppressed"], ["denominator", "rate_low", "rate_high"]] = np.nan
+    out = protect_rates(terms[["denominator", "numerator_low", "numerator_high"]].assign(region_id=rows["region_id"]),
+                        (source | rows["region_id"].isin(complements)).to_numpy(dtype=bool), limit,
+                        band_complements=rows["region_id"].isin(bands).to_numpy(dtype=bool))
     from queries.gaps import group_rates
 
     alliance = group_rates(engine, (indicator,), ALLIANCE, (school_year,)) if school_year else pd.DataFrame()

@@ -4,23 +4,27 @@ returned.
 
 Alliance-wide, rural and non-rural figures read `outcome_rollup` (a few dozen rows per
 indicator and year); one region reads `outcomes` by its primary-key prefix (indicator, region).
-Suppression: a group whose pooled denominator is under the threshold, or that was suppressed
-at source, is hidden; so is every cell `outcome_complements` lists (complementary suppression
-decided at import over all regions and totals together, see data/rollup.py). If the threshold
-in force differs from the one the import used, the decision is recomputed here for the slices
-asked for (slower, still correct).
+Suppression (domain.suppression.protect_rates, with the disclosure policy in force): a group
+whose pooled denominator is under the threshold, or that was suppressed at source, is hidden;
+so is every cell `outcome_complements` lists (complementary suppression decided at import over
+all regions and totals together, see data/rollup.py); a small numerator or remainder makes the
+rate a band, and so does a cell `outcome_band_complements` lists (under the `bands` policy). If the threshold in force differs from the one the import used, the decision is
+recomputed here for the slices asked for (slower, still correct).
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
 from data.rollup import (
-    CELL_KEYS, STORED_COLUMNS, pooling_terms, protected_cube, read_cells, stored_threshold,
+    CELL_KEYS, STORED_COLUMNS, decide_cells, pooling_terms, read_cells, stored_threshold,
 )
-from data.schema import indicators, outcome_complements, outcome_rollup, outcomes, regions, student_groups, targets
+from data.schema import (
+    indicators, outcome_band_complements, outcome_complements, outcome_rollup, outcomes, regions, student_groups, targets,
+)
 from domain import gaps as domain
-from domain.suppression import threshold
+from domain.suppression import protect_rates, threshold
 from domain.scope import ALLIANCE, LOCALE_SCOPES, RURAL, Scope, region
 from domain.vocabulary import BUILT_IN_GROUPS
 
@@ -35,8 +39,9 @@ def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: Scope = A
     """Pooled rate of every student group, per indicator and school year, in an area.
 
     Columns: indicator_id, school_year, student_group, denominator, numerator_low/high,
-    rate_low/high (percent; equal when exact), exact, suppressed, and how many source rows
-    were pooled, suppressed at source or range-coded. Suppressed rows carry no numbers.
+    rate_low/high (percent, one decimal; equal when exact), exact, suppressed, banded, and how
+    many source rows were pooled, suppressed at source or range-coded. Suppressed rows carry
+    no numbers; banded ones no numerators (domain.suppression.protect_rates).
     """
     limit = threshold()
     indicator_ids = tuple(indicator_ids)
@@ -48,26 +53,21 @@ def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: Scope = A
             sums = _aggregate_sums(conn, indicator_ids, scope, school_years)
         cell = scope.cell
         if built_with == limit:
-            hidden_keys = _stored_complements(conn, indicator_ids, cell, school_years)
+            hidden_keys = _stored_complements(conn, outcome_complements, indicator_ids, cell, school_years)
+            band_keys = _stored_complements(conn, outcome_band_complements, indicator_ids, cell, school_years)
         else:
-            hidden_keys = _recomputed_complements(conn, indicator_ids, cell, school_years, limit)
-    rows = []
-    nan = float("nan")
-    for key in sorted(sums):
-        den, low, high, source_rows, pooled_rows, suppressed_rows, ranged_rows, at_source = sums[key]
-        if not pooled_rows:
-            den = low = high = None
-        hidden = bool(at_source or (den is not None and 0 < den < limit) or key in hidden_keys)
-        if hidden or den is None:
-            den_value = rate_low = rate_high = low_value = high_value = nan
-        else:
-            den_value, low_value, high_value = float(den), float(low), float(high)
-            rate_low, rate_high = domain.pooled_rate(low_value, den_value), domain.pooled_rate(high_value, den_value)
-        rows.append((*key, den_value, low_value, high_value, source_rows, pooled_rows, suppressed_rows, ranged_rows,
-                     rate_low, rate_high, hidden or abs(rate_high - rate_low) < 1e-9 or rate_low != rate_low, hidden))
-    return pd.DataFrame(rows, columns=[
-        "indicator_id", "school_year", "student_group", "denominator", "numerator_low", "numerator_high",
-        *COUNT_COLUMNS, "rate_low", "rate_high", "exact", "suppressed"])
+            hidden_keys, band_keys = _recomputed_complements(conn, indicator_ids, cell, school_years, limit)
+    keys = sorted(sums)
+    columns = ["denominator", "numerator_low", "numerator_high", *COUNT_COLUMNS]
+    frame = pd.DataFrame([(*key, *sums[key][:7]) for key in keys],
+                         columns=["indicator_id", "school_year", "student_group", *columns])
+    pooled = frame["pooled_rows"].to_numpy(dtype="int64") > 0
+    for column in ("denominator", "numerator_low", "numerator_high"):
+        frame[column] = frame[column].astype("float64").where(pooled)
+    hidden = np.array([bool(sums[key][7]) or key in hidden_keys for key in keys], dtype=bool)
+    out = protect_rates(frame, hidden, limit, band_complements=[key in band_keys for key in keys])
+    return out[["indicator_id", "school_year", "student_group", *columns, "rate_low", "rate_high", "exact",
+                "suppressed", "banded"]]
 
 
 def _tuples(conn, query) -> list[tuple]:
@@ -120,8 +120,8 @@ def _region_sums(conn, indicator_ids, region_id, school_years) -> dict[tuple, li
     return sums
 
 
-def _stored_complements(conn, indicator_ids, cell, school_years) -> set[tuple[str, str, str]]:
-    c = outcome_complements.c
+def _stored_complements(conn, table, indicator_ids, cell, school_years) -> set[tuple[str, str, str]]:
+    c = table.c
     query = select(c.indicator_id, c.school_year, c.student_group).where(
         and_(c.indicator_id.in_(indicator_ids), c.region_id == cell))
     if school_years is not None:
@@ -129,14 +129,15 @@ def _stored_complements(conn, indicator_ids, cell, school_years) -> set[tuple[st
     return set(_tuples(conn, query))
 
 
-def _recomputed_complements(conn, indicator_ids, cell, school_years, limit) -> set[tuple[str, str, str]]:
-    """Complementary suppression for these slices with the threshold in force (slow path)."""
+def _recomputed_complements(conn, indicator_ids, cell, school_years, limit) -> tuple[set, set]:
+    """Complements and band complements for these slices with the threshold in force (slow path)."""
     cells = read_cells(conn, indicator_ids, school_years)
     if cells.empty:
-        return set()
-    cube = protected_cube(cells, limit)
-    hidden = cube[cube["suppressed"] & ~cube["primary"] & (cube["region_id"] == cell)]
-    return set(zip(hidden["indicator_id"], hidden["school_year"], hidden["student_group"]))
+        return set(), set()
+    hidden, banded = decide_cells(cells, limit)
+    keys = ["indicator_id", "school_year", "student_group"]
+    return ({tuple(k) for k in hidden.loc[hidden["region_id"] == cell, keys].itertuples(index=False)},
+            {tuple(k) for k in banded.loc[banded["region_id"] == cell, keys].itertuples(index=False)})
 
 
 # --- what the page shows -------------------------------------------------------------------
