@@ -154,6 +154,14 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    from reports.publish import publish
+
+    counts = publish(get_engine(args.database), args.out)
+    print(f"wrote {args.out}: " + ", ".join(f"{name} {rows:,} rows" for name, rows in counts.items()) + ", README.md")
+    return 0
+
+
 def cmd_story(args) -> int:
     from pathlib import Path
 
@@ -348,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--snapshot-version", type=int, metavar="N", help="that version of a quarter frozen more than once (default: the latest)")
     _add_database(rep)
     rep.set_defaults(func=cmd_report)
+
+    pub = commands.add_parser("publish", help="write the public data file (outcomes, participation, pathways as the dashboard shows them) into a folder")
+    pub.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if need be)")
+    _add_database(pub)
+    pub.set_defaults(func=cmd_publish)
 
     ben = commands.add_parser("bench", help="generate a state-scale package, import it and time the import and every page's queries")
     ben.add_argument("--database", metavar="URL", help="an EMPTY store to import into (default: a new temporary SQLite file)")

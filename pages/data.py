@@ -17,6 +17,7 @@ from data.demo import holds_data
 from data.templates import template_workbook, template_zip
 from domain.suppression import POLICIES, disclosure_policy, threshold
 from queries import meta
+from reports.publish import public_zip
 
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-package.md"
 
@@ -52,6 +53,11 @@ else:
         f"Disclosure policy in force: **`{policy}`** — {POLICIES[policy]}. Change them with the "
         "`SUPPRESSION_THRESHOLD` and `ALLIANCE_DISCLOSURE_POLICY` settings (see `docs/privacy.md`)."
     )
+    # Built only when clicked (a rate query per region), then cached per data version.
+    st.download_button("Public data file (.zip)", lambda: run(public_zip), "alliance-public-data.zip",
+                       mime="application/zip", key="public_zip",
+                       help="Outcomes, participation and pathways exactly as the dashboard shows them, suppressed "
+                            "cells marked (docs/public-file.md); the same as `python cli.py publish`.")
 
 steward.import_section()
 left, right = st.columns(2)
