@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from domain import formatting
 from domain.formatting import rate_text
 from domain.periods import quarter_label, school_year_label
-from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from components.palette import BLACK, BLUE, BLUISH_GREEN, DARK_INK, DARK_ORANGE, GREY, GRID, MID_BLUE, MUTED_INK, ORANGE, PALE_BLUE, PALE_ORANGE, REDDISH_PURPLE, SUPPRESSED, SUPPRESSED_PATTERN, VERMILLION, WHITE, base_layout
 from domain.coverage import (
     CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, MEASURED, Metric, distance_text,
 )
@@ -26,8 +26,8 @@ from domain.vocabulary import LOCALES, SHORT_GROUP_LABELS
 from domain.vocabulary import label as vocab_label
 from domain.memo import memo_builders
 
-LOCALE_COLOURS = {"city": "#0072B2", "suburb": "#E69F00", "town": "#009E73", "rural": "#CC79A7"}
-REGION_COLOUR, ALLIANCE_COLOUR = "#D55E00", "#0072B2"
+LOCALE_COLOURS = {"city": BLUE, "suburb": ORANGE, "town": BLUISH_GREEN, "rural": REDDISH_PURPLE}
+REGION_COLOUR, ALLIANCE_COLOUR = VERMILLION, BLUE
 SHADE = "rgba(213, 94, 0, 0.10)"
 SUPPRESSED_CELL = "▨ suppressed"
 NO_DATA = "no data"
@@ -112,16 +112,16 @@ def need_scatter(frame: pd.DataFrame, metric: Metric, attrs: dict, selected: str
     if np.isfinite(x_ref) and np.isfinite(y_ref):
         fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=SHADE, line=dict(width=0), layer="below")
         fig.add_annotation(x=x_max, y=y_ref, xanchor="right", yanchor="top", showarrow=False,
-                           text="<b>High need,<br>low coverage</b>", align="right", font=dict(size=15, color="#8A3A00"))
+                           text="<b>High need,<br>low coverage</b>", align="right", font=dict(size=15, color=DARK_ORANGE))
     if np.isfinite(x_ref):
-        fig.add_vline(x=x_ref, line=dict(color="#555555", width=1.5, dash="dash"))
+        fig.add_vline(x=x_ref, line=dict(color=MUTED_INK, width=1.5, dash="dash"))
         fig.add_annotation(x=x_ref, y=0, yref="paper", yanchor="bottom", xanchor="right", xshift=-4, showarrow=False,
-                           text=f"alliance {x_ref:.0f}%", font=dict(size=13, color="#333333"))
+                           text=f"alliance {x_ref:.0f}%", font=dict(size=13, color=DARK_INK))
     if np.isfinite(y_ref):
-        fig.add_hline(y=y_ref, line=dict(color="#555555", width=1.5, dash="dash"))
+        fig.add_hline(y=y_ref, line=dict(color=MUTED_INK, width=1.5, dash="dash"))
         fig.add_annotation(x=0, y=y_ref, xanchor="left", yanchor="bottom", showarrow=False,
                            text=f"{y_ref_name} {y_ref:,.1f}" if metric.per_thousand else f"{y_ref_name} {y_ref:,.0f}",
-                           font=dict(size=13, color="#333333"))
+                           font=dict(size=13, color=DARK_INK))
     for locale in LOCALES:
         part = drawn[drawn["locale"] == locale]
         if part.empty:
@@ -138,18 +138,18 @@ def need_scatter(frame: pd.DataFrame, metric: Metric, attrs: dict, selected: str
         ))
     if (drawn["sites"] <= 0).any():
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="× no program site",
-                                 marker=dict(size=13, color="#333333", symbol="x")))
+                                 marker=dict(size=13, color=DARK_INK, symbol="x")))
     chosen = drawn[drawn["region_id"] == selected] if selected else drawn.iloc[:0]
     if len(chosen):
         fig.add_trace(go.Scatter(
             x=chosen["_x"], y=chosen["_y"], mode="markers", name=f"{chosen['name'].iloc[0]} (selected)",
-            marker=dict(size=26, color="rgba(0,0,0,0)", line=dict(color="#000000", width=3)), hoverinfo="skip",
+            marker=dict(size=26, color="rgba(0,0,0,0)", line=dict(color=BLACK, width=3)), hoverinfo="skip",
             customdata=chosen[["region_id", "name"]].to_numpy(dtype=object),
         ))
     fig.update_layout(**base_layout(
         height=620, margin=dict(l=10, r=20, t=90, b=10),
-        xaxis=dict(title="Low-income students (%)", range=[0, x_max], ticksuffix="%", gridcolor="#E5E5E5"),
-        yaxis=dict(title=metric.label, rangemode="tozero", range=[0, y_max], gridcolor="#E5E5E5"),
+        xaxis=dict(title="Low-income students (%)", range=[0, x_max], ticksuffix="%", gridcolor=GRID),
+        yaxis=dict(title=metric.label, rangemode="tozero", range=[0, y_max], gridcolor=GRID),
         clickmode="event+select", dragmode=False,
     ))
     return fig
@@ -288,12 +288,12 @@ def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = No
     data = frame[known].sort_values(["nearest_site_km", "name"], ascending=[False, True]).head(top).iloc[::-1]
     basis = data["distance_basis"] if "distance_basis" in data else pd.Series(MEASURED, index=data.index)
     approximate = (basis == CENTRES).to_numpy()
-    colours = [LOCALE_COLOURS.get(l, "#777777") for l in data["locale"]]
+    colours = [LOCALE_COLOURS.get(l, GREY) for l in data["locale"]]
     outline = [4 if r == selected else 0 for r in data["region_id"]]
     fig = go.Figure(go.Bar(
         x=data["nearest_site_km"], y=data["name"], orientation="h",
-        marker=dict(color=colours, line=dict(color="#000000", width=outline),
-                    pattern=dict(shape=["." if a else "" for a in approximate], fillmode="overlay", fgcolor="#FFFFFF")),
+        marker=dict(color=colours, line=dict(color=BLACK, width=outline),
+                    pattern=dict(shape=["." if a else "" for a in approximate], fillmode="overlay", fgcolor=WHITE)),
         text=[f"{'≈' if a else ''}{v:,.0f} km" for v, a in zip(data["nearest_site_km"], approximate)],
         textposition="outside", cliponaxis=False,
         customdata=np.column_stack([data["region_id"], data["locale"],
@@ -308,10 +308,10 @@ def distance_figure(frame: pd.DataFrame, filters: str, selected: str | None = No
                                  marker=dict(color=LOCALE_COLOURS[locale])))
     if approximate.any():
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name="≈ between region centres (no site coordinates)",
-                             marker=dict(color="#777777", pattern=dict(shape=".", fillmode="overlay", fgcolor="#FFFFFF"))))
+                             marker=dict(color=GREY, pattern=dict(shape=".", fillmode="overlay", fgcolor=WHITE))))
     fig.update_layout(**base_layout(
         height=max(320, 34 * len(data) + 120), barmode="overlay", margin=dict(l=10, r=60, t=40, b=10),
-        xaxis=dict(title="Distance from the region's centre to the nearest site (km)", gridcolor="#E5E5E5", rangemode="tozero"),
+        xaxis=dict(title="Distance from the region's centre to the nearest site (km)", gridcolor=GRID, rangemode="tozero"),
         yaxis=dict(title=None, categoryorder="array", categoryarray=list(data["name"])),
     ))
     return fig
@@ -358,7 +358,7 @@ def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
     rows = rows[rows["regions"] > 0]
     alliance = summary.set_index("area").loc[ALLIANCE.cell] if ALLIANCE.cell in set(summary["area"]) else None
     labels = [f"{l}<br>({int(n)} region{'s' if n != 1 else ''})" for l, n in zip(rows["label"], rows["regions"])]
-    colours = [LOCALE_COLOURS.get(a.split(":")[1], "#555555") for a in rows.index]
+    colours = [LOCALE_COLOURS.get(a.split(":")[1], MUTED_INK) for a in rows.index]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
                         subplot_titles=("Seats per 1,000 K-12 students", "Participations per 1,000 (not unique students)"))
     fig.add_trace(go.Bar(x=rows["seats_per_1000"], y=labels, orientation="h", marker=dict(color=colours), showlegend=False,
@@ -373,9 +373,9 @@ def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
         for col, column in ((1, "seats_per_1000"), (2, "participations_per_1000")):
             value = alliance[column]
             if pd.notna(value) and not (column.startswith("participations") and bool(alliance["participations_suppressed"])):
-                fig.add_vline(x=float(value), line=dict(color="#000000", width=2, dash="dash"), row=1, col=col)
+                fig.add_vline(x=float(value), line=dict(color=BLACK, width=2, dash="dash"), row=1, col=col)
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="Alliance as a whole",
-                                 line=dict(color="#000000", width=2, dash="dash")), row=1, col=1)
+                                 line=dict(color=BLACK, width=2, dash="dash")), row=1, col=1)
     if hidden.any():
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
                              marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))), row=1, col=2)
@@ -385,7 +385,7 @@ def locale_figure(summary: pd.DataFrame, limit: int) -> go.Figure:
     fig.update_layout(**base_layout(height=height, margin=dict(l=10, r=70, t=70, b=10),
                                     legend=dict(orientation="h", yanchor="top", y=-36 / (height - 80), x=0)))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(rangemode="tozero", gridcolor="#E5E5E5")
+    fig.update_xaxes(rangemode="tozero", gridcolor=GRID)
     return fig
 
 
@@ -423,7 +423,7 @@ def locale_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _empty_figure(text: str, height: int = 260) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", text=text, showarrow=False, font=dict(size=16, color="#555555"))
+    fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", text=text, showarrow=False, font=dict(size=16, color=MUTED_INK))
     fig.update_layout(**base_layout(height=height, xaxis=dict(visible=False), yaxis=dict(visible=False)))
     return fig
 
@@ -436,7 +436,7 @@ def sector_figure(by_sector: pd.DataFrame, region: str) -> go.Figure:
                            marker=dict(color=ALLIANCE_COLOUR), text=data["partners"], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x} partners<extra></extra>"))
     fig.update_layout(**base_layout(height=max(190, 38 * len(data) + 90), margin=dict(l=10, r=40, t=20, b=10),
-                                    xaxis=dict(title="Partners", dtick=1, gridcolor="#E5E5E5", rangemode="tozero")))
+                                    xaxis=dict(title="Partners", dtick=1, gridcolor=GRID, rangemode="tozero")))
     return fig
 
 
@@ -470,7 +470,7 @@ def programs_figure(programs: pd.DataFrame, region: str) -> go.Figure:
     band_names = ["All grades" if b == "all" else vocab_label(b) for b in bands]
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(dtype=float), x=band_names, y=[vocab_label(t) for t in types], text=text, texttemplate="%{text}",
-        colorscale=[[0, "#DCEAF6"], [1, "#2171B5"]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15),
+        colorscale=[[0, PALE_BLUE], [1, MID_BLUE]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15),
         hovertemplate="%{y}, %{x}: %{z} programs<extra></extra>"))
     fig.update_layout(**base_layout(height=max(200, 52 * len(types) + 110), margin=dict(l=10, r=10, t=30, b=10),
                                     xaxis=dict(side="top"), yaxis=dict(autorange="reversed")))
@@ -505,7 +505,7 @@ def seats_figure(region_row: pd.Series, attrs: dict) -> go.Figure:
                            text=[_num(v, 1) for v in values], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.1f} seats per 1,000 K-12 students<extra></extra>"))
     fig.update_layout(**base_layout(height=220, margin=dict(l=10, r=60, t=20, b=10),
-                                    xaxis=dict(title="Seats per 1,000 K-12 students", rangemode="tozero", gridcolor="#E5E5E5"),
+                                    xaxis=dict(title="Seats per 1,000 K-12 students", rangemode="tozero", gridcolor=GRID),
                                     yaxis=dict(autorange="reversed")))
     return fig
 
@@ -550,11 +550,11 @@ def _mark_suppressed(fig: go.Figure, labels, hidden, orientation: str = "v") -> 
         if not is_hidden:
             continue
         if orientation == "v":
-            fig.add_annotation(x=name, y=0, yanchor="bottom", text="▨", showarrow=False, font=dict(size=16, color="#555555"),
+            fig.add_annotation(x=name, y=0, yanchor="bottom", text="▨", showarrow=False, font=dict(size=16, color=MUTED_INK),
                                hovertext="suppressed")
         else:
             fig.add_annotation(x=0, y=name, xanchor="left", text=SUPPRESSED_CELL, showarrow=False,
-                               font=dict(size=13, color="#555555"))
+                               font=dict(size=13, color=MUTED_INK))
 
 
 def quarter_figure(by_quarter: pd.DataFrame, region: str, limit: int, quarter: str | None = None) -> go.Figure:
@@ -563,12 +563,12 @@ def quarter_figure(by_quarter: pd.DataFrame, region: str, limit: int, quarter: s
         return _empty_figure(f"No participation is reported for {region}.")
     labels = [quarter_text(q) for q in by_quarter["quarter"]]
     hidden = by_quarter["participations_suppressed"].astype(bool).to_numpy()
-    colours = [REGION_COLOUR if q == quarter else "#E7A977" for q in by_quarter["quarter"]]
+    colours = [REGION_COLOUR if q == quarter else PALE_ORANGE for q in by_quarter["quarter"]]
     fig = go.Figure(_bars_with_suppressed(labels, by_quarter["participations"].to_numpy(), hidden, colours, limit,
                                           hover="%{x}: %{y:,.0f} participations"))
     _mark_suppressed(fig, labels, hidden, "v")
     fig.update_layout(**base_layout(height=330, margin=dict(l=10, r=10, t=40, b=10),
-                                    yaxis=dict(title="Participations", rangemode="tozero", gridcolor="#E5E5E5"),
+                                    yaxis=dict(title="Participations", rangemode="tozero", gridcolor=GRID),
                                     xaxis=dict(type="category"), legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0)))
     return fig
 
@@ -601,12 +601,12 @@ def group_figure(by_group: pd.DataFrame, labels: dict[str, str], region: str, li
     data = by_group.assign(_o=by_group["student_group"].map(lambda g: order.get(g, 99))).sort_values("_o")
     names = [SHORT_GROUP_LABELS.get(g, labels.get(g, g)) for g in data["student_group"]]
     hidden = data["participations_suppressed"].astype(bool).to_numpy()
-    colours = [REGION_COLOUR if g == "all" else "#E7A977" for g in data["student_group"]]
+    colours = [REGION_COLOUR if g == "all" else PALE_ORANGE for g in data["student_group"]]
     fig = go.Figure(_bars_with_suppressed(names, data["participations"].to_numpy(), hidden, colours, limit, orientation="h",
                                           hover="%{y}: %{x:,.0f} participations"))
     _mark_suppressed(fig, names, hidden, "h")
     fig.update_layout(**base_layout(height=max(300, 34 * len(data) + 100), margin=dict(l=10, r=120, t=40, b=10),
-                                    xaxis=dict(title="Participations", rangemode="tozero", gridcolor="#E5E5E5"),
+                                    xaxis=dict(title="Participations", rangemode="tozero", gridcolor=GRID),
                                     yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=names)))
     return fig
 
@@ -671,14 +671,14 @@ def outcomes_figure(outcomes: pd.DataFrame, region: str, limit: int) -> go.Figur
     high = 100.0 if shown.empty else min(100.0, 10 * np.ceil(shown.max() / 10 + 0.5))
     for i in np.flatnonzero(hidden.to_numpy()):
         fig.add_annotation(x=low, y=labels[i], xref="x", yref="y", text=SUPPRESSED_CELL, showarrow=False, xanchor="left",
-                           font=dict(size=13, color="#555555"), bgcolor="rgba(255,255,255,0.8)")
+                           font=dict(size=13, color=MUTED_INK), bgcolor="rgba(255,255,255,0.8)")
     if hidden.any():
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
                              marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))))
     fig.add_trace(go.Scatter(x=[None] * len(labels), y=labels, mode="markers", showlegend=False, hoverinfo="skip", marker=dict(opacity=0)))
     fig.update_layout(**base_layout(
         height=max(320, 44 * len(labels) + 130), barmode="overlay", margin=dict(l=10, r=20, t=40, b=10),
-        xaxis=dict(title="All students (%)", range=[low, high], ticksuffix="%", gridcolor="#E5E5E5"),
+        xaxis=dict(title="All students (%)", range=[low, high], ticksuffix="%", gridcolor=GRID),
         yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=labels),
     ))
     return fig

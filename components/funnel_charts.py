@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.palette import FOCUS, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from components.palette import FOCUS, GRID, INK, LIGHT_GREY, LINE_GREY, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, WHITE, base_layout
 from domain import formatting
 from domain.funnel import DECIMALS, Leak
 from domain.sentences import group_name, students
@@ -27,7 +27,7 @@ HIGHLIGHT = "rgba(230, 159, 0, 0.18)"  # Okabe-Ito orange, light: the stage wher
 SUPPRESSED_STUB = 6.0  # how long (percent of the cohort) a suppressed bar is drawn: a marker, not a value
 # White hatching over grey. "overlay" keeps the grey under the stripes, and is the mode in which
 # the legend swatch is drawn too (Streamlit's plotly.js leaves a "replace" swatch blank).
-_HATCH = dict(fgcolor="#FFFFFF", solidity=0.4, size=7, fillmode="overlay")
+_HATCH = dict(fgcolor=WHITE, solidity=0.4, size=7, fillmode="overlay")
 
 # Display table columns (also the CSV header).
 STAGE_NO, STAGE, GROUP, STUDENTS = "Stage number", "Stage", "Student group", "Students"
@@ -158,7 +158,7 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
                                                     for u, c in zip(unknown, conversion)],
             y=y, name=name, legendgroup=name, showlegend=False, xaxis="x2", yaxis="y2" if stacked else "y",
             marker=dict(color=colour, size=[0 if u else 14 for u in unknown], opacity=1,
-                        symbol="circle" if i == 0 else "diamond", line=dict(color="#FFFFFF", width=1)),
+                        symbol="circle" if i == 0 else "diamond", line=dict(color=WHITE, width=1)),
             text=words,
             textposition=[("middle right" if u else "middle left") if i == 0 else "middle right" for u in unknown]
             if stacked else [("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
@@ -176,10 +176,10 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
         marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN, **_HATCH)),
     )
     ticks = dict(tickvals=[0, 25, 50, 75, 100], ticktext=["0%", "25%", "50%", "75%", "100%"], showgrid=True,
-                 gridcolor="#E5E5E5")
+                 gridcolor=GRID)
     rows = max(len(categories), 1)
     y_axis = dict(categoryorder="array", categoryarray=categories, autorange="reversed", automargin=True,
-                  tickfont=dict(size=14, color="#1A1A1A"), showticklabels=not stacked)
+                  tickfont=dict(size=14, color=INK), showticklabels=not stacked)
     if stacked:  # shares on top, conversions below, full width each, stage names above their rows
         left, right, top, bottom = [0, 1], [0, 1], [0.53, 0.97], [0, 0.44]
         titles = [(0.5, 0.985, "Share of the cohort reaching the stage"),
@@ -197,7 +197,7 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     if stacked:
         for axis in ("y", "y2"):
             annotations += [dict(text=label.replace("<br>", " "), x=0, xref="paper", xanchor="left", y=k - 0.32,
-                                 yref=axis, yanchor="middle", showarrow=False, font=dict(size=13, color="#1A1A1A"))
+                                 yref=axis, yanchor="middle", showarrow=False, font=dict(size=13, color=INK))
                             for k, label in enumerate(categories)]
     dots_axis = "y2" if stacked else "y"
     if leak is not None and leak.material and leak.stage_order in y_of:
@@ -208,11 +208,11 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
                                layer="below"))
         annotations.append(dict(xref="x2 domain", x=1, yref=dots_axis, y=position + 0.5, yanchor="bottom",
                                 xanchor="right", text=f"largest gap: {leak.gap:.{DECIMALS}f} points", showarrow=False,
-                                font=dict(size=13, color="#1A1A1A")))
+                                font=dict(size=13, color=INK)))
     layout = base_layout(
         height=height, barmode="overlay", margin=dict(l=10, r=30, t=60, b=30) if stacked else dict(l=10, r=30, t=90, b=40),
         legend=dict(orientation="h", yanchor="bottom", y=1.06 if not stacked else 1.03, x=0, traceorder="normal"),
-        xaxis=dict(domain=left, range=[0, 128], zeroline=True, zerolinecolor="#999999", anchor="y", **ticks),
+        xaxis=dict(domain=left, range=[0, 128], zeroline=True, zerolinecolor=LIGHT_GREY, anchor="y", **ticks),
         xaxis2=dict(domain=right, range=[0, 105], anchor=dots_axis, **ticks),
         yaxis=dict(domain=top, anchor="x", **y_axis),
         shapes=shapes, annotations=annotations,
@@ -236,7 +236,7 @@ def _connectors(table: pd.DataFrame, series: list[str], y_of: dict, y_axis: str 
             ys += [y_of[int(order)]] * 2 + [None]
     if not xs:
         return []
-    return [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#9E9E9E", width=2), hoverinfo="skip",
+    return [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=LINE_GREY, width=2), hoverinfo="skip",
                  showlegend=False, xaxis="x2", yaxis=y_axis)]
 
 
@@ -342,7 +342,7 @@ def trend_figure(table: pd.DataFrame, series: list[str], columns: int = 4) -> go
         layout[f"xaxis{suffix}"] = dict(domain=_domain(x0, x0 + width), anchor=f"y{suffix}", type="category",
                                         categoryorder="array", categoryarray=cohorts, tickvals=ticks, tickangle=0)
         layout[f"yaxis{suffix}"] = dict(domain=_domain(y1 - height, y1), anchor=f"x{suffix}", range=[0, 100],
-                                        tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor="#E5E5E5",
+                                        tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], gridcolor=GRID,
                                         showticklabels=col == 0)
         at_stage = table[table[STAGE_NO] == s[STAGE_NO]]
         direction = at_stage.loc[at_stage[TREND] != "", TREND]

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.palette import DIVERGING, MISSING, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, base_layout
+from components.palette import BLACK, BLUE, BLUISH_GREEN, DARK_GREY, DARK_INK, DIVERGING, GREY, GRID, INK, MISSING, MUTED_INK, REDDISH_PURPLE, STYLE_GREY, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, VERMILLION, WHITE, base_layout
 from domain import formatting
 from domain.formatting import gap_label, rate_text as fmt_rate, signed
 from domain.gaps import comparisons, side
@@ -22,19 +22,19 @@ from domain.periods import school_year_label as _year_label
 from domain.vocabulary import BUILT_IN_GROUPS, SHORT_GROUP_LABELS
 from domain.memo import memo_builders
 
-BETTER, WORSE = "#0072B2", "#D55E00"
+BETTER, WORSE = BLUE, VERMILLION
 # A gap whose range spans zero: neither better nor worse (dark grey, unlike the light hatched grey of suppressed).
-NEITHER = "#5F5F5F"
+NEITHER = DARK_GREY
 SIDE_COLOURS = {"behind": WORSE, "ahead": BETTER, "level": NEITHER, "": NEITHER}
-ON_COLOUR = {WORSE: "#1A1A1A", BETTER: "#FFFFFF", NEITHER: "#FFFFFF"}  # text on each, at least 4.5:1
-VERDICT_COLOURS = {"closing": "#0072B2", "widening": "#D55E00", "no clear change": "#000000", "not enough data": "#000000"}
-AREA_COLOURS = {"Rural regions": "#009E73", "Non-rural regions": "#CC79A7"}
-FOCUS_COLOUR, REFERENCE_COLOUR = "#D55E00", "#0072B2"
+ON_COLOUR = {WORSE: INK, BETTER: WHITE, NEITHER: WHITE}  # text on each, at least 4.5:1
+VERDICT_COLOURS = {"closing": BLUE, "widening": VERMILLION, "no clear change": BLACK, "not enough data": BLACK}
+AREA_COLOURS = {"Rural regions": BLUISH_GREEN, "Non-rural regions": REDDISH_PURPLE}
+FOCUS_COLOUR, REFERENCE_COLOUR = VERMILLION, BLUE
 # Tighter still beside a rate: the gap chart's row labels hold two group names.
 SHORT_LABELS = {**SHORT_GROUP_LABELS, "all": "All", "econ_disadvantaged": "Econ. disadv.",
                 "not_econ_disadvantaged": "Not econ. disadv."}
 NO_DATA_TEXT = "no data"
-STYLE = "#6B6B6B"  # legend entries that explain a marker or line style, not a colour
+STYLE = STYLE_GREY  # legend entries that explain a marker or line style, not a colour
 
 
 def suppressed_text(limit: int) -> str:
@@ -141,7 +141,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         fig.add_trace(go.Bar(
             x=sel["gap"], y=[label_of[i] for i in sel.index], orientation="h", name="Gap (points)",
             marker=dict(color=[colour_of[i] for i in sel.index]), showlegend=False,
-            error_x=dict(type="data", array=sel["margin"], color="#555555", thickness=1.2, width=4),
+            error_x=dict(type="data", array=sel["margin"], color=MUTED_INK, thickness=1.2, width=4),
             customdata=np.stack([sel["group_label"], sel["reference_label"], sel["margin"]], axis=-1),
             hovertemplate="%{customdata[0]} vs %{customdata[1]}: %{x:+.1f} points (± %{customdata[2]:.1f})<extra></extra>",
         ), row=1, col=2)
@@ -162,7 +162,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         end = (row["gap_high"] + margin) if right else (row["gap_low"] - margin)
         fig.add_annotation(x=end, y=label_of[index], xref="x2", yref="y", text=fmt_gap(row), showarrow=False,
                            xanchor="left" if right else "right", xshift=4 if right else -4,
-                           font=dict(size=14, color="#1A1A1A"))
+                           font=dict(size=14, color=INK))
     # Legend entries that explain colours and suppression (no data values).
     fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker=dict(color=BETTER),
                          name="Better than the reference"), row=1, col=2)
@@ -172,7 +172,7 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker=dict(color=NEITHER, opacity=0.55),
                              name="Neither: the range spans zero"), row=1, col=2)
     if exact_gap.any():
-        _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color="#555555", width=1.2))
+        _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color=MUTED_INK, width=1.2))
     suppressed = rows[rows["suppressed"].astype(bool)]
     no_data = rows[~rows["suppressed"].astype(bool) & rows["gap"].isna()]
     fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=suppressed_text(limit).capitalize(),
@@ -181,11 +181,11 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         hidden = bool(row["suppressed"])
         text = "▨ suppressed" if hidden else ("reference suppressed" if row["reference_suppressed"] else NO_DATA_TEXT)
         fig.add_annotation(x=0, y=label_of[index], xref="x2", yref="y", text=text, showarrow=False, xanchor="left",
-                           font=dict(color="#555555" if hidden else "#777777", size=13))
+                           font=dict(color=MUTED_INK if hidden else GREY, size=13))
     # Make sure every category exists on the axis even with no data point.
     fig.add_trace(go.Scatter(x=[None] * len(rows), y=labels, mode="markers", showlegend=False, hoverinfo="skip",
                              marker=dict(opacity=0)), row=1, col=1)
-    fig.add_vline(x=0, line=dict(color="#333333", width=1), row=1, col=2)
+    fig.add_vline(x=0, line=dict(color=DARK_INK, width=1), row=1, col=2)
     better = "higher is better" if higher_is_better else "lower is better"
     fig.update_layout(**base_layout(
         title=dict(text=f"{indicator_name}, {school_year_label(year)} ({better})", x=0, font=dict(size=18)),
@@ -198,10 +198,10 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
                              *([targets["target"]] if targets is not None and not targets.empty else [])]).dropna()
     low, high = (0.0, 100.0) if shown_rates.empty else (max(0.0, 5 * math.floor(shown_rates.min() / 5 - 1)),
                                                         min(100.0, 5 * math.ceil(shown_rates.max() / 5 + 1)))
-    fig.update_xaxes(range=[low, high], ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1)
+    fig.update_xaxes(range=[low, high], ticksuffix="%", gridcolor=GRID, row=1, col=1)
     span = rows[["gap_low", "gap_high"]].abs().max().max()
     span = 5.0 if pd.isna(span) else max(5.0, float(span) + (rows["margin"].max() if rows["margin"].notna().any() else 0))
-    fig.update_xaxes(range=[-span * 1.6, span * 1.6], zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
+    fig.update_xaxes(range=[-span * 1.6, span * 1.6], zeroline=False, gridcolor=GRID, row=1, col=2)
     return fig
 
 
@@ -290,7 +290,7 @@ def change_figure(summary: pd.DataFrame, indicator_name: str) -> go.Figure:
     few = rows[rows["verdict"] == "not enough data"]
     if not few.empty:
         fig.add_trace(go.Scatter(x=few["latest_gap"], y=[label_of[i] for i in few.index], mode="markers",
-                                 marker=dict(size=12, color="#000000", symbol="x-thin", line=dict(width=2)),
+                                 marker=dict(size=12, color=BLACK, symbol="x-thin", line=dict(width=2)),
                                  name="One year only", hovertemplate="%{x:+.1f} points<extra></extra>"))
     first_years = rows["first_year"].dropna()
     since = school_year_label(first_years.min()) if not first_years.empty else "the first year"
@@ -302,7 +302,7 @@ def change_figure(summary: pd.DataFrame, indicator_name: str) -> go.Figure:
         _legend_only(fig, "Filled: latest", mode="markers", marker=dict(size=13, color=STYLE))
         _legend_only(fig, "Solid line: clearly moved", mode="lines", line=dict(color=STYLE, width=3))
         _legend_only(fig, "Dotted line: no clear change", mode="lines", line=dict(color=STYLE, width=3, dash="dot"))
-    fig.add_vline(x=0, line=dict(color="#333333", width=1))
+    fig.add_vline(x=0, line=dict(color=DARK_INK, width=1))
     height = max(360, 46 * len(rows) + 210)
     fig.update_layout(**base_layout(
         title=dict(text=f"{indicator_name}: gap in {since} (hollow) and latest (filled)", x=0, font=dict(size=18)),
@@ -311,7 +311,7 @@ def change_figure(summary: pd.DataFrame, indicator_name: str) -> go.Figure:
         legend=dict(orientation="h", yanchor="top", y=-110 / (height - 100), x=0, font=dict(size=13)),
     ))
     fig.update_yaxes(categoryorder="array", categoryarray=labels, automargin=True)
-    fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor="#E5E5E5")
+    fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor=GRID)
     return fig
 
 
@@ -366,21 +366,21 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
     if exact_gap.any():
         sel = rows[exact_gap]
         fig.add_trace(go.Bar(x=years[exact_gap], y=sel["gap"], marker=dict(color=list(colours[exact_gap])), name="Gap",
-                             showlegend=False, error_y=dict(type="data", array=sel["margin"], color="#555555", thickness=1.2, width=5),
+                             showlegend=False, error_y=dict(type="data", array=sel["margin"], color=MUTED_INK, thickness=1.2, width=5),
                              # At the bar's base, full size: outside, plotly shrank a label to the
                              # bar's width (about 7 px) and the error bar crossed it.
                              text=[fmt_gap(r).removesuffix(" pts") for r in sel.to_dict("records")], textposition="auto",
                              insidetextanchor="start", constraintext="none", textangle=0,
-                             textfont=dict(size=13, color="#1A1A1A"), cliponaxis=False,
+                             textfont=dict(size=13, color=INK), cliponaxis=False,
                              insidetextfont=dict(size=13, color=[ON_COLOUR[c] for c in colours[exact_gap]]),
                              hovertemplate="%{x}: %{y:+.1f} points<extra></extra>"), row=1, col=2)
-        _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color="#555555", width=1.2))
+        _legend_only(fig, "95% margin (group sizes)", 1, 2, mode="lines", line=dict(color=MUTED_INK, width=1.2))
     if approx_gap.any():
         sel = rows[approx_gap]
         fig.add_trace(go.Bar(x=years[approx_gap], base=sel["gap_low"], y=sel["gap_high"] - sel["gap_low"], width=0.5,
                              name="Gap, a range (≈)", marker=dict(color=list(colours[approx_gap]), opacity=0.55, pattern=dict(shape=".")),
                              text=[fmt_gap(r) for r in sel.to_dict("records")], textposition="outside", cliponaxis=False,
-                             textfont=dict(size=13, color="#1A1A1A"), customdata=sel[["gap_low", "gap_high"]].to_numpy(),
+                             textfont=dict(size=13, color=INK), customdata=sel[["gap_low", "gap_high"]].to_numpy(),
                              hovertemplate="%{x}: between %{customdata[0]:+.1f} and %{customdata[1]:+.1f} points<extra></extra>"),
                       row=1, col=2)
     for side_name, colour, text in (("behind", WORSE, "Worse than the reference"), ("ahead", BETTER, "Better than the reference"),
@@ -390,8 +390,8 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
     for year, row in zip(years, rows.to_dict("records")):
         if row["suppressed"] or row["reference_suppressed"]:
             fig.add_annotation(x=year, y=0, xref="x2", yref="y2", text="▨ suppressed", showarrow=False, yanchor="bottom",
-                               font=dict(color="#555555", size=12), textangle=-90)
-    fig.add_hline(y=0, line=dict(color="#333333", width=1), row=1, col=2)
+                               font=dict(color=MUTED_INK, size=12), textangle=-90)
+    fig.add_hline(y=0, line=dict(color=DARK_INK, width=1), row=1, col=2)
     fig.update_layout(**base_layout(
         title=dict(text=f"{label} vs {ref_label}", x=0, font=dict(size=18)),
         height=460, margin=dict(l=10, r=10, t=90, b=10), bargap=0.4, barmode="overlay",
@@ -399,8 +399,8 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
     # Every school year from the first to the last, so a year with no data shows as a gap in time.
     fig.update_xaxes(type="category", tickangle=0, categoryorder="array",
                      categoryarray=[school_year_label(y) for y in _year_span(rows["school_year"])])
-    fig.update_yaxes(ticksuffix="%", gridcolor="#E5E5E5", row=1, col=1, automargin=True)
-    fig.update_yaxes(zeroline=False, gridcolor="#E5E5E5", row=1, col=2)
+    fig.update_yaxes(ticksuffix="%", gridcolor=GRID, row=1, col=1, automargin=True)
+    fig.update_yaxes(zeroline=False, gridcolor=GRID, row=1, col=2)
     return fig
 
 
@@ -485,7 +485,7 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
     ))
     fig.add_trace(go.Heatmap(
         z=hidden, x=x, y=indicators, text=np.where(np.isnan(hidden), "", "S"), texttemplate="%{text}",
-        textfont=dict(size=13, color="#1A1A1A"), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        textfont=dict(size=13, color=INK), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorscale=[[0, SUPPRESSED], [1, SUPPRESSED]], showscale=False, xgap=2, ygap=2, name="Suppressed",
     ))
     fig.update_layout(**base_layout(
@@ -547,24 +547,24 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{area}, a range (≈)", text=hover,
                                      line=dict(color=colour, width=9), opacity=0.6, hovertemplate="%{text}<extra></extra>"))
     if rows["margin"].notna().any():
-        _legend_only(fig, "95% margin (group sizes)", mode="lines", line=dict(color="#555555", width=1.5))
+        _legend_only(fig, "95% margin (group sizes)", mode="lines", line=dict(color=MUTED_INK, width=1.5))
     for area in AREA_COLOURS:
         sel = rows[(rows["area"] == area) & rows["suppressed"].astype(bool)]
         for g in sel["student_group"]:
             fig.add_annotation(x=0, y=labels[g], text=f"▨ {area.split()[0].lower()}: suppressed", showarrow=False,
-                               xanchor="left" if area.startswith("Rural") else "right", font=dict(color="#555555", size=12))
+                               xanchor="left" if area.startswith("Rural") else "right", font=dict(color=MUTED_INK, size=12))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=suppressed_text(limit).capitalize(),
                              marker=dict(size=14, color=SUPPRESSED, symbol="square")))
     fig.add_trace(go.Scatter(x=[None] * len(order), y=[labels[g] for g in order], mode="markers", showlegend=False,
                              hoverinfo="skip", marker=dict(opacity=0)))
-    fig.add_vline(x=0, line=dict(color="#333333", width=1))
+    fig.add_vline(x=0, line=dict(color=DARK_INK, width=1))
     fig.update_layout(**base_layout(
         title=dict(text=f"{indicator_name}, {school_year_label(year)}: rural vs non-rural regions", x=0, font=dict(size=18)),
         height=max(340, 50 * len(order) + 190), margin=dict(l=10, r=20, t=60, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
     ))
     fig.update_yaxes(categoryorder="array", categoryarray=[labels[g] for g in order], autorange="reversed", automargin=True)
-    fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor="#E5E5E5")
+    fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor=GRID)
     return fig
 
 

@@ -14,13 +14,13 @@ from components.coverage_charts import (
     ALLIANCE_COLOUR, NO_DATA, PARTICIPATION_NOTE, SUPPRESSED_CELL, _empty_figure, _num, quarter_text, suppressed_text,
     table_safe,
 )
-from components.palette import SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from components.palette import BLUE, GREYISH_BLUE, GRID, INK, LIGHT_BLUE, MID_BLUE, MUTED_INK, PALE_BLUE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.vocabulary import GRADE_BANDS
 from domain.vocabulary import label as vocab_label
 from domain.memo import memo_builders
 
-BEFORE_COLOUR = "#B8CDE0"  # the quarter before: a pale version of the alliance blue
-CURRENT_COLOUR, OTHER_QUARTER = "#0072B2", "#9CC3E0"
+BEFORE_COLOUR = GREYISH_BLUE  # the quarter before: a pale version of the alliance blue
+CURRENT_COLOUR, OTHER_QUARTER = BLUE, LIGHT_BLUE
 
 
 def change_text(now, before) -> str:
@@ -65,7 +65,7 @@ def sectors_figure(sectors: pd.DataFrame, area: str) -> go.Figure:
         hovertemplate="%{y}: %{x} partners<extra>%{fullData.name}</extra>"))
     fig.update_layout(**base_layout(
         height=max(240, 52 * len(data) + 110), barmode="group", margin=dict(l=10, r=70, t=50, b=10),
-        xaxis=dict(title="Partners running a program here", gridcolor="#E5E5E5", rangemode="tozero"),
+        xaxis=dict(title="Partners running a program here", gridcolor=GRID, rangemode="tozero"),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="reversed")))
     return fig
 
@@ -129,7 +129,7 @@ def programs_figure(programs: pd.DataFrame, area: str) -> go.Figure:
         text.append(text_row)
     fig = go.Figure(go.Heatmap(
         z=z, x=[_band(b) for b in bands], y=[vocab_label(t) for t in types], text=text, texttemplate="%{text}",
-        colorscale=[[0, "#DCEAF6"], [1, "#2171B5"]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15, color="#1A1A1A"),
+        colorscale=[[0, PALE_BLUE], [1, MID_BLUE]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15, color=INK),
         hovertemplate="%{y}, %{x}: %{z} programs<extra></extra>"))
     fig.update_layout(**base_layout(height=max(240, 56 * len(types) + 120), margin=dict(l=10, r=10, t=40, b=10),
                                     xaxis=dict(side="top"), yaxis=dict(autorange="reversed")))
@@ -199,7 +199,7 @@ def reach_figure(by_quarter: pd.DataFrame, area: str, limit: int) -> go.Figure:
     for label, is_hidden in zip(labels, hidden):
         if is_hidden:
             fig.add_annotation(x=label, y=0, yanchor="bottom", text="▨", showarrow=False, row=2, col=1,
-                               font=dict(size=16, color="#555555"))
+                               font=dict(size=16, color=MUTED_INK))
     if hidden.any():
         fig.add_trace(go.Bar(x=[None], y=[None], name=suppressed_text(limit).capitalize(),
                              marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))), row=2, col=1)
@@ -207,7 +207,7 @@ def reach_figure(by_quarter: pd.DataFrame, area: str, limit: int) -> go.Figure:
                          marker=dict(color=CURRENT_COLOUR)), row=1, col=1)
     fig.update_layout(**base_layout(height=560, margin=dict(l=10, r=10, t=60, b=10),
                                     legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0)))
-    fig.update_yaxes(rangemode="tozero", gridcolor="#E5E5E5")
+    fig.update_yaxes(rangemode="tozero", gridcolor=GRID)
     fig.update_xaxes(type="category")
     return fig
 

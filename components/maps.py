@@ -23,15 +23,15 @@ from plotly.colors import convert_colors_to_same_type, sample_colorscale
 from domain import formatting
 from domain.formatting import rate_text
 from components.map_labels import label_features, place_labels
-from components.palette import MISSING, SEQUENTIAL, SUPPRESSED, base_layout
+from components.palette import BLACK, GREY, INK, MISSING, SEQUENTIAL, SUPPRESSED, VERMILLION, WHITE, base_layout
 from domain.coverage import ORDERS, Metric, distance_text
 from domain.memo import memo_builders
 
 MAP_STYLE = "white-bg"
-NO_SITES_OUTLINE = "#D55E00"  # Okabe-Ito vermillion
-SELECTED_OUTLINE = "#000000"
-SITE_COLOUR = "#000000"
-LABEL_COLOUR, LABEL_HALO = "#1A1A1A", "#FFFFFF"
+NO_SITES_OUTLINE = VERMILLION  # Okabe-Ito vermillion
+SELECTED_OUTLINE = BLACK
+SITE_COLOUR = BLACK
+LABEL_COLOUR, LABEL_HALO = INK, WHITE
 MAP_HEIGHT = 620
 ASSUMED_WIDTH = 560  # px: the map's column on a laptop; wider screens show a margin around the alliance
 
@@ -188,15 +188,15 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
     colourbar = dict(title=dict(text=metric.label, side="top"), orientation="h", thickness=14, len=0.9,
                      x=0.5, xanchor="center", y=-0.01, yanchor="top", tickfont=dict(size=14))
     any_shown = bool(shown.any())
-    choropleth(with_sites, metric.short, values[with_sites].tolist(), SEQUENTIAL, "#FFFFFF", 1,
+    choropleth(with_sites, metric.short, values[with_sites].tolist(), SEQUENTIAL, WHITE, 1,
                showscale=any_shown, legend=False, colorbar=colourbar)
     choropleth(shown & no_sites, "No program site (vermillion outline)", values[shown & no_sites].tolist(), SEQUENTIAL, NO_SITES_OUTLINE, 3.5,
                showscale=any_shown and not with_sites.any(), colorbar=colourbar)
     choropleth(hidden, formatting.suppressed_text(limit).capitalize(), [1] * int(hidden.sum()),
-               [[0, SUPPRESSED], [1, SUPPRESSED]], "#FFFFFF", 1)
+               [[0, SUPPRESSED], [1, SUPPRESSED]], WHITE, 1)
     missing = values.isna() & ~hidden
     choropleth(missing, "Not ranked (an input is missing)" if metric.ranking else "No data", [1] * int(missing.sum()),
-               [[0, MISSING], [1, MISSING]], "#777777", 1)
+               [[0, MISSING], [1, MISSING]], GREY, 1)
     if selected is not None and selected in set(frame["region_id"]):
         choropleth(frame["region_id"] == selected, "Selected region", [1], [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                    SELECTED_OUTLINE, 5, legend=False)

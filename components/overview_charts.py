@@ -9,12 +9,12 @@ from plotly.subplots import make_subplots
 
 from domain import formatting
 from domain.formatting import rate_text
-from components.palette import SERIES, SUPPRESSED, TARGET, base_layout
+from components.palette import BLUE, BLUISH_GREEN, GRID, MID_GREY, MUTED_INK, ORANGE, REDDISH_PURPLE, SERIES, SUPPRESSED, TARGET, VERMILLION, base_layout
 from domain import kpi
 from domain.memo import memo_builders
 
-STATUS_COLOURS = {kpi.ON_TRACK: "#0072B2", kpi.OFF_TRACK: "#D55E00", kpi.UNCLEAR: "#E69F00",
-                  kpi.NO_TARGET: "#7F7F7F", kpi.NO_DATA: SUPPRESSED}
+STATUS_COLOURS = {kpi.ON_TRACK: BLUE, kpi.OFF_TRACK: VERMILLION, kpi.UNCLEAR: ORANGE,
+                  kpi.NO_TARGET: MID_GREY, kpi.NO_DATA: SUPPRESSED}
 STATUS_SYMBOLS = {kpi.ON_TRACK: "✓", kpi.OFF_TRACK: "✗", kpi.UNCLEAR: "≈", kpi.NO_TARGET: "–", kpi.NO_DATA: "·"}
 
 
@@ -204,7 +204,7 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
     return fig
 
 
-AREA_COLOURS = {"rural": "#009E73", "nonrural": "#CC79A7"}
+AREA_COLOURS = {"rural": BLUISH_GREEN, "nonrural": REDDISH_PURPLE}
 AREA_NAMES = {"rural": "Rural regions", "nonrural": "Non-rural regions"}
 
 
@@ -234,13 +234,13 @@ def locale_figure(payload: dict) -> go.Figure:
         for name, item in zip(names, items):
             if item.get(f"{key}_suppressed"):
                 fig.add_annotation(x=1, y=name, text=f"▨ {area.split()[0].lower()}: suppressed", showarrow=False,
-                                   xanchor="left", yshift=-9 if key == "rural" else 9, font=dict(size=12, color="#555555"))
+                                   xanchor="left", yshift=-9 if key == "rural" else 9, font=dict(size=12, color=MUTED_INK))
     fig.update_layout(**base_layout(height=120 + 40 * len(items), barmode="overlay", margin=dict(l=10, r=20, t=60, b=50),
                                     title=dict(text=f"Rural vs non-rural regions, all students, "
                                                     f"{kpi.school_year_label(locale['school_year']) if locale.get('school_year') else ''}",
                                                font=dict(size=16)),
                                     legend=dict(orientation="h", yanchor="top", y=-0.06 - 40 / (120 + 40 * max(len(items), 1)), x=0)))
-    fig.update_xaxes(range=[0, 100], ticksuffix="%", gridcolor="#E5E5E5")
+    fig.update_xaxes(range=[0, 100], ticksuffix="%", gridcolor=GRID)
     fig.update_yaxes(automargin=True, tickfont=dict(size=13))
     return fig
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from domain.memo import memo
+from components.palette import BLACK, WHITE
 
 PRESENT, STORY, STEP, CHART = "present", "story", "step", "chart"
 PLAYBACK = (PRESENT, STORY, STEP)
@@ -72,7 +73,7 @@ def qr_svg(url: str, scale: int = 6) -> str | None:
         code = segno.make(url, error="m")
     except DataOverflowError:
         return None
-    code.save(buffer, kind="svg", scale=scale, dark="#000000", light="#FFFFFF", border=2, xmldecl=False)
+    code.save(buffer, kind="svg", scale=scale, dark=BLACK, light=WHITE, border=2, xmldecl=False)
     return buffer.getvalue().decode("utf-8")
 
 

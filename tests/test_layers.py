@@ -68,3 +68,19 @@ def test_queries_only_read():
                     or isinstance(node.func, ast.Attribute) and node.func.attr in {"begin", "write_rows"}:
                 writes.append(f"{path.name}:{node.lineno} {ast.unparse(node.func)}()")
     assert writes == []
+
+
+def test_colours_come_from_the_palette():
+    """No module types its own colour (a "#RRGGBB" string); components/palette.py names them all."""
+    import re
+
+    hexes = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
+    typed = []
+    for folder in ("components", "pages", "reports"):
+        for path in sorted((REPO / folder).glob("*.py")):
+            if path.name == "palette.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and hexes.match(node.value):
+                    typed.append(f"{folder}/{path.name}:{node.lineno} {node.value}")
+    assert typed == []
