@@ -368,7 +368,7 @@ def protected_cube(cells: pd.DataFrame, limit: int, source_protected: bool = Tru
     values = cube["denominator"].where(~(synthetic & unknown), -np.inf)
     protect = None if source_protected else pd.Series(primary & real, index=cube.index)
     hidden = complementary(cube.assign(denominator=values), "denominator", pd.Series(start, index=cube.index),
-                           CELL_KEYS, partitions, protect).to_numpy(dtype=bool)
+                           CELL_KEYS, partitions, protect=protect).to_numpy(dtype=bool)
     out = cube.loc[real, [c for c in cube.columns if c not in _HELPER_COLUMNS]].copy()
     out["denominator"] = den[real].where(~hidden[real])
     out["suppressed"] = hidden[real]

@@ -187,7 +187,7 @@ def complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: Seq
     alone, for callers that decide primary suppression themselves (e.g. with cells that stand
     for a derived quantity and are never shown, so have no size of their own to protect).
     `protect`: the hidden cells that must not be worked out (default: every hidden one)."""
-    return _complementary(frame, column, hidden, list(keys), list(partitions), protect)
+    return _complementary(frame, column, hidden, list(keys), list(partitions), protect=protect)
 
 
 def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition],

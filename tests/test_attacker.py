@@ -60,6 +60,15 @@ TABLES = {
 }
 
 
+# The issue's counterexample (students): R0 non-rural, R1 and R2 rural; R0's all students
+# suppressed at source. Shown zeros and the pooled totals pinned R0 all, R1 male and female.
+COUNTEREXAMPLE = {
+    "R0": {"all": ("*", "*"), "econ_disadvantaged": (0, 0), "not_econ_disadvantaged": (1, 1), "female": (0, 0), "male": (1, 1)},
+    "R1": {"all": (6, 10), "econ_disadvantaged": (0, 0), "not_econ_disadvantaged": (6, 10), "female": (5, 8), "male": (1, 2)},
+    "R2": {"all": (7, 10), "econ_disadvantaged": (7, 10), "not_econ_disadvantaged": (0, 0), "female": (0, 0), "male": (7, 10)},
+}
+
+
 def _package(folder: Path, table: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     names = {"47037": "Davidson", "47149": "Rutherford", "47015": "Cannon", "47041": "DeKalb", "47061": "Grundy"}
@@ -205,8 +214,7 @@ def _protected(truth: pd.DataFrame):
                 yield row.area, row.student_group, kind
 
 
-def _check(tmp_path, monkeypatch, name: str) -> list[str]:
-    table = TABLES[name]
+def _check(tmp_path, monkeypatch, table: dict) -> list[str]:
     published = _published(tmp_path, table, monkeypatch)
     assert not published.empty
     attacker = Attacker(published, REGIONS)
@@ -224,7 +232,14 @@ def _check(tmp_path, monkeypatch, name: str) -> list[str]:
 
 @pytest.mark.parametrize("name", list(TABLES))
 def test_no_protected_count_can_be_narrowed_below_the_protection_width(tmp_path, monkeypatch, name):
-    assert _check(tmp_path, monkeypatch, name) == []
+    assert _check(tmp_path, monkeypatch, TABLES[name]) == []
+
+
+# The engine decides by linear algebra alone, so bounds (shown zeros: every hidden count at
+# least 1) still pin these; the interval audit (issue 14, domain/audit.py) is to close it.
+@pytest.mark.xfail(strict=True, reason="needs the interval audit (domain/audit.py), not landed yet")
+def test_the_issues_counterexample_leaves_every_protected_count_wide(tmp_path, monkeypatch):
+    assert _check(tmp_path, monkeypatch, COUNTEREXAMPLE) == []
 
 
 def test_rate_times_students_pins_no_small_numerator(tmp_path, monkeypatch):
