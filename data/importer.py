@@ -631,8 +631,6 @@ def preview(engine: Engine, package: ValidPackage) -> dict:
     """What importing a valid package would change, without writing anything: per table the
     rows added, replaced and unchanged, and the school years, quarters and regions it brings
     that the store does not hold yet."""
-    from queries import meta
-
     from data.db import current_revision
 
     tables = {}
@@ -644,8 +642,9 @@ def preview(engine: Engine, package: ValidPackage) -> dict:
             for name in (n for n in TABLE_FOR_FILE if n in package.frames):
                 change = history.compare(conn, name, package.frames[name])
                 tables[name] = dict(added=change.added, replaced=change.replaced, unchanged=change.unchanged)
-        known_years, known_quarters = set(meta.school_years(engine)), set(meta.quarters(engine))
-        known_regions = set(meta.region_list(engine)["region_id"])
+            column = lambda table, name: set(conn.execute(select(TABLE_FOR_FILE[table].c[name]).distinct()).scalars())  # noqa: E731
+            known_years, known_quarters = column("outcomes", "school_year"), column("participation", "quarter")
+            known_regions = column("regions", "region_id")
     frames = package.frames
     def new_values(name, column, known):
         return sorted(set(frames[name][column].dropna()) - known) if name in frames else []

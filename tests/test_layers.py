@@ -22,7 +22,6 @@ KNOWN = {
     ("domain/suppression.py", "data.db"): "threshold() reads SUPPRESSION_THRESHOLD from secrets via data.db",
     ("data/snapshots.py", "queries.overview"): "freeze stores the overview exactly as the query returns it",
     ("data/stories.py", "queries.stories"): "export_story reads the story it writes to a file with load_story",
-    ("data/importer.py", "queries"): "preview lists the periods and regions the store holds already",
 }
 
 
