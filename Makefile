@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup setup-dev bench clean
+.PHONY: run test privacy setup setup-dev bench clean
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py
@@ -17,6 +17,10 @@ PYTEST_WORKERS ?= auto
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
+
+# The privacy property tests with thousands of new examples each (minutes, not part of `make test`).
+privacy: $(VENV)/.dev
+	HYPOTHESIS_PROFILE=privacy $(PY) -m pytest -m privacy -p no:cacheprovider tests/test_suppression.py tests/test_audit.py
 
 bench: $(VENV)/.runtime
 	$(PY) cli.py bench

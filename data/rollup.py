@@ -366,9 +366,11 @@ def protected_cube(cells: pd.DataFrame, limit: int, source_protected: bool = Tru
     primary = np.where(synthetic, unknown, primary)
     start = primary | (at_source & real)
     values = cube["denominator"].where(~(synthetic & unknown), -np.inf)
-    protect = None if source_protected else pd.Series(primary & real, index=cube.index)
+    # Only real cells need a range at least the protection width wide: a synthetic one is a sum
+    # nobody is counted in by name.
     hidden = complementary(cube.assign(denominator=values), "denominator", pd.Series(start, index=cube.index),
-                           CELL_KEYS, partitions, protect=protect).to_numpy(dtype=bool)
+                           CELL_KEYS, partitions, limit, protect=pd.Series(primary & real, index=cube.index)
+                           ).to_numpy(dtype=bool)
     out = cube.loc[real, [c for c in cube.columns if c not in _HELPER_COLUMNS]].copy()
     out["denominator"] = den[real].where(~hidden[real])
     out["suppressed"] = hidden[real]

@@ -1,116 +1,438 @@
-"""Global audit of a suppression decision: which protected values could an attacker work out?
+"""Interval audit of a suppression decision: how closely could an outsider pin each protected count?
 
 Local complementary suppression (domain/suppression.py) looks at one relation at a time. An
-attacker can combine them all: every shown value and every relation that holds between cells
-(a region's groups add up to its all students; pooled regions add up to their totals). Chains
-of relations can then fix a value that every single relation leaves open, e.g. through a
-pooled total that leaves out a value suppressed at source, or through shown zeros.
+outsider can combine them all, and bounds with them: every shown value (zeros included), every
+relation that holds between cells (a region's groups add up to its all students; pooled regions
+add up to their totals; race groups never add up to more than all students), that counts are
+whole numbers, that a hidden count is at least 1 (zeros are always shown; a value suppressed at
+source at least 0) and, to be safe, which hidden counts are small (at most threshold-1). For
+every protected cell (a small count, or one suppressed at source) the audit finds the least and
+greatest value it can take under all of that (linear programs, HiGHS, rounded inwards to
+whole numbers), and adds complements until that range is at least the protection width wide.
 
-A hidden value is worked out exactly when the relations, with the shown values put in, fix it:
-when its unit vector lies in the row space of the relations over the hidden cells, i.e. every
-vector of their null space is 0 there. A random vector projected onto the null space (a sparse
-least-squares solve) is non-zero, almost surely, wherever that is not so; two projections
-decide every hidden cell at once (0.1–1.8 s for a benchmark indicator: 320,000 cells over ten
-years). (What the relations leave open, bounds can still close: hidden values that must all
-be 1. The local rules handle that within one relation; the property tests check the rest with
-an exact integer program.)
+Proving a range narrow and proving it wide take different evidence:
+- narrow: bounds propagated through the relations (each relation bounds each of its hidden cells
+  by the others' bounds, repeated until nothing moves) enclose every possible value, so a
+  propagated range narrower than the width is narrow for certain;
+- wide: a range is at least as wide as the solutions one can show. With the true table as one
+  solution, a cell that shares a relation only with cells in no other relation trades value
+  with them; cells tied in pairs (x + y = c) move together; twins (cells in the same relations
+  alike, e.g. the same group of two regions) trade with each other. What these leave open, a
+  linear program for its least and one for its greatest value settles.
+Systems that share no hidden cell are decided apart. Up to EXACT_VARIABLES hidden cells a system
+is decided exactly so (the demo alliance's are); above that (an indicator and year of a state
+network: ~10,000 hidden cells) linear programs per cell are out of reach of an import (about a
+second each), and the propagated range decides.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+import highspy
 import numpy as np
-from scipy.sparse import bmat, csr_matrix, diags
+from scipy.sparse import bmat, csc_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import lsqr
 
-_PROJECTIONS = 2
-_ZERO = 1e-7
+_EPS = 1e-6
+# Systems up to this many hidden cells get linear programs for every cell nothing else settles
+# (the demo alliance: ~6,000 per import, 0.1-1 ms each re-solved warm); in larger ones the
+# propagated range decides.
+EXACT_VARIABLES = 400
+_PROPAGATION_ROUNDS = 60
 
 
-def determined_cells(matrix: csr_matrix, hidden: np.ndarray, protected: np.ndarray) -> np.ndarray:
-    """Protected hidden cells whose value the relations and the shown values fix.
+@dataclass
+class Knowledge:
+    """What an outsider is assumed to know, over cells.
 
-    `matrix` has one row per relation (coefficients over cells, `row @ true values == 0`),
-    `hidden` marks what is not shown and `protected` what must not be worked out (small counts
-    and values suppressed at source; a complement that can be worked out was hidden to protect
-    another and gives no one away). Returns a boolean mask over cells."""
-    determined = np.zeros(len(hidden), dtype=bool)
-    variables = np.flatnonzero(hidden)
-    if not len(variables) or matrix.shape[0] == 0:
-        return determined
-    a = matrix[:, variables].tocsr()
-    a = a[np.diff(a.indptr) > 0]
-    checked = (np.bincount(a.indices, minlength=len(variables)) > 0) & protected[variables]
-    if not checked.any():
-        return determined
-    # Rows of unit length span the same space and converge several times faster (a pooled
-    # total with hundreds of hidden parts beside a pair of groups).
-    a = diags(1 / np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())) @ a
-    transposed = a.T.tocsr()
+    `relations`: one row per relation (+1 its total, -1 each part); `exact` rows hold exactly
+    (total = parts), `at_least` rows only as total >= parts. `values`: the true values where
+    `known` (a value suppressed at source, or derived and unknown, is not). `lower`/`upper`:
+    what a hidden cell is known to lie within (1 and, for a small count, threshold-1)."""
+
+    relations: csr_matrix
+    exact: np.ndarray
+    at_least: np.ndarray
+    values: np.ndarray
+    known: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def restricted(self, cells: np.ndarray) -> "Knowledge":
+        """The same knowledge over `cells` alone (a set no relation crosses)."""
+        local = self.relations[:, cells].tocsr()
+        rows = np.diff(local.indptr) > 0
+        return Knowledge(local[rows], self.exact[rows], self.at_least[rows], self.values[cells], self.known[cells],
+                         self.lower[cells], self.upper[cells])
+
+
+@dataclass
+class _System:
+    """The outsider's linear system over the hidden (or unknown) cells: `a @ x == b` on `equal`
+    rows, `a @ x >= b` on the others, `lower <= x <= upper`; `base` the true values (NaN where
+    not known)."""
+
+    a: csr_matrix
+    b: np.ndarray
+    equal: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    base: np.ndarray
+    cells: np.ndarray
+
+
+def _system(knowledge: Knowledge, hidden: np.ndarray) -> _System:
+    variable = hidden | ~knowledge.known
+    rows = knowledge.exact | knowledge.at_least
+    matrix = knowledge.relations[rows].tocsc()
+    shown = ~variable
+    b = -(matrix[:, shown] @ knowledge.values[shown]) if shown.any() else np.zeros(matrix.shape[0])
+    a = matrix[:, variable].tocsr()
+    keep = np.diff(a.indptr) > 0
+    cells = np.flatnonzero(variable)
+    values = knowledge.values[cells]
+    known = knowledge.known[cells]
+    # A hidden zero (only ever a total with nothing left to hide around it) is at least itself.
+    lower = np.where(known, np.minimum(knowledge.lower[cells], values), knowledge.lower[cells])
+    return _System(a[keep], b[keep], knowledge.exact[rows][keep], lower, knowledge.upper[cells].astype(float),
+                   np.where(known, values, np.nan), cells)
+
+
+def _propagate(system: _System) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds that enclose every value each variable can take (outer bounds): each relation
+    bounds each of its variables by the others' bounds, until nothing moves."""
+    a = system.a.tocsc()
+    n_rows = a.shape[0]
+    col = np.repeat(np.arange(a.shape[1]), np.diff(a.indptr))
+    row, coef = a.indices, a.data
+    starts = a.indptr[:-1][np.diff(a.indptr) > 0]
+    has = np.diff(a.indptr) > 0
+    low, high = system.lower.copy(), system.upper.copy()
+    equal = system.equal[row]
+    b = system.b[row]
+    positive = coef > 0
+    for _ in range(_PROPAGATION_ROUNDS):
+        term_low = np.where(positive, coef * low[col], coef * high[col])
+        term_high = np.where(positive, coef * high[col], coef * low[col])
+        low_inf, high_inf = np.isinf(term_low), np.isinf(term_high)
+        finite_low, finite_high = np.where(low_inf, 0.0, term_low), np.where(high_inf, 0.0, term_high)
+        sum_low, sum_high = np.bincount(row, finite_low, n_rows), np.bincount(row, finite_high, n_rows)
+        n_low_inf, n_high_inf = np.bincount(row, low_inf, n_rows), np.bincount(row, high_inf, n_rows)
+        # The others' least and greatest sum, for each entry.
+        rest_low = np.where(n_low_inf[row] - low_inf > 0, -np.inf, sum_low[row] - finite_low)
+        rest_high = np.where(n_high_inf[row] - high_inf > 0, np.inf, sum_high[row] - finite_high)
+        # coef * x = b - rest (equal rows), coef * x >= b - rest_high (at-least rows).
+        bx_low = b - rest_high
+        bx_high = np.where(equal, b - rest_low, np.inf)
+        x_low = np.where(positive, bx_low / coef, bx_high / coef)
+        x_high = np.where(positive, bx_high / coef, bx_low / coef)
+        new_low, new_high = low.copy(), high.copy()
+        if len(starts):
+            new_low[has] = np.maximum(low[has], np.maximum.reduceat(np.ceil(x_low - _EPS), starts))
+            new_high[has] = np.minimum(high[has], np.minimum.reduceat(np.floor(x_high + _EPS), starts))
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break
+        low, high = new_low, new_high
+        if (low > high).any():
+            break  # no solution: the outsider's assumptions do not hold (checked by the caller)
+    return low, high
+
+
+def _closed_form(system: _System, degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inner bounds for variables in at most one relation: one in none takes any value within
+    its bounds; one whose relation's other variables that are in other relations are known
+    trades value with those in no other (the true table, with them changed, is a solution)."""
+    n = len(system.lower)
+    low = np.where(degree == 0, system.lower, system.base)
+    high = np.where(degree == 0, system.upper, system.base)
+    a = system.a.tocoo()
+    row, col, coef = a.row, a.col, a.data
+    n_rows = system.a.shape[0]
+    single = degree[col] == 1
+    # K: what the singletons of a relation add up to (coefficients included), from the rest's
+    # true values; only where the rest is all known.
+    rest_unknown = np.bincount(row, ~single & np.isnan(system.base[col]), n_rows) > 0
+    rest_sum = np.bincount(row, np.where(single, 0.0, coef * np.nan_to_num(system.base[col])), n_rows)
+    k = system.b - rest_sum
+    term_low = np.where(coef > 0, coef * system.lower[col], coef * system.upper[col])
+    term_high = np.where(coef > 0, coef * system.upper[col], coef * system.lower[col])
+    s = single
+    low_inf, high_inf = np.isinf(term_low) & s, np.isinf(term_high) & s
+    sum_low = np.bincount(row[s], np.where(low_inf, 0.0, term_low)[s], n_rows)
+    sum_high = np.bincount(row[s], np.where(high_inf, 0.0, term_high)[s], n_rows)
+    n_low_inf, n_high_inf = np.bincount(row, low_inf, n_rows), np.bincount(row, high_inf, n_rows)
+    rest_low = np.where(n_low_inf[row] - low_inf > 0, -np.inf, sum_low[row] - np.where(low_inf, 0.0, term_low))
+    rest_high = np.where(n_high_inf[row] - high_inf > 0, np.inf, sum_high[row] - np.where(high_inf, 0.0, term_high))
+    # Only equal rows give a trade (an at-least row with a singleton: left to the programs).
+    usable = s & system.equal[row] & ~rest_unknown[row]
+    bx_low, bx_high = k[row] - rest_high, k[row] - rest_low
+    x_low = np.where(coef > 0, bx_low / coef, bx_high / coef)
+    x_high = np.where(coef > 0, bx_high / coef, bx_low / coef)
+    x_low = np.maximum(np.ceil(x_low - _EPS), system.lower[col])
+    x_high = np.minimum(np.floor(x_high + _EPS), system.upper[col])
+    at = col[usable]
+    low[at], high[at] = x_low[usable], x_high[usable]
+    return low, high
+
+
+def _merged(system: _System) -> tuple[_System, np.ndarray, np.ndarray, np.ndarray]:
+    """The system with every pair of variables tied by a relation of two (x + y = c: a group
+    and its complement beside a shown total) merged into one: x = sign * z + shift for the
+    class z it joins. Returns the merged system (over classes), and for each variable its class,
+    sign and shift. Ranges are kept: a class's range is each member's, moved and mirrored."""
+    a = system.a
+    n = a.shape[1]
+    lengths = np.diff(a.indptr)
+    pairs = np.flatnonzero(system.equal & (lengths == 2))
+    first, second = a.indices[a.indptr[pairs]], a.indices[a.indptr[pairs] + 1]
+    c_first, c_second = a.data[a.indptr[pairs]], a.data[a.indptr[pairs] + 1]
+    graph = csr_matrix((np.ones(len(pairs)), (first, second)), shape=(n, n))
+    label = connected_components(graph, directed=False)[1]
+    # Each class's first variable is its root; the others are reached along the pairs.
+    sign, shift = np.full(n, np.nan), np.full(n, np.nan)
+    roots = np.unique(label, return_index=True)[1]
+    sign[roots], shift[roots] = 1.0, 0.0
+    used = np.zeros(len(pairs), dtype=bool)
+    while True:
+        # One pass each way: x_to = (b - c_from * x_from) / c_to.
+        progressed = False
+        for frm, to, c_frm, c_to in ((first, second, c_first, c_second), (second, first, c_second, c_first)):
+            step = ~used & ~np.isnan(sign[frm]) & np.isnan(sign[to])
+            if not step.any():
+                continue
+            edges = np.flatnonzero(step)
+            edges = edges[np.unique(to[edges], return_index=True)[1]]
+            sign[to[edges]] = -c_frm[edges] * sign[frm[edges]] / c_to[edges]
+            shift[to[edges]] = (system.b[pairs[edges]] - c_frm[edges] * shift[frm[edges]]) / c_to[edges]
+            used[edges] = True
+            progressed = True
+        if not progressed:
+            break
+    kept = np.ones(a.shape[0], dtype=bool)
+    kept[pairs[used]] = False
+    classes, label = np.unique(label, return_inverse=True)
+    k = len(classes)
+    to_class = csr_matrix((sign, (np.arange(n), label)), shape=(n, k))
+    rows = a[kept]
+    merged = (rows @ to_class).tocsr()
+    merged.data[np.abs(merged.data) < _EPS] = 0.0
+    merged.eliminate_zeros()
+    b = system.b[kept] - rows @ shift
+    # Member bounds moved onto the class: lower <= sign * z + shift <= upper.
+    member_low = np.where(sign > 0, system.lower - shift, shift - system.upper)
+    member_high = np.where(sign > 0, system.upper - shift, shift - system.lower)
+    low, high = np.full(k, -np.inf), np.full(k, np.inf)
+    np.maximum.at(low, label, member_low)
+    np.minimum.at(high, label, member_high)
+    base = np.full(k, np.nan)
+    known = ~np.isnan(system.base)
+    base[label[known]] = sign[known] * (system.base[known] - shift[known])
+    row_keep = np.diff(merged.indptr) > 0
+    merged_system = _System(merged[row_keep], b[row_keep], system.equal[kept][row_keep], low, high, base,
+                            np.arange(k))
+    return merged_system, label, sign, shift
+
+
+def _twins(system: _System) -> np.ndarray:
+    """Inner widths from trades between twins: variables in the same relations with the same
+    coefficients (a region's group beside another region's, chained to their totals alike),
+    so one can go up by what the other goes down."""
+    by_var = system.a.tocsc()
+    n = by_var.shape[1]
+    width = np.zeros(n)
+    degree = np.diff(by_var.indptr)
+    if not n or not by_var.nnz:
+        return width
+    col = np.repeat(np.arange(n), degree)
     random = np.random.default_rng(0)
-    fixed = np.ones(len(variables), dtype=bool)
-    for _ in range(_PROJECTIONS):
-        direction = random.standard_normal(len(variables))
-        # The least-squares fit of `direction` by the relations' row space; what is left over
-        # is its projection onto their null space.
-        fit = lsqr(transposed, direction, atol=1e-14, btol=1e-14, iter_lim=20 * len(variables) + 1000)[0]
-        fixed &= np.abs(direction - transposed @ fit) < _ZERO
-    determined[variables[fixed & checked]] = True
-    return determined
+    weights = random.standard_normal((2, by_var.shape[0]))
+    keys = np.column_stack([np.bincount(col, weights[j][by_var.indices] * by_var.data, n) for j in range(2)])
+    keys = np.column_stack([np.round(keys, 6), degree])
+    group = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+    group = np.where(degree > 0, group, -1 - np.arange(n))  # a variable in no relation has no twin
+    base = system.base
+    up = np.where(np.isinf(system.upper), np.inf, np.nan_to_num(system.upper - base, nan=0.0))
+    down = np.where(np.isinf(system.lower), np.inf, np.nan_to_num(base - system.lower, nan=0.0))
+    up, down = np.maximum(up, 0.0), np.maximum(down, 0.0)
+
+    def best_other(score: np.ndarray) -> np.ndarray:
+        """For each variable, the best score among the other members of its group."""
+        order = np.lexsort((-score, group))
+        g = group[order]
+        start = np.r_[True, g[1:] != g[:-1]]
+        first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+        top = score[order][first]
+        second_at = np.minimum(first + 1, n - 1)
+        second = np.where((first + 1 < n) & (g[second_at] == g), score[order][second_at], 0.0)
+        is_top = np.arange(n) == first
+        out = np.empty(n)
+        out[order] = np.where(is_top, second, top)
+        return out
+
+    # Up by what a twin can go down, and down by what a twin can go up.
+    return np.minimum(up, best_other(down)) + np.minimum(down, best_other(up))
 
 
-def audited(relations: csr_matrix, exact: np.ndarray, values: np.ndarray, hidden: np.ndarray,
-            protected: np.ndarray, close_within: Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]]) -> np.ndarray:
-    """A suppression decision extended until no protected value is determined.
+_SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
-    `relations` holds every relation the local rules work with, one row each; `exact` marks the
-    rows an attacker can rely on (that hold exactly). Each determined value gets one more
-    complement: the nearest shown non-zero cell around it (smallest first) that, with the local
-    rules run again, leaves it open. `close_within(cells)` gives the local rules over those
-    cells alone (a set closed under every relation). Hiding more never determines a value that
-    was open, so this ends."""
+
+class _Programs:
+    """A system's linear programs, built once: each variable's least and greatest value. HiGHS
+    re-solves from the last basis when only the objective changes (a fraction of a millisecond,
+    where a fresh program costs several)."""
+
+    def __init__(self, a: csr_matrix, b: np.ndarray, equal: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+        a = a.tocsc()
+        infinity = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = np.zeros(a.shape[1])
+        lp.col_lower_ = np.where(np.isinf(lower), -infinity, lower)
+        lp.col_upper_ = np.where(np.isinf(upper), infinity, upper)
+        lp.row_lower_ = b.astype(float)
+        lp.row_upper_ = np.where(equal, b, infinity).astype(float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+
+    def range(self, target: int) -> tuple[float, float] | None:
+        """The least and greatest value of `target`, rounded inwards; None if a program fails."""
+        out = []
+        self.highs.changeColCost(target, 1.0)
+        try:
+            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                self.highs.changeObjectiveSense(sense)
+                self.highs.run()
+                status = self.highs.getModelStatus()
+                if status not in _SETTLED:
+                    # A warm start from an unbounded program can end undecided: start afresh.
+                    self.highs.clearSolver()
+                    self.highs.run()
+                    status = self.highs.getModelStatus()
+                if status == highspy.HighsModelStatus.kOptimal:
+                    out.append(self.highs.getInfo().objective_function_value)
+                elif status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                    # (the true table is a solution, so never infeasible)
+                    out.append(-np.inf if sense == highspy.ObjSense.kMinimize else np.inf)
+                else:
+                    return None
+        finally:
+            self.highs.changeColCost(target, 0.0)
+        return float(np.ceil(out[0] - _EPS)), float(np.floor(out[1] + _EPS))
+
+
+def cell_ranges(knowledge: Knowledge, hidden: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The least and greatest value of each of `cells` (hidden ones) an outsider can work out:
+    linear programs over the whole system, whatever its size."""
+    system = _system(knowledge, hidden)
+    programs = _Programs(system.a, system.b, system.equal, system.lower, system.upper)
+    position = {int(c): k for k, c in enumerate(system.cells)}
+    low, high = np.full(len(cells), np.nan), np.full(len(cells), np.nan)
+    for k, cell in enumerate(cells):
+        found = programs.range(position[int(cell)])
+        if found is not None:
+            low[k], high[k] = found
+    return low, high
+
+
+def narrow_cells(knowledge: Knowledge, hidden: np.ndarray, protected: np.ndarray, width: int) -> np.ndarray:
+    """Protected hidden cells whose possible range is narrower than `width` (a boolean mask over
+    cells). In a system of up to EXACT_VARIABLES hidden cells, a cell is narrow unless proven
+    wide (by a trade, or by its linear programs); in a larger one, when its propagated range is."""
+    narrow = np.zeros(len(hidden), dtype=bool)
+    if width <= 0 or not (protected & hidden).any():
+        return narrow
+    system = _system(knowledge, hidden)
+    n = len(system.cells)
+    # No cell needs more than its own bounds allow (a small count lies within 1..threshold-1).
+    need = np.minimum(width, system.upper - system.lower)
+    guarded = protected[system.cells] & (need > 0)
+    if not guarded.any():
+        return narrow
+    outer_low, outer_high = _propagate(system)
+    open_cells = guarded & ~(outer_high - outer_low < need)
+    narrow[system.cells[guarded & ~open_cells]] = True
+    links = csr_matrix((np.ones(system.a.nnz), system.a.indices, system.a.indptr), shape=system.a.shape)
+    label = connected_components(bmat([[None, links.T], [links, None]], format="csr"), directed=False)[1][:n] \
+        if system.a.shape[0] else np.arange(n)
+    sizes = np.bincount(label)
+    open_cells &= sizes[label] <= EXACT_VARIABLES
+    if not open_cells.any():
+        return narrow
+    # Proven wide without a linear program where a trade shows it.
+    inner_low, inner_high = _closed_form(system, np.diff(system.a.tocsc().indptr))
+    with np.errstate(invalid="ignore"):
+        open_cells &= ~(inner_high - inner_low >= need)
+    if open_cells.any():
+        merged, of_class, _, _ = _merged(system)
+        merged_low, merged_high = _closed_form(merged, np.diff(merged.a.tocsc().indptr))
+        with np.errstate(invalid="ignore"):
+            inner = np.fmax(np.nan_to_num(merged_high - merged_low, nan=0.0), _twins(merged))
+        open_cells &= ~(inner[of_class] >= need)
+    by_var = system.a.tocsc()
+    for component in np.unique(label[open_cells]):
+        members = np.flatnonzero(label == component)
+        rows = np.unique(by_var[:, members].indices)
+        programs = _Programs(system.a[rows][:, members], system.b[rows], system.equal[rows], system.lower[members],
+                             system.upper[members])
+        for v in np.flatnonzero(open_cells[members]):
+            found = programs.range(int(v))
+            if found is None or found[1] - found[0] < need[members[v]]:
+                narrow[system.cells[members[v]]] = True
+    return narrow
+
+
+def audited(knowledge: Knowledge, hidden: np.ndarray, protected: np.ndarray, width: int,
+            close_within: Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]]) -> np.ndarray:
+    """A suppression decision extended until every protected value's possible range is at least
+    `width` wide.
+
+    Each round, every narrow cell gets one more complement: the nearest shown non-zero cell
+    around it (smallest first), then `close_within(cells)` (the local rules over a set of cells
+    closed under every relation) runs again. Hiding more never narrows a range, so this ends."""
     hidden = hidden.copy()
-    matrix = relations[exact]
-    determined = determined_cells(matrix, hidden, protected)
-    if not determined.any():
-        return hidden  # the usual case: decided by one solve over everything
+    narrow = narrow_cells(knowledge, hidden, protected, width)
+    if not narrow.any():
+        return hidden  # the usual case
     n = len(hidden)
-    # Systems that share no relation (slices, or regions apart) are extended apart.
+    relations = knowledge.relations
     links = csr_matrix((np.ones(relations.nnz), relations.indices, relations.indptr), shape=relations.shape)
     component = connected_components(bmat([[None, links.T], [links, None]], format="csr"), directed=False)[1][:n]
-    by_column = matrix.tocsc()
-    for label in np.unique(component[determined]):
+    for label in np.unique(component[narrow]):
         cells = np.flatnonzero(component == label)
-        local = by_column[:, cells].tocsr()
-        local = local[np.diff(local.indptr) > 0]
-        local_by_cell = local.tocsc()
+        local = knowledge.restricted(cells)
+        matrix = local.relations[local.exact | local.at_least]
+        by_cell = matrix.tocsc()
         close_locally = close_within(cells)
-        local_hidden, local_protected = hidden[cells], protected[cells]
-        local_determined = determined[cells]
+        local_hidden, local_protected, local_narrow = hidden[cells], protected[cells], narrow[cells]
         stuck = np.zeros(len(cells), dtype=bool)  # nothing shown is left to hide around them
-        while (local_determined & ~stuck).any():
-            cell = int(np.flatnonzero(local_determined & ~stuck)[0])
-            candidates = _complements_around(local, local_by_cell, values[cells], local_hidden, cell)
-            if not candidates:
-                stuck[cell] = True
-                continue
-            for candidate in candidates:
-                trial = local_hidden.copy()
-                trial[candidate] = True
-                trial = close_locally(trial)
-                trial_determined = determined_cells(local, trial, local_protected)
-                if not trial_determined[cell] or candidate == candidates[-1]:
-                    local_hidden, local_determined = trial, trial_determined
-                    break
+        while (local_narrow & ~stuck).any():
+            chosen: set[int] = set()
+            for cell in np.flatnonzero(local_narrow & ~stuck):
+                candidates = [c for c in _complements_around(matrix, by_cell, local.values, local_hidden, int(cell))
+                              if c not in chosen]
+                if candidates:
+                    chosen.add(candidates[0])
+                else:
+                    stuck[cell] = True
+            if not chosen:
+                break
+            trial = local_hidden.copy()
+            trial[list(chosen)] = True
+            local_hidden = close_locally(trial)
+            local_narrow = narrow_cells(local, local_hidden, local_protected, width)
         hidden[cells] = local_hidden
     return hidden
 
 
 def _complements_around(matrix: csr_matrix, by_cell, values: np.ndarray, hidden: np.ndarray, cell: int,
                         per_step: int = 4, steps: int = 6) -> list[int]:
-    """Shown non-zero cells to try as the complement of a determined one: the smallest few in
-    a relation with it, then the smallest few one relation further (through hidden cells), and
+    """Shown non-zero cells to try as the complement of a narrow one: the smallest few in a
+    relation with it, then the smallest few one relation further (through hidden cells), and
     so on (a chain is often broken only further away, e.g. at a region's all students).
     `by_cell` is `matrix` by column, converted once per component."""
     reached, frontier, found = {cell}, [cell], []

@@ -13,16 +13,18 @@ Rules (shared/BRIEF.md, "Small numbers are protected"):
   total minus the shown parts) leaves each of them only its least possible value get another
   part hidden with them. This repeats until every relation with a shown total has no
   suppressed part or at least two, and no hidden total has all its parts shown.
-- Audit: local rules can still leave a protected value that the relations together determine
-  (a chain through a pooled total that leaves out a value suppressed at source, a cell between
-  two cycles of hidden cells). `domain.audit` finds those over every relation at once and adds
-  complements until there are none.
+- Audit: local rules can still leave a protected value (a small count, or one suppressed at
+  source) that the relations and bounds together pin down or narrow (a chain through a pooled
+  total that leaves out a value suppressed at source, shown zeros that make every hidden count
+  at least 1). `domain.audit` finds, over every relation at once, the range each could take and
+  adds complements until every range is at least the protection width wide.
 
 Suppressed values become NaN with a `<column>_suppressed` flag set, so they can never be drawn
 as zero and are told apart from missing values (NaN without the flag).
 
 The threshold defaults to 10; a deployment sets another with SUPPRESSION_THRESHOLD (an
-environment variable or a Streamlit secret).
+environment variable or a Streamlit secret). The protection width defaults to half the
+threshold (rounded down); PROTECTION_WIDTH sets another the same way.
 
 Rates (`protect_rates`, the one entry point for every rate the query layer returns): under the
 default disclosure policy (`bands`, ALLIANCE_DISCLOSURE_POLICY) a rate whose numerator or
@@ -41,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from domain.audit import audited
+from domain.audit import Knowledge, audited
 from domain.gaps import pooled_rate
 from domain.vocabulary import BUILT_IN_GROUPS
 
@@ -81,6 +83,20 @@ def disclosure_policy() -> str:
         value = _streamlit_secret("ALLIANCE_DISCLOSURE_POLICY")
     value = str(value).strip().lower() if value is not None else DEFAULT_POLICY
     return value if value in POLICIES else DEFAULT_POLICY
+
+
+def protection_width(limit: int | None = None) -> int:
+    """How wide the range of possible values of every protected count must be (the audit
+    hides more until it is): PROTECTION_WIDTH, or half the threshold in force."""
+    value = os.environ.get("PROTECTION_WIDTH")
+    if value is None:
+        from data.db import _streamlit_secret
+
+        value = _streamlit_secret("PROTECTION_WIDTH")
+    try:
+        return max(0, int(value)) if value is not None else (limit or threshold()) // 2
+    except ValueError:
+        return (limit or threshold()) // 2
 
 
 def suppressed_label(limit: int | None = None) -> str:
@@ -132,7 +148,7 @@ def primary_mask(values: pd.Series, limit: int) -> pd.Series:
 
 def suppress_counts(
     frame: pd.DataFrame, column: str, keys: Sequence[str] = (), partitions: Iterable[Partition] = (),
-    limit: int | None = None, also: Sequence[str] = (),
+    limit: int | None = None, also: Sequence[str] = (), width: int | None = None,
 ) -> pd.DataFrame:
     """Suppress a count column (primary and complementary).
 
@@ -140,14 +156,14 @@ def suppress_counts(
     a partition share every key but the partition's `part`. Values already suppressed upstream
     (a True `<column>_suppressed` flag, e.g. `*` in the source file) stay suppressed and count
     as suppressed parts. `also` names columns hidden together with the count (e.g. a rate
-    computed from it).
+    computed from it). `width`: the protection width (default: `protection_width(limit)`).
     """
     limit = limit or threshold()
     out = frame.copy()
     flag = f"{column}_suppressed"
     upstream = out[flag].fillna(False).astype(bool) if flag in out else pd.Series(False, index=out.index)
     hidden = upstream | primary_mask(out[column], limit)
-    hidden = _complementary(out, column, hidden, list(keys), list(partitions))
+    hidden = _complementary(out, column, hidden, list(keys), list(partitions), limit, width)
     out[flag] = hidden
     out.loc[hidden, column] = np.nan
     for other in also:
@@ -158,7 +174,7 @@ def suppress_counts(
 def suppress_rates(
     frame: pd.DataFrame, numerator: str = "numerator", denominator: str = "denominator",
     rate_columns: Sequence[str] = ("rate",), keys: Sequence[str] = (), partitions: Iterable[Partition] = (),
-    limit: int | None = None,
+    limit: int | None = None, width: int | None = None,
 ) -> pd.DataFrame:
     """Suppress rates whose denominator is below the limit, with their numerator and denominator;
     then complementary suppression on the denominators, so that no hidden denominator (or the
@@ -172,7 +188,7 @@ def suppress_rates(
     upstream = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
     # A zero denominator reveals no one (and has no rate): like a zero count, it stays visible.
     hidden = upstream | ((den > 0) & (den < limit)).fillna(False).astype(bool)
-    hidden = _complementary(out, denominator, hidden, list(keys), list(partitions))
+    hidden = _complementary(out, denominator, hidden, list(keys), list(partitions), limit, width)
     out["suppressed"] = hidden
     for column in (numerator, denominator, *rate_columns):
         if column in out:
@@ -182,18 +198,23 @@ def suppress_rates(
 
 
 def complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: Sequence[str],
-                  partitions: Iterable[Partition], protect: pd.Series | None = None) -> pd.Series:
+                  partitions: Iterable[Partition], limit: int | None = None, width: int | None = None,
+                  protect: pd.Series | None = None) -> pd.Series:
     """The cells to hide, given those hidden already (`hidden`): complementary suppression
     alone, for callers that decide primary suppression themselves (e.g. with cells that stand
     for a derived quantity and are never shown, so have no size of their own to protect).
-    `protect`: the hidden cells that must not be worked out (default: every hidden one)."""
-    return _complementary(frame, column, hidden, list(keys), list(partitions), protect=protect)
+    `protect`: the cells whose range must be at least the protection width wide (default: those
+    in `hidden`)."""
+    limit = limit or threshold()
+    return _complementary(frame, column, hidden, list(keys), list(partitions), limit, width, protect)
 
 
 def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: list[str], partitions: list[Partition],
-                   protect: pd.Series | None = None) -> pd.Series:
+                   limit: int | None = None, width: int | None = None, protect: pd.Series | None = None) -> pd.Series:
     if not partitions or frame.empty:
         return hidden
+    limit = limit or threshold()
+    width = protection_width(limit) if width is None else width
     raw = pd.to_numeric(frame[column], errors="coerce")
     values = raw.fillna(0).to_numpy(dtype="float64")
     hidden_array = hidden.to_numpy(dtype=bool).copy()
@@ -204,14 +225,20 @@ def _complementary(frame: pd.DataFrame, column: str, hidden: pd.Series, keys: li
     least = _least(values)
     protected = hidden_array.copy() if protect is None else protect.to_numpy(dtype=bool) & hidden_array
     known = np.isfinite(raw.to_numpy(dtype="float64", na_value=np.nan))
-    relations, exact = _relation_matrix(prepared, values, known)
+    relations, exact, at_least = _relation_matrix(prepared, values, known)
+    # An outsider is credited with knowing which hidden counts are small (at most limit-1):
+    # more than they can know, so ranges found are never wider than theirs.
+    small = hidden_array & known & (values >= 1) & (values < limit)
+    # A value suppressed at source may be 0 (a source's rules are its own).
+    knowledge = Knowledge(relations, exact, at_least, values, known, np.where(known | np.isneginf(values), least, 0.0),
+                          np.where(small, limit - 1.0, np.inf))
 
     def close_within(cells: np.ndarray):
         local = _restricted(prepared, cells, len(values))
         return lambda local_hidden: _close_locally(values[cells], least[cells], local, local_hidden)
 
-    hidden_array = audited(relations, exact, values, _close_locally(values, least, prepared, hidden_array),
-                           protected, close_within)
+    hidden_array = audited(knowledge, _close_locally(values, least, prepared, hidden_array), protected, width,
+                           close_within)
     return pd.Series(hidden_array, index=hidden.index)
 
 
@@ -256,14 +283,14 @@ def _restricted(prepared, cells: np.ndarray, n: int):
     return out
 
 
-def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
     """Every relation of the partitions as a row of coefficients over cells (+1 the total, -1
-    each part; `row @ true values == 0` where it holds), and which of them an attacker can rely
-    on: one whose values are all known where it adds up exactly (race groups may miss a few
-    students); one with values not known (suppressed at source, or a derived cell) where those
-    can make up the rest."""
+    each part; `row @ true values == 0` where it holds), which of them an attacker can rely
+    on: one whose values are all known where it adds up exactly; one with values not known
+    (suppressed at source, or a derived cell) where those can make up the rest; and which hold
+    as total >= parts (race groups that miss a few students)."""
     n = len(values)
-    entries, holding, offset = [], [], 0
+    entries, holding, above, offset = [], [], [], 0
     for rows, is_total, is_part, relation, n_relations in prepared:
         totals = np.bincount(relation[is_total], minlength=n_relations)
         sign = np.where(is_total, 1.0, -1.0)
@@ -273,12 +300,13 @@ def _relation_matrix(prepared, values: np.ndarray, known: np.ndarray) -> tuple[c
         total_known = np.bincount(relation[is_total], weights=member_known[is_total].astype(float), minlength=n_relations) > 0
         has_parts = np.bincount(relation[is_part], minlength=n_relations) > 0
         holding.append((totals == 1) & has_parts & np.where(unknowns == 0, np.abs(residual) < 1e-9, ~total_known | (residual >= -1e-9)))
+        above.append((totals == 1) & has_parts & (unknowns == 0) & (residual > 1e-9))
         entries.append((relation + offset, rows, sign))
         offset += n_relations
     if not entries:
-        return csr_matrix((0, n)), np.zeros(0, dtype=bool)
+        return csr_matrix((0, n)), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     relation_rows, cells, data = (np.concatenate(part) for part in zip(*entries))
-    return csr_matrix((data, (relation_rows, cells)), shape=(offset, n)), np.concatenate(holding)
+    return csr_matrix((data, (relation_rows, cells)), shape=(offset, n)), np.concatenate(holding), np.concatenate(above)
 
 
 def _least(values: np.ndarray) -> np.ndarray:

@@ -10,12 +10,22 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from data.db import get_engine
 from tests.packages import write_package
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests: the same examples on every CI run (a counterexample found once is kept as an
+# @example, not met by luck); `make privacy` runs thousands of new ones (HYPOTHESIS_PROFILE=privacy).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("privacy", max_examples=3000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

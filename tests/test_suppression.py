@@ -4,25 +4,38 @@
 Attacker model: they see every shown cell of a region x student-group table together with
 its totals (each region's "all students", the rural and non-rural totals, the alliance), know
 every relation between them (a group and its complement add up to all students; regions add
-up to their totals) and that counts are whole numbers of at least 1 when hidden. A hidden
-cell is recovered when exactly one value is possible; an integer program (scipy's MILP)
-finds its smallest and largest possible values.
+up to their totals) and that hidden counts are at least 1 (zeros are shown; a value suppressed
+at source at least 0). A linear program written here (tests/ranges.py, not the audit's code)
+finds each hidden cell's least and greatest possible value; every protected count's range
+must be at least the protection width wide.
+
+The property tests run the same examples on every CI run (tests/conftest.py) and keep every
+counterexample found as an @example; `make privacy` runs thousands of new ones.
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from scipy.optimize import Bounds, LinearConstraint, milp
+from hypothesis import example, given, settings, strategies as st
 
 from data.rollup import ALLIANCE_CELL, NONRURAL_CELL, RURAL_CELL, SYNTHETIC_GROUPS, protected_cube
 from domain.suppression import (
     ALLIANCE_TOTAL, GROUP_PARTITIONS, REGION_PARTITION, Partition, _close_locally, _least, _prepare, _restricted,
-    primary_mask, suppress_counts, suppress_rates, suppressed_label, threshold, with_alliance_total,
+    primary_mask, protection_width, suppress_counts, suppress_rates, suppressed_label, threshold, with_alliance_total,
 )
+from tests.ranges import outsider_range
 
 LIMIT = 10
+WIDTH = LIMIT // 2  # the default protection width
+PRIVACY = os.environ.get("HYPOTHESIS_PROFILE") == "privacy"
+
+
+def examples(n: int) -> int:
+    """n examples in `make test`; thousands under `make privacy`."""
+    return settings.get_profile("privacy").max_examples if PRIVACY else n
 PAIRS = (("econ_disadvantaged", "not_econ_disadvantaged"), ("female", "male"))
 GROUPS = ("all", *[g for pair in PAIRS for g in pair])
 PAIR_PARTITIONS = [p for p in GROUP_PARTITIONS if p.parts and tuple(p.parts) in {tuple(sorted(x)) for x in PAIRS}]
@@ -71,35 +84,25 @@ def relations(frame: pd.DataFrame, keys: list[str], partitions) -> list[tuple[in
     return out
 
 
-def recoverable_cells(values: pd.Series, hidden: pd.Series, rels: list[tuple[int, list[int]]],
-                      may_be_zero: pd.Series | None = None) -> list[int]:
-    """Hidden cells whose value is the only one consistent with the shown cells and relations.
-    Hidden cells are at least 1 (the engine never hides a zero) unless `may_be_zero` (a value
-    suppressed at source, which can be anything)."""
+def narrow_cells_found(values: pd.Series, hidden: pd.Series, rels: list[tuple[int, list[int]]],
+                       cells: list[int], may_be_zero: pd.Series | None = None, width: int = WIDTH) -> list[int]:
+    """Of `cells` (hidden ones), those whose possible range, given the shown cells and the
+    relations, is narrower than `width`. Hidden cells are at least 1 (the engine never hides a
+    zero) unless `may_be_zero` (a value suppressed at source, which can be anything)."""
     index = list(values.index)
     pos = {i: k for k, i in enumerate(index)}
-    n = len(index)
-    shown = ~hidden
-    least = 1 if may_be_zero is None else np.where(may_be_zero, 0, 1)
-    lower = np.where(shown, values, least).astype(float)
-    upper = np.where(shown, values, 10**6).astype(float)
-    if not rels:
-        return []
-    a = np.zeros((len(rels), n))
+    matrix = np.zeros((len(rels), len(index)))
     for row, (total, parts) in enumerate(rels):
-        a[row, pos[total]] = 1
+        matrix[row, pos[total]] = 1
         for part in parts:
-            a[row, pos[part]] -= 1
-    constraint = LinearConstraint(a, 0, 0)
+            matrix[row, pos[part]] -= 1
+    lower = 1.0 if may_be_zero is None else np.where(may_be_zero, 0.0, 1.0)
+    hidden_array = hidden.to_numpy(dtype=bool)
     found = []
-    for i in np.flatnonzero(hidden.to_numpy()):
-        c = np.zeros(n)
-        c[i] = 1
-        low = milp(c, constraints=constraint, integrality=np.ones(n), bounds=Bounds(lower, upper))
-        high = milp(-c, constraints=constraint, integrality=np.ones(n), bounds=Bounds(lower, upper))
-        assert low.status == 0 and high.status == 0, "the true table must be a solution"
-        if round(low.fun) == round(-high.fun):
-            found.append(index[i])
+    for cell in cells:
+        low, high = outsider_range(matrix, values.to_numpy(dtype=float), hidden_array, pos[cell], lower)
+        if high - low < width:
+            found.append(cell)
     return found
 
 
@@ -116,11 +119,13 @@ def check_protected(frame: pd.DataFrame, column: str, hidden: pd.Series, keys, p
         # 3. a hidden total never has all its parts shown (unless they are all zero)
         elif hidden_parts == 0:
             assert (true_values[parts] == 0).all(), (total, parts)
-    # 4. exact: no hidden cell is determined by what is shown
-    assert recoverable_cells(true_values, hidden, rels) == []
+    # 4. exact: every small count's range is at least the protection width wide
+    protected = list(frame.index[hidden & (true_values > 0) & (true_values < LIMIT)])
+    assert narrow_cells_found(true_values, hidden, rels, protected) == []
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.privacy
+@settings(max_examples=examples(15))
 @given(table=region_tables())
 def test_suppress_counts_protects_region_by_group_tables(table):
     frame = with_alliance_total(table.drop(columns="rural"), "count", by=["student_group"])
@@ -134,7 +139,7 @@ def test_suppress_counts_protects_region_by_group_tables(table):
     check_protected(frame, "count", hidden, keys, partitions, frame["count"])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30)
 @given(first=region_tables(), second=region_tables())
 def test_local_rules_on_one_slice_alone_match_the_whole_frame(first, second):
     """The audit re-runs the local rules on one system at a time (`_restricted`): on a slice no
@@ -152,31 +157,53 @@ def test_local_rules_on_one_slice_alone_match_the_whole_frame(first, second):
         assert (alone == whole[cells]).all()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=region_tables(), source=st.data())
-def test_outcome_cube_protects_regions_and_rural_nonrural_totals(table, source):
+@st.composite
+def tables_with_source(draw):
+    """A region table and, for each row, whether it may be suppressed at source."""
+    table = draw(region_tables())
+    return table, draw(st.lists(st.booleans(), min_size=len(table), max_size=len(table)))
+
+
+def _table(rows, rural=None) -> pd.DataFrame:
+    groups = ("all", "econ_disadvantaged", "not_econ_disadvantaged", "female", "male")
+    return pd.DataFrame([{"region_id": region, "student_group": group, "count": count,
+                          "rural": bool(rural[k]) if rural else False}
+                         for k, (region, counts) in enumerate(rows) for group, count in zip(groups, counts)])
+
+
+# Issue 14: R0's all students (1) suppressed at source; alliance not-econ. = 11, alliance male =
+# 13, rural all students = 20 and the zeros pinned R0 all = 1, R1 male = 2 and R1 female = 8.
+ISSUE_14 = (_table([("R0", (1, 0, 1, 0, 1)), ("R1", (10, 0, 10, 8, 2)), ("R2", (10, 10, 0, 0, 10))],
+                   rural=[False, True, True]), [True] + [False] * 14)
+
+
+@pytest.mark.privacy
+@settings(max_examples=examples(15))
+@given(table=region_tables())
+def test_outcome_cube_protects_regions_and_rural_nonrural_totals(table):
     """The store-wide decision (data/rollup.py): regions, rural and non-rural totals and the
     alliance together."""
     check_outcome_cube(table, [False] * len(table))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=region_tables(), source=st.data())
-def test_outcome_cube_protects_values_suppressed_at_source(table, source):
+@pytest.mark.privacy
+@settings(max_examples=examples(60))
+@given(case=tables_with_source())
+def test_outcome_cube_protects_values_suppressed_at_source(case):
     """A value suppressed at source is in its region's all students but in no pooled group
     total, so at pooled totals all students minus the groups is a remainder that can be that
-    value: it must not be recoverable that way either."""
-    at_source = source.draw(st.lists(st.booleans(), min_size=len(table), max_size=len(table)))
-    check_outcome_cube(table, at_source)
+    value: it must not be narrowed that way either."""
+    check_outcome_cube(*case)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=region_tables(), source=st.data())
-def test_outcome_cube_protects_all_students_suppressed_at_source(table, source):
+@pytest.mark.privacy
+@settings(max_examples=examples(60))
+@given(case=tables_with_source())
+@example(case=ISSUE_14)
+def test_outcome_cube_protects_all_students_suppressed_at_source(case):
     """A region's all students suppressed at source is in no pooled total either, so pooled
-    all students misses it: neither it nor anything else may be recoverable."""
-    at_source = source.draw(st.lists(st.booleans(), min_size=len(table), max_size=len(table)))
-    check_outcome_cube(table, at_source, all_students=True)
+    all students misses it: no protected count's range may be narrower than the width."""
+    check_outcome_cube(*case, all_students=True)
 
 
 def check_outcome_cube(table, at_source, all_students: bool = False):
@@ -240,20 +267,15 @@ def check_outcome_cube(table, at_source, all_students: bool = False):
     identities = [(t, parts) for t, parts in region_group_rels + [
         (t, [p for p in parts if not cube.loc[p, "source_suppressed"]]) for t, parts in region_rels]
         if abs(group_values[t] - group_values[parts].sum()) < 1e-9]
-    found = recoverable_cells(group_values, hidden, identities,
+    # Protected: small counts and values suppressed at source. (A complement that can be worked
+    # out gives no one away: it was hidden to protect another.)
+    protected = list(cube.index[cube["primary"].astype(bool)])
+    found = narrow_cells_found(group_values, hidden, identities, protected,
         # A pooled total can be 0 and still be hidden (the total of a relation whose only
         # hidden part is a remainder, as nothing else is left to hide).
         may_be_zero=cube["source_suppressed"].astype(bool) | (group_values == 0))
-    # Protected: small counts and values suppressed at source. (A complement that can be worked
-    # out gives no one away: it was hidden to protect another.)
-    protected = [i for i in found if cube.loc[i, "primary"]]
-    assert protected == [], "a protected value can be worked out"
-
-
-def _table(rows) -> pd.DataFrame:
-    groups = ("all", "econ_disadvantaged", "not_econ_disadvantaged", "female", "male")
-    return pd.DataFrame([{"region_id": region, "student_group": group, "count": count, "rural": False}
-                         for region, counts in rows for group, count in zip(groups, counts)])
+    assert found == [], ("a protected value's range is narrower than the protection width",
+                         cube.loc[found, ["region_id", "student_group"]])
 
 
 def test_chains_of_zeros_through_a_pooled_total_are_audited():
@@ -288,7 +310,7 @@ def test_the_audit_extends_one_slice_without_touching_another(monkeypatch):
     assert both.sort_index().equals(alone.sort_index())
     # Without the audit (the local rules alone): the plain year is the same, and the chained
     # year had needed it (fewer cells hidden there).
-    monkeypatch.setattr("domain.suppression.audited", lambda relations, exact, values, hidden, *_: hidden)
+    monkeypatch.setattr("domain.suppression.audited", lambda knowledge, hidden, *_: hidden)
     assert cube_of(plain).sort_index().equals(both.loc[["2023-24"]].sort_index())
     assert cube_of(chained).sum() < both.loc[["2024-25"]].sum()
 
@@ -323,32 +345,42 @@ def _remainder_possible(total_row, parts, cube, cells) -> bool:
 
 # --- the demo alliance ---------------------------------------------------------------------
 
-def test_demo_alliance_wide_groups_far_above_the_threshold_are_shown(demo_store_url):
+def test_demo_alliance_wide_groups_far_above_the_threshold_are_shown(demo_store_url, monkeypatch):
     """Complementary suppression must not cascade from regions up into alliance-wide figures:
     for Black students and English learners, an alliance-wide pooled denominator of at least
-    ten times the threshold is shown, unless a value of that group's partition was suppressed at
-    source in the slice (the alliance figure may then be what protects it)."""
+    ten times the threshold is shown by the local rules, unless a value of that group's
+    partition was suppressed at source in the slice (the alliance figure may then be what
+    protects it). The interval audit may hide one as the nearest complement of a narrow range:
+    on the demo it hides 13 of 128 (a known cost of its greedy choice, to be narrowed)."""
     from data.db import get_engine
     from data.rollup import read_cells
 
     with get_engine(demo_store_url).connect() as conn:
         cells = read_cells(conn)
-    cube = protected_cube(cells, LIMIT)
     slice_keys = ["indicator_id", "school_year"]
     pooled = cells[cells["denominator"].notna() & ~cells["source_suppressed"]]
     pooled_den = pooled.groupby([*slice_keys, "student_group"])["denominator"].sum()
-    checked = 0
-    for group in ("black", "english_learner"):
-        partition = next(p for p in GROUP_PARTITIONS if group in p.parts)
-        in_partition = cells["student_group"].isin(("all", *partition.parts))
-        at_source = set(map(tuple, cells.loc[in_partition & cells["source_suppressed"], slice_keys].to_numpy()))
-        alliance = cube[(cube["region_id"] == ALLIANCE_CELL) & (cube["student_group"] == group)]
-        for row in alliance.itertuples():
-            key = (row.indicator_id, row.school_year)
-            if pooled_den.get((*key, group), 0) >= 10 * LIMIT and key not in at_source:
-                assert not row.suppressed, (group, key, pooled_den[(*key, group)])
-                checked += 1
-    assert checked > 100
+
+    def hidden_alliance_figures(cube):
+        checked, hidden = 0, []
+        for group in ("black", "english_learner"):
+            partition = next(p for p in GROUP_PARTITIONS if group in p.parts)
+            in_partition = cells["student_group"].isin(("all", *partition.parts))
+            at_source = set(map(tuple, cells.loc[in_partition & cells["source_suppressed"], slice_keys].to_numpy()))
+            alliance = cube[(cube["region_id"] == ALLIANCE_CELL) & (cube["student_group"] == group)]
+            for row in alliance.itertuples():
+                key = (row.indicator_id, row.school_year)
+                if pooled_den.get((*key, group), 0) >= 10 * LIMIT and key not in at_source:
+                    hidden += [(group, key)] if row.suppressed else []
+                    checked += 1
+        return checked, hidden
+
+    monkeypatch.setenv("PROTECTION_WIDTH", "0")  # the local rules alone
+    checked, hidden = hidden_alliance_figures(protected_cube(cells, LIMIT))
+    assert checked > 100 and hidden == []
+    monkeypatch.delenv("PROTECTION_WIDTH")
+    checked, hidden = hidden_alliance_figures(protected_cube(cells, LIMIT))
+    assert len(hidden) <= checked // 8, hidden
 
 
 # --- examples ----------------------------------------------------------------------------
@@ -372,7 +404,7 @@ def test_hidden_total_with_shown_parts_hides_a_part():
     assert out["count_suppressed"].tolist() == [True, True, False]
 
 
-def test_only_if_leaves_unpooled_cells_out_of_a_relation():
+def test_only_if_leaves_unpooled_cells_out_of_a_relation(monkeypatch):
     """Region B's value was suppressed at source, so it is not in the pooled total: A's small
     value would be total minus C, and C must be hidden too."""
     frame = pd.DataFrame({
@@ -383,7 +415,13 @@ def test_only_if_leaves_unpooled_cells_out_of_a_relation():
     assert out["suppressed"].tolist() == [True, True, True, False]
     without = suppress_rates(frame.assign(pooled=True), denominator="den", rate_columns=(), keys=["region_id"],
                              partitions=[Partition("region_id", "T", ("A", "B", "C"))], limit=10)
-    assert without["suppressed"].tolist() == [True, True, False, False]  # the unsafe answer only_if prevents
+    # Without only_if the local rules stop at A and B (the unsafe answer only_if prevents); the
+    # audit, taking A + B = 35 - 30 at its word, then hides C and T too, to keep A's range wide.
+    monkeypatch.setenv("PROTECTION_WIDTH", "0")
+    local = suppress_rates(frame.assign(pooled=True), denominator="den", rate_columns=(), keys=["region_id"],
+                           partitions=[Partition("region_id", "T", ("A", "B", "C"))], limit=10)
+    assert local["suppressed"].tolist() == [True, True, False, False]
+    assert without["suppressed"].tolist() == [True, True, True, True]
 
 
 def test_threshold_is_configurable(monkeypatch):
