@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from domain import formatting
 from domain.formatting import rate_text
 from domain.periods import quarter_label, school_year_label
-from components.palette import BLACK, BLUE, BLUISH_GREEN, DARK_INK, DARK_ORANGE, GREY, GRID, MID_BLUE, MUTED_INK, ORANGE, PALE_BLUE, PALE_ORANGE, REDDISH_PURPLE, SUPPRESSED, SUPPRESSED_PATTERN, VERMILLION, WHITE, base_layout
+from components.palette import BLACK, BLUE, CELLS_UNDER_TEXT, BLUISH_GREEN, DARK_INK, DARK_ORANGE, GREY, GRID, MUTED_INK, ORANGE, PALE_ORANGE, REDDISH_PURPLE, SUPPRESSED, SUPPRESSED_PATTERN, VERMILLION, WHITE, base_layout
 from domain.coverage import (
     CENTRES, DEFAULT_ORDER, DISTANCE_BASIS_TEXT, IN_REGION, MEASURED, Metric, distance_text,
 )
@@ -470,7 +470,7 @@ def programs_figure(programs: pd.DataFrame, region: str) -> go.Figure:
     band_names = ["All grades" if b == "all" else vocab_label(b) for b in bands]
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(dtype=float), x=band_names, y=[vocab_label(t) for t in types], text=text, texttemplate="%{text}",
-        colorscale=[[0, PALE_BLUE], [1, MID_BLUE]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15),
+        colorscale=CELLS_UNDER_TEXT, showscale=False, xgap=3, ygap=3, textfont=dict(size=15, color=BLACK),
         hovertemplate="%{y}, %{x}: %{z} programs<extra></extra>"))
     fig.update_layout(**base_layout(height=max(200, 52 * len(types) + 110), margin=dict(l=10, r=10, t=30, b=10),
                                     xaxis=dict(side="top"), yaxis=dict(autorange="reversed")))

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from components.palette import FOCUS, GRID, INK, LIGHT_GREY, LINE_GREY, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, WHITE, base_layout
 from domain import formatting
+from components.theme import readable  # the groups' colours as text: vermillion and grey darkened to 5.5:1
 from domain.funnel import DECIMALS, Leak
 from domain.sentences import group_name, students
 from domain.memo import memo_builders
@@ -163,7 +164,7 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
             textposition=[("middle right" if u else "middle left") if i == 0 else "middle right" for u in unknown]
             if stacked else [("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
                              for u in unknown],
-            textfont=dict(color=[SUPPRESSED if u else colour for u in unknown], size=13), cliponaxis=False,
+            textfont=dict(color=[readable(SUPPRESSED if u else colour) for u in unknown], size=13), cliponaxis=False,
             customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[2]}}"
                            "<extra></extra>"),

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.palette import BLACK, BLUE, BLUISH_GREEN, DARK_GREY, DARK_INK, DIVERGING, GREY, GRID, INK, MISSING, MUTED_INK, REDDISH_PURPLE, STYLE_GREY, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, VERMILLION, WHITE, base_layout
+from components.palette import BLACK, BLUE, BLUISH_GREEN, DARK_GREY, DARK_INK, DIVERGING_UNDER_TEXT, GREY, GRID, INK, MISSING, MUTED_INK, REDDISH_PURPLE, STYLE_GREY, SUPPRESSED, SUPPRESSED_PATTERN, TARGET, VERMILLION, WHITE, base_layout
 from domain import formatting
 from domain.formatting import gap_label, rate_text as fmt_rate, signed
 from domain.gaps import comparisons, side
@@ -463,7 +463,7 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
         i, j = row_of[r["indicator_name"]], col_of[r["student_group"]]
         if r["suppressed"] or r["reference_suppressed"]:
             hidden[i, j] = 1
-            text[i, j] = "S"
+            text[i, j] = ""  # the suppressed layer on top writes its S
             hover[i, j] = f"{r['group_label']}, {r['indicator_name']}: {suppressed_text(limit)}"
         elif pd.notna(r["gap"]):
             where = side(r)
@@ -478,8 +478,8 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
     bound = max(5.0, float(np.ceil(bound)))
     fig = go.Figure()
     fig.add_trace(go.Heatmap(
-        z=z, x=x, y=indicators, text=text, texttemplate="%{text}", textfont=dict(size=13), customdata=hover,
-        hovertemplate="%{customdata}<extra></extra>", colorscale=DIVERGING, zmid=0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
+        z=z, x=x, y=indicators, text=text, texttemplate="%{text}", textfont=dict(size=13, color=BLACK), customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>", colorscale=DIVERGING_UNDER_TEXT, zmid=0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
         colorbar=dict(title=dict(text="worse ← → better<br>(points)", side="right"), thickness=14),
         name="Gap",
     ))

@@ -14,7 +14,7 @@ from components.coverage_charts import (
     ALLIANCE_COLOUR, NO_DATA, PARTICIPATION_NOTE, SUPPRESSED_CELL, _empty_figure, _num, quarter_text, suppressed_text,
     table_safe,
 )
-from components.palette import BLUE, GREYISH_BLUE, GRID, INK, LIGHT_BLUE, MID_BLUE, MUTED_INK, PALE_BLUE, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from components.palette import BLACK, BLUE, CELLS_UNDER_TEXT, GREYISH_BLUE, GRID, INK, LIGHT_BLUE, MUTED_INK, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.vocabulary import GRADE_BANDS
 from domain.vocabulary import label as vocab_label
 from domain.memo import memo_builders
@@ -129,7 +129,7 @@ def programs_figure(programs: pd.DataFrame, area: str) -> go.Figure:
         text.append(text_row)
     fig = go.Figure(go.Heatmap(
         z=z, x=[_band(b) for b in bands], y=[vocab_label(t) for t in types], text=text, texttemplate="%{text}",
-        colorscale=[[0, PALE_BLUE], [1, MID_BLUE]], showscale=False, xgap=3, ygap=3, textfont=dict(size=15, color=INK),
+        colorscale=CELLS_UNDER_TEXT, showscale=False, xgap=3, ygap=3, textfont=dict(size=15, color=BLACK),
         hovertemplate="%{y}, %{x}: %{z} programs<extra></extra>"))
     fig.update_layout(**base_layout(height=max(240, 56 * len(types) + 120), margin=dict(l=10, r=10, t=40, b=10),
                                     xaxis=dict(side="top"), yaxis=dict(autorange="reversed")))

@@ -8,10 +8,13 @@ import weakref
 import pandas as pd
 import streamlit as st
 
-from components import audience, present
+from components import audience, present, theme
 from reports.files import csv_bytes
 
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+# No toolbar: its eight buttons were eight Tab stops per chart before any content; the PNG is
+# offered under "Numbers behind this chart" instead.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+PNG_WIDTH_PX = 1200
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
 
 
@@ -44,7 +47,7 @@ def _stand_in(figure):
     import plotly.graph_objects as go
 
     spec = figure.to_dict()
-    ready = go.Figure()
+    ready = go.Figure(layout=dict(height=figure.layout.height))  # st.plotly_chart's height="content" reads it
     object.__setattr__(ready, "to_dict", lambda: spec)
     return ready
 
@@ -58,8 +61,13 @@ def prepared(figure):
 
 
 def projected(figure):
-    """present.projector_figure(figure), made once per figure (it copies and re-validates)."""
-    return _once("projected", figure, present.projector_figure)
+    """theme.projector(figure), made once per figure (it copies and re-validates)."""
+    return _once("projected", figure, theme.projector)
+
+
+def for_phone(figure):
+    """theme.phone(figure), made once per figure."""
+    return _once("phone", figure, theme.phone)
 
 
 def demo_banner(is_demo: bool) -> None:
@@ -76,20 +84,34 @@ def demo_banner(is_demo: bool) -> None:
 
 
 def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: str | None = None,
-                filters: dict[str, str] | None = None) -> None:
-    """A chart, its one-sentence caption, and its numbers (table + CSV) behind it; `filters`, if
-    given, are written in the CSV (components/exports.py). When presenting: the caption as a
-    large headline over a screen-tall chart, and no table or download."""
+                filters: dict[str, str] | None = None, config: dict | None = None, on_select="ignore",
+                png: bool = True, headline: str | None = None) -> None:
+    """A chart, its one-sentence caption (also the chart's accessible name), and its numbers
+    (table, CSV and, with `png`, the chart as a PNG) behind it; `filters`, if given, are written
+    in the CSV (components/exports.py). When presenting: the caption (or `headline`, when the
+    caption explains how to read the chart and another sentence carries its message) as a large headline over a
+    chart that fills the rest of the screen in the projector theme, and no table or download.
+    The chart's widget key is `chart_{key}` (a selection is read from it); `?chart=KEY` shows
+    only this chart when presenting."""
     present.note_chart(key, caption)
+    phone = on_phone()
+    if phone:
+        figure = for_phone(figure)
+    options = dict(width="stretch", theme=None, config={**PLOTLY_CONFIG, **(config or {})}, key=f"chart_{key}",
+                   alt=caption)
+    if on_select != "ignore":
+        options.update(on_select=on_select, selection_mode="points")
     if present.is_presenting():
         if present.shows_chart(key):
             with st.container(key=f"present_chart_{key}"):
-                present.headline(caption)
+                present.headline(headline or caption)
                 audience.note(key, caption, figure)
-                st.plotly_chart(prepared(projected(figure)), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
+                # A phone in the room (a shared link) scrolls its one-panel charts at their own height.
+                st.plotly_chart(prepared(figure if phone else projected(figure)), height="content" if phone else "stretch",
+                                **options)
         return
     audience.note(key, caption, figure)
-    st.plotly_chart(prepared(figure), width="stretch", config=PLOTLY_CONFIG, key=f"chart_{key}")
+    st.plotly_chart(prepared(figure), **options)
     st.caption(caption)
     with st.expander("Numbers behind this chart"):
         st.dataframe(table, hide_index=True, width="stretch")
@@ -98,6 +120,29 @@ def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: s
 
             table = with_filters(table, filters)
         download_csv(table, filename or f"{key}.csv", key=f"csv_{key}")
+        if png:
+            st.download_button("Download the chart (PNG)", lambda: png_bytes(figure), mime="image/png", on_click="ignore",
+                               file_name=(filename or key).removesuffix(".csv") + ".png", key=f"png_{key}")
+
+
+def png_bytes(figure) -> bytes:
+    """The chart as a PNG, drawn when the button is clicked (kaleido in the local chromium)."""
+    from reports.packet import render_images
+
+    height = int(figure.layout.height or 450)
+    return render_images([figure], ["chart"], [height], width=PNG_WIDTH_PX, scale=1.5)[0]
+
+
+def on_phone() -> bool:
+    """Whether the browser says it is a phone: the server has no other hint of the screen's width
+    (Streamlit does not pass it), and a phone's charts are laid out one panel under the other."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def presented_text(key: str):
+    """A container whose sentences stay when presenting (running text is hidden there otherwise),
+    set large: use for the sentences that carry a page's message."""
+    return st.container(key=f"present_text_{key}")
 
 
 def download_csv(table: pd.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:

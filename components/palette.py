@@ -28,6 +28,11 @@ SUPPRESSED_PATTERN = "/"
 MISSING = WHITE
 # Diverging scale around zero for gaps: blue = better than the reference, orange = worse.
 DIVERGING = [[0.0, "#B35806"], [0.25, "#F1A340"], [0.5, "#F7F7F7"], [0.75, "#67A9CF"], [1.0, "#2166AC"]]
+# The same scale for cells that carry their number in black text: its ends light enough for 6:1.
+DIVERGING_UNDER_TEXT = [[0.0, "#E08214"], [0.25, "#F1A340"], [0.5, "#F7F7F7"], [0.75, "#67A9CF"], [1.0, "#4393C3"]]
+# Counts in cells that carry their number in black text (programs by type x grade band): pale to
+# mid blue, 5.8:1 or more for the text.
+CELLS_UNDER_TEXT = [[0.0, PALE_BLUE], [1.0, "#4393C3"]]
 # Sequential scale for coverage (light = low, dark = high), readable in greyscale.
 SEQUENTIAL = [[0.0, "#F7FBFF"], [0.25, "#C6DBEF"], [0.5, "#6BAED6"], [0.75, "#2171B5"], [1.0, "#08306B"]]
 

@@ -23,7 +23,6 @@ from components.palette import BLACK, WHITE
 
 PRESENT, STORY, STEP, CHART = "present", "story", "step", "chart"
 PLAYBACK = (PRESENT, STORY, STEP)
-PRESENT_FIGURE_HEIGHT = 470  # px: with its headline, one chart fills a 1280x720 projector screen
 PUBLIC_URL_SETTING = "PUBLIC_URL"  # e.g. http://192.168.1.20:8501 — the address phones in the room can reach
 # Filter values are ids and periods; anything longer is not one of ours (a tracking tag, a pasted blob).
 MAX_PARAM_LENGTH = 100
@@ -128,7 +127,8 @@ def start(pages: Sequence) -> bool:
     if presenting:
         st.query_params[PRESENT] = "1"
         focused = CHART in st.query_params or STORY in st.query_params
-        st.html(f"<style>{PROJECTOR_CSS}{FOCUSED_CSS if focused else ''}</style>")
+        one_chart = ONE_CHART_CSS if CHART in st.query_params else ""
+        st.html(f"<style>{PROJECTOR_CSS}{FOCUSED_CSS if focused else ''}{one_chart}</style>")
     return presenting
 
 
@@ -144,18 +144,6 @@ def shows_chart(key: str) -> bool:
     """With `?chart=KEY` in presentation mode, only that chart is drawn."""
     only = st.query_params.get(CHART)
     return not (only and is_presenting()) or only == key
-
-
-def projector_figure(figure):
-    """A copy of the figure sized for one projector screen, with larger type."""
-    import plotly.graph_objects as go
-
-    big = go.Figure(figure)
-    size = (big.layout.font.size or 15) + 5
-    # Never shorter than the figure asked for: a long list of groups needs its room.
-    big.update_layout(height=max(big.layout.height or 0, PRESENT_FIGURE_HEIGHT), font_size=size, hoverlabel_font_size=size,
-                      legend_font_size=size, title_font_size=size + 4)
-    return big
 
 
 def headline(text: str) -> None:
@@ -184,14 +172,26 @@ PROJECTOR_CSS = f"""
 [data-testid="stMain"] :is([data-testid="stExpander"], [data-testid="stForm"], [data-testid="stDataFrame"], [data-testid="stTable"],
     [data-testid="stDownloadButton"], [data-testid="stFileUploader"], [data-testid="stPopover"]):not([class*="st-key-present_"] *) {{
     display: none !important; }}
-[data-testid="stMain"] [data-testid="stHeading"]:has(h1) {{ display: none !important; }}
+/* The page's title makes no room on the screen but stays the first heading for screen readers. */
+[data-testid="stMain"] [data-testid="stHeading"]:has(h1) {{ position: absolute !important; width: 1px; height: 1px;
+    overflow: hidden; clip-path: inset(50%); white-space: nowrap; }}
+/* Charts side by side on a desk are one under the other on the projector: each a screen wide. */
+[data-testid="stHorizontalBlock"]:has([class*="st-key-present_chart_"]) {{ flex-direction: column; }}
+[data-testid="stHorizontalBlock"]:has([class*="st-key-present_chart_"]) > [data-testid="stColumn"] {{
+    width: 100% !important; flex: 1 1 100% !important; }}
+/* Sentences that carry the message (what changed, the ranking's first regions) read from the back. */
+[class*="st-key-present_text_"] :is(p, li) {{ font-size: 1.35rem; line-height: 1.35; color: #000000; }}
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 {{ font-size: 1.9rem !important; color: #000000; }}
 [data-testid="stMain"] [data-testid="stMetricValue"] {{ font-size: 3rem; color: #000000; }}
 [data-testid="stMain"] [data-testid="stMetricLabel"] p {{ font-size: 1.4rem; color: #000000; }}
 [data-testid="stMain"] [data-testid="stAlert"] p {{ font-size: 1.1rem; }}
 .present-headline {{ font-size: 1.45rem; line-height: 1.25; font-weight: 700; color: #000000; margin: 0.2rem 0 0.4rem 0; }}
 .present-story-headline {{ font-size: 2.3rem; line-height: 1.2; font-weight: 800; color: #000000; margin: 0; }}
-[class*="st-key-present_chart_"] {{ min-height: calc(100vh - 7rem); }}
+/* A chart and its headline fill one screen above the bar (about 4.5rem), never more: the chart
+   stretches (st.plotly_chart height="stretch") into what the headline leaves. */
+[class*="st-key-present_chart_"] {{ height: calc(100vh - 5.5rem); flex: none !important; overflow: hidden; }}
+@media (max-width: 640px) {{ [class*="st-key-present_chart_"] {{ height: auto !important; overflow: visible; }}
+    [data-testid="stMainBlockContainer"] {{ padding: 0.5rem 1rem 6rem 1rem; }} }}
 .st-key-present_story_list button p {{ font-size: 1.6rem; font-weight: 700; }}
 .st-key-present_bar {{ position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; background: #FFFFFF;
     border-top: 3px solid #000000; padding: 0.5rem 2.5rem; }}
@@ -202,6 +202,19 @@ PROJECTOR_CSS = f"""
 FOCUSED_CSS = """
 [data-testid="stMain"] [data-testid="stElementContainer"]:not([class*="st-key-present_"] *):has(> [data-testid="stHeading"]) {
     display: none !important; }
+"""
+# `?chart=KEY`: that chart under its headline (and the story step's), nothing else, one screen.
+ONE_CHART_CSS = """
+[data-testid="stMain"] [data-testid="stElementContainer"]:not(:is([class*="st-key-present_chart_"], .st-key-present_story_head,
+    .st-key-present_demo, .st-key-present_bar) *) { display: none !important; }
+[class*="st-key-present_text_"], [data-testid="stMain"] :is([data-testid="stHorizontalBlock"], [data-testid="stColumn"]):not(:has([class*="st-key-present_chart_"])):not(.st-key-present_bar *) {
+    display: none !important; }
+/* Pinned between the demo label (and the story step's headline) and the bar: one screen whatever
+   the page put above it. */
+[class*="st-key-present_chart_"] { position: fixed; top: 4rem; bottom: 5rem; left: 2.5rem; right: 2.5rem; height: auto;
+    z-index: 10; background: #FFFFFF; }
+.stApp:has(.st-key-present_story_head) [class*="st-key-present_chart_"] { top: 10rem; }
+@media (max-width: 640px) { [class*="st-key-present_chart_"] { position: static; } }
 """
 
 

@@ -88,7 +88,7 @@ def _forget_upload() -> None:
 
 
 def import_section() -> None:
-    st.subheader("Import a data package")
+    st.header("Import a data package")
     limits = Limits.from_settings()
     st.markdown(
         "A **data package** is a .zip of CSV files, one .xlsx workbook with a sheet per table, or the CSV files "
@@ -203,7 +203,7 @@ def row_counts_text(details) -> str:
 
 
 def history_section() -> None:
-    st.subheader("History")
+    st.header("History")
     record = history.history(engine(), limit=200)
     if record.empty:
         st.write("Nothing has been imported, frozen or changed yet.")
@@ -256,7 +256,7 @@ def _undo_block() -> None:
 # --- board snapshots -------------------------------------------------------------------------------
 
 def snapshots_section(quarters: list[str]) -> None:
-    st.subheader("Board snapshots")
+    st.header("Board snapshots")
     st.markdown(
         "Freeze a quarter before the board meeting: the overview of a frozen quarter keeps showing exactly the "
         "numbers presented, even after newer or corrected data is imported (`python cli.py snapshot 2025-Q3`). "
@@ -315,7 +315,7 @@ def snapshots_section(quarters: list[str]) -> None:
 def users_section() -> None:
     if not auth.may("users"):
         return
-    st.subheader("Users")
+    st.header("Users")
     st.caption("Local accounts. On the dashboard's computer: `python cli.py user add NAME --role ROLE` (the password "
                "is read from standard input). What each role may do is in the README.")
     people = accounts.list_users(engine())

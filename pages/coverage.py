@@ -10,13 +10,12 @@ through_app()  # a deep link as a server's first request must still run app.py
 import pandas as pd
 import streamlit as st
 
-from components import audience
 from components import coverage_charts as charts
 from components import glance_charts as glance
 from components import maps
 from components.exports import export_buttons, file_stem
 from components.filters import group_labels, scope_label, scope_options, shared_filters, synced_select
-from components.layout import PLOTLY_CONFIG, chart_block, download_csv, plain, prepared
+from components.layout import chart_block, download_csv, plain, presented_text
 from components.store import run
 from domain.coverage import DEFAULT_ORDER, DISTANCE_BASIS_TEXT, METRICS, ORDER_METRIC, ORDERS, distance_text
 from domain.suppression import threshold
@@ -102,39 +101,29 @@ def _select_from(chart_key: str) -> None:
             return
 
 
-def _numbers(table: pd.DataFrame, key: str, filename: str) -> None:
-    with st.expander("Numbers behind this chart"):
-        st.dataframe(table, hide_index=True, width="stretch")
-        download_csv(table, filename, key=f"csv_{key}")
-
-
 # 1 + 2. the map, and need against coverage ------------------------------------------------
-st.subheader(f"{metric.label}: {'all programs' if metric.student_count else what}, {charts.quarter_text(quarter)}")
+st.header(f"{metric.label}: {'all programs' if metric.student_count else what}, {charts.quarter_text(quarter)}")
 shapes = run(coverage.region_shapes)
 sites = run(coverage.site_points, **params)
 map_column, scatter_column = st.columns([1.3, 1], gap="medium")
 with map_column:
     figure = maps.coverage_map(ranked, shapes, metric, limit, sites=sites, selected=selected,
                                outcome_name=attrs.get("indicator_name"), labels=run(coverage.label_anchors))
-    map_caption = charts.map_caption(ranked, metric, what, quarter, limit)
-    audience.note("coverage_map", map_caption, figure)
-    st.plotly_chart(prepared(figure), width="stretch", config={**PLOTLY_CONFIG, "scrollZoom": True}, key="coverage_map",
-                    on_select=lambda: _select_from("coverage_map"), selection_mode="points")
-    st.caption(map_caption)
+    chart_block(figure, charts.map_caption(ranked, metric, what, quarter, limit),
+                charts.map_table(ranked.sort_values("name"), metric, limit), key="coverage_map",
+                filename=f"coverage_{metric.metric_id}_{quarter}.csv", config={"scrollZoom": True},
+                on_select=lambda: _select_from("chart_coverage_map"), png=False)  # a WebGL map: no static image offline
     note = f"Showing the {len(sites):,} largest of {sites.attrs.get('total', len(sites)):,} sites. " if len(sites) < sites.attrs.get("total", 0) else ""
     missing_xy = attrs.get("sites_without_coordinates", 0)
     if missing_xy or note:
         st.caption(f"{note}{missing_xy:,} running sites have no coordinates and are not drawn as points.")
-    _numbers(charts.map_table(ranked.sort_values("name"), metric, limit), "coverage_map", f"coverage_{metric.metric_id}_{quarter}.csv")
 with scatter_column:
     st.markdown("**Need against coverage**")
     coverage_metric = METRICS["seats_per_1000"] if metric.ranking else metric  # the scatter's height is coverage
-    scatter, scatter_caption = charts.need_scatter(ranked, coverage_metric, attrs, selected), charts.need_scatter_caption(ranked, coverage_metric, attrs)
-    audience.note("need_scatter", scatter_caption, scatter)
-    st.plotly_chart(prepared(scatter), width="stretch", config=PLOTLY_CONFIG,
-                    key="need_scatter", on_select=lambda: _select_from("need_scatter"), selection_mode="points")
-    st.caption(scatter_caption)
-    _numbers(charts.map_table(ranked.sort_values("name"), coverage_metric, limit), "need_scatter", f"need_coverage_{quarter}.csv")
+    chart_block(charts.need_scatter(ranked, coverage_metric, attrs, selected),
+                charts.need_scatter_caption(ranked, coverage_metric, attrs),
+                charts.map_table(ranked.sort_values("name"), coverage_metric, limit), key="need_scatter",
+                filename=f"need_coverage_{quarter}.csv", on_select=lambda: _select_from("chart_need_scatter"))
 st.caption("Click a region on the map or a dot in the chart to open its profile below.")
 
 # 5. one region ------------------------------------------------------------------------------
@@ -145,7 +134,7 @@ if selected:
     region_row = profile[profile["region_id"] == selected].iloc[0]
     row = ranked[ranked["region_id"] == selected].iloc[0]
     name = row["name"]
-    st.subheader(f"{name}: profile")
+    st.header(f"{name}: profile")
     filtered = what != "all programs"
     st.caption(f"All programs in {charts.quarter_text(quarter)}"
                + (f": the program filters ({what}) apply to the map and the ranking, not to this profile, except "
@@ -192,13 +181,14 @@ if selected:
                     charts.outcomes_table(outcomes, name), key="profile_outcomes", filename=f"outcomes_{selected}.csv")
 
 # 3. the ranking -------------------------------------------------------------------------------
-st.subheader("Underserved regions, ranked")
-st.markdown(f"**The rule.** {attrs['rule']}")
+st.header("Underserved regions, ranked")
 first = ranked[ranked["ranked"]].head(5)
-if len(first):
-    st.markdown(f"**The first {len(first)}, and why:**\n" + "\n".join(
-        f"{i}. **{plain(r['name'])}** (rank {int(r['rank'])}): {plain(r['reason'])}" for i, r in
-        enumerate(first.to_dict("records"), start=1)))
+with presented_text("ranking"):  # on the projector the ranking is its rule and first regions (no table)
+    st.markdown(f"**The rule.** {attrs['rule']}")
+    if len(first):
+        st.markdown(f"**The first {len(first)}, and why:**\n" + "\n".join(
+            f"{i}. **{plain(r['name'])}** (rank {int(r['rank'])}): {plain(r['reason'])}" for i, r in
+            enumerate(first.to_dict("records"), start=1)))
 view = charts.ranking_view(ranked, attrs, limit)
 st.dataframe(view, hide_index=True, width="stretch", height=min(38 * len(view) + 40, 560),
              column_config={"Why it ranks here": st.column_config.TextColumn(width="large")})
@@ -214,7 +204,7 @@ export_buttons({"Underserved regions": view}, ranking_filters, file_stem("unders
                key="export_underserved", notes={"Rule": attrs["rule"]})
 
 # The alliance at a glance -----------------------------------------------------------------------
-st.subheader("The alliance at a glance")
+st.header("The alliance at a glance")
 area = Scope.from_param(synced_select(
     "area", "Area", scope_options(names), ALLIANCE.param, lambda a: scope_label(Scope.from_param(a), names), container=st,
     help="The whole alliance, rural or non-rural regions, or one region. The program filters in the "
@@ -246,7 +236,7 @@ export_buttons({"Partners by sector": sector_table, "Programs by type": program_
                glance_filters, file_stem("alliance_at_a_glance", area.param, quarter), key="export_glance")
 
 # 4. access distance ---------------------------------------------------------------------------
-st.subheader("How far is the nearest program?")
+st.header("How far is the nearest program?")
 chart_block(charts.distance_figure(ranked, what, selected), charts.distance_caption(ranked, what),
             charts.distance_table(ranked), key="distance", filename=f"distance_{quarter}.csv")
 st.caption("Distance is measured in a straight line over the Earth's surface (great-circle) from the region's centre "
@@ -254,7 +244,7 @@ st.caption("Distance is measured in a straight line over the Earth's surface (gr
            "the distance is to its region's centre (≈, approximate); in its own region it is not known, never 0.")
 
 # 6. rural vs non-rural --------------------------------------------------------------------------
-st.subheader("Rural vs non-rural regions")
+st.header("Rural vs non-rural regions")
 summary = coverage.by_locale(covered)  # no SQL
 chart_block(charts.locale_figure(summary, limit), charts.locale_caption(summary, what, quarter),
             charts.locale_table(summary), key="locale", filename=f"coverage_by_locale_{quarter}.csv")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import steward
+from components import present, steward
 from components.filters import period_span, quarter_label, school_year_label
+from components.layout import presented_text
 from components.store import engine, run
 from data.db import database_url, display_url
 from data.demo import holds_data
@@ -37,16 +38,16 @@ else:
         columns[index % 5].metric(labels.get(row.table, row.table.replace("_", " ")).capitalize(), f"{row.rows:,}")
 
     years, quarters, cohorts = run(meta.school_years), run(meta.quarters), run(meta.cohorts)
-    st.subheader("Periods covered")
-    st.markdown(
+    st.header("Periods covered")
+    presented_text("periods").markdown(
         f"- **School years** (outcomes): {period_span(years, school_year_label)}\n"
         f"- **Quarters** (participation): {period_span(quarters, quarter_label)}\n"
         f"- **Pathway cohorts** (class of): {', '.join(str(c) for c in cohorts) or 'none'}"
     )
 
-    st.subheader("Privacy")
+    st.header("Privacy")
     policy = disclosure_policy()
-    st.markdown(
+    presented_text("privacy").markdown(
         f"Counts below **{threshold()}**, and rates whose denominator is below {threshold()}, are suppressed "
         "everywhere: charts, tooltips, tables, maps, downloads and reports. Where a suppressed value could be "
         "worked out by subtraction, a second value is suppressed too. Rates are published at one decimal.\n\n"
@@ -59,16 +60,18 @@ else:
                        help="Outcomes, participation and pathways exactly as the dashboard shows them, suppressed "
                             "cells marked (docs/public-file.md); the same as `python cli.py publish`.")
 
-steward.import_section()
-left, right = st.columns(2)
-left.download_button("Blank templates (.zip of CSV files)", template_zip(), "alliance-package-templates.zip",
-                     mime="application/zip", key="templates_zip")
-right.download_button("Blank template workbook (.xlsx)", template_workbook(), "alliance-package-template.xlsx",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="templates_xlsx")
-with st.expander("The data package contract (version 1)"):
-    st.markdown(CONTRACT.read_text(encoding="utf-8"))
+# The room sees what is loaded and how it is protected; the steward's work is not for a projector.
+if not present.is_presenting():
+    steward.import_section()
+    left, right = st.columns(2)
+    left.download_button("Blank templates (.zip of CSV files)", template_zip(), "alliance-package-templates.zip",
+                         mime="application/zip", key="templates_zip")
+    right.download_button("Blank template workbook (.xlsx)", template_workbook(), "alliance-package-template.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="templates_xlsx")
+    with st.expander("The data package contract (version 1)"):
+        st.markdown(CONTRACT.read_text(encoding="utf-8"))
 
-steward.history_section()
-st.caption(f"Store: `{display_url(database_url())}`")
-steward.snapshots_section(quarters)
-steward.users_section()
+    steward.history_section()
+    st.caption(f"Store: `{display_url(database_url())}`")
+    steward.snapshots_section(quarters)
+    steward.users_section()

@@ -10,7 +10,7 @@ import streamlit as st
 
 from components import gap_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
-from components.layout import chart_block
+from components.layout import chart_block, presented_text
 from components.store import run
 from domain import sentences
 from domain.gaps import headline_indicator
@@ -51,14 +51,15 @@ scope, year = filters.region, filters.year
 name, better = names[indicator], higher[indicator]
 area = scope_label(scope)
 
-st.markdown(f"**{name}** · {area} · {'higher is better' if better else 'lower is better'}")
+with presented_text("indicator"):  # which outcome and area the charts are about, also on the projector
+    st.markdown(f"**{name}** · {area} · {'higher is better' if better else 'lower is better'}")
 if isinstance(descriptions.get(indicator), str):
     st.caption(descriptions[indicator])
 
 targets = run(gaps.indicator_targets, indicator=indicator, scope=scope)
 
 # 1. gaps for one indicator ---------------------------------------------------------------
-st.subheader(f"How far behind is each group? {charts.school_year_label(year)}")
+st.header(f"How far behind is each group? {charts.school_year_label(year)}")
 table = run(gaps.gap_table, indicator=indicator, scope=scope, year=year, reference=reference)
 chart_block(
     charts.gap_figure(table, name, better, year, targets, limit),
@@ -67,7 +68,7 @@ chart_block(
 )
 
 # 2. over time ----------------------------------------------------------------------------
-st.subheader("Is the gap closing?")
+st.header("Is the gap closing?")
 by_year, summary = run(gaps.gap_trends, indicator=indicator, scope=scope, reference=reference)
 chart_block(
     charts.change_figure(summary, name), sentences.change_caption(summary), charts.change_table_view(summary),
@@ -80,7 +81,7 @@ chart_block(
 )
 
 # 3. everything on one screen -------------------------------------------------------------
-st.subheader("Every indicator at a glance")
+st.header("Every indicator at a glance")
 heat = run(gaps.gap_heatmap, scope=scope, year=year, reference=reference)
 chart_block(
     charts.heatmap_figure(heat, year, limit), sentences.heatmap_caption(heat, year), charts.heatmap_table_view(heat),
@@ -88,7 +89,7 @@ chart_block(
 )
 
 # 4. rural vs non-rural -------------------------------------------------------------------
-st.subheader("Rural vs non-rural regions")
+st.header("Rural vs non-rural regions")
 locale = run(gaps.locale_gaps, indicator=indicator, year=year, reference=reference)
 chart_block(
     charts.locale_figure(locale, name, year, limit), sentences.locale_caption(locale, year), charts.locale_table_view(locale),

@@ -10,7 +10,7 @@ from streamlit.errors import StreamlitAPIException
 from components import auth
 from components import overview_charts as charts
 from components.filters import quarter_label, synced_select
-from components.layout import chart_block, plain
+from components.layout import chart_block, plain, presented_text
 from components.store import engine, run
 from domain import kpi, sentences
 from queries import overview as q
@@ -27,27 +27,22 @@ def link(page: str, label: str, **params) -> None:
         pass
 
 
-def numbers(values) -> list[float]:
-    """A trend for st.metric's line: suppressed or missing points as gaps (NaN), never zero."""
-    return [float("nan") if v is None else float(v) for v in values]
-
-
 def indicators_section(payload: dict, filename: str) -> None:
     """Every indicator against the board's targets, then each one's trend with links behind it."""
-    st.markdown("#### Indicators against the board's targets")
+    st.markdown("### Indicators against the board's targets")
     chart_block(charts.indicator_figure(payload), sentences.indicator_caption(payload), charts.indicator_table(payload),
                 key="overview_indicators", filename=filename)
-    st.markdown("##### Each indicator over the school years, and where to look behind it")
+    st.markdown("### Each indicator, and where to look behind it")
     grid = st.columns(3)
     for k, item in enumerate(payload["indicators"]):
         with grid[k % 3]:
-            values = numbers(t["value"] for t in payload["indicator_trends"] if t["indicator_id"] == item["indicator_id"])
             change = None if item.get("previous") is None or item.get("value") is None else item["value"] - item["previous"]
             since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else ""
             steady = change is not None and abs(change) < kpi.STEADY_POINTS
             delta = None if change is None else f"no change since {since}" if steady else f"{change:+.1f} points since {since}"
+            # No sparkline (chart_data): st.metric draws it as an SVG image with no text alternative.
             st.metric(item["name"], charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
-                      delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse", chart_data=values,
+                      delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse",
                       help=(item["status"].capitalize() + (f" (target {item['target']:.1f}%)" if item.get("target") is not None else "")
                             + ("; lower is better." if not item["higher_is_better"] else ".")))
             if item.get("pace"):
@@ -56,16 +51,21 @@ def indicators_section(payload: dict, filename: str) -> None:
             if item["stage"] in ("postsecondary", "workforce", "high"):
                 link("pages/pathways.py", "The pathway behind it")
     st.caption(f"Rates are pooled over regions (numerators and denominators summed). {payload['notes']['suppression']} "
-               "Download any chart as a PNG from the camera icon at its top right.")
+               "Each chart's numbers, as a table, a CSV and the chart as a PNG, are under *Numbers behind this chart*.")
 
 
 def changes_section(payload: dict, reach: bool) -> None:
     """What changed, in words: reach since the previous quarter, indicators and gaps since the
     previous school year (a quarter frozen before indicators and gaps were listed shows reach only)."""
+    with presented_text("changes"):  # the biggest changes stay on the projector
+        _changes(payload, reach)
+
+
+def _changes(payload: dict, reach: bool) -> None:
     def lines(kind: str) -> list[str]:
         return [c["sentence"] for c in payload.get("changes", []) if c.get("kind", "reach") == kind]
 
-    st.markdown("#### What changed")
+    st.markdown("### What changed")
     since = kpi.school_year_label(payload["previous_school_year"]) if payload.get("previous_school_year") else None
     groups = [(f"Indicators since {since or 'the year before'} (all students)", lines("indicator"),
                f"No indicator's all-students rate moved since {since}." if since else
@@ -87,7 +87,7 @@ def changes_section(payload: dict, reach: bool) -> None:
 
 
 def rural_section(payload: dict) -> None:
-    st.markdown("#### Rural vs non-rural regions")
+    st.markdown("### Rural vs non-rural regions")
     if (payload.get("locale") or {}).get("indicators"):
         chart_block(charts.locale_figure(payload), sentences.rural_caption(payload["locale"]), charts.locale_table(payload),
                     key="overview_rural", filename=f"rural-{payload.get('quarter', 'latest')}.csv")
@@ -104,7 +104,7 @@ if not quarters:
             "shown by quarter. Import a data package with `participation.csv` (see the **Data** page).")
     if not outcomes_only["indicators"]:
         st.stop()
-    st.subheader(f"{kpi.school_year_label(outcomes_only['school_year'])}: {outcomes_only['headline']['text']}"
+    st.header(f"{kpi.school_year_label(outcomes_only['school_year'])}: {outcomes_only['headline']['text']}"
                  if outcomes_only["headline"]["m"] else "Indicators")
     changes_section(outcomes_only, reach=False)
     indicators_section(outcomes_only, "indicators.csv")
@@ -145,15 +145,14 @@ elif frozen:
 
 # --- headline ------------------------------------------------------------------------------------
 headline = payload["headline"]
-st.subheader(f"{quarter_label(quarter)}: {headline['text']}" if headline["m"] else quarter_label(quarter))
+st.header(f"{quarter_label(quarter)}: {headline['text']}" if headline["m"] else quarter_label(quarter))
 st.caption("Indicators count as moving the right way when their all-students rate changed since "
            f"{kpi.school_year_label(payload['previous_school_year']) if payload.get('previous_school_year') else 'the year before'} "
            f"in the direction the indicator asks for. {payload['school_year_rule']}")
 
 # --- reach ----------------------------------------------------------------------------------------
-st.markdown("#### Reach")
+st.markdown("### Reach")
 columns = st.columns(len(payload["reach"]))
-trend = charts.reach_trend_frame(payload)
 for column, item in zip(columns, payload["reach"]):
     with column:
         label = item["label"] + (" ¹" if item["measure"] == "participants" else "")
@@ -161,7 +160,6 @@ for column, item in zip(columns, payload["reach"]):
         steady = delta is not None and item["value"] == item["previous"]
         st.metric(label, charts.reach_value_text(item, limit), delta, border=True,
                   delta_color="off" if steady else "normal", delta_arrow="off" if steady else "auto",
-                  chart_data=numbers(trend.get(item["measure"], [])),
                   help=f"By quarter up to {quarter_label(quarter)}.")
         st.caption(sentences.target_text(item).capitalize())
 st.caption(f"¹ {q.PARTICIPATION_NOTE[0].upper()}{q.PARTICIPATION_NOTE[1:]}. Partners, programs and seats count those "
@@ -177,7 +175,7 @@ indicators_section(payload, f"indicators-{quarter}.csv")
 rural_section(payload)
 
 # --- board packet ---------------------------------------------------------------------------------
-st.markdown("#### Take it with you")
+st.markdown("### Take it with you")
 left, right = st.columns(2)
 with left:
     if not auth.may("packet"):

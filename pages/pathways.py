@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import funnel_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
-from components.layout import chart_block, download_csv
+from components.layout import chart_block, download_csv, on_phone
 from components.store import run
 from domain import funnel, sentences
 from domain.suppression import threshold
@@ -79,8 +79,6 @@ compare = reference != NO_REFERENCE
 series_ids = [group, reference] if compare else [group]
 series = [label_of(g) for g in series_ids]
 limit = threshold()
-# Phones get the two panels one above the other (the only width hint a server has is the browser's name).
-on_phone = "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
 if data.empty:
@@ -94,11 +92,10 @@ tidy = funnel.is_tidy(problems)
 leak = funnel.biggest_leak(measured, group, reference) if compare else None
 comparable = compare and funnel.conversion_gaps(measured, group, reference)["gap"].notna().any()
 
-st.subheader(f"{charts.cohort_label(cohort)} · {area}")
-if compare:
-    st.markdown(f"#### {sentences.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable)}")
-else:
-    st.markdown(f"#### {sentences.steepest_step_sentence(measured, group, label_of(group))}")
+st.header(f"{charts.cohort_label(cohort)} · {area}")
+message = (sentences.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable) if compare
+           else sentences.steepest_step_sentence(measured, group, label_of(group)))
+st.markdown(f"### {message}")
 serious = [p for p in problems if not p.partial]
 if serious:
     st.warning(
@@ -120,15 +117,16 @@ if regional:
 table = charts.funnel_table(measured, {g: label_of(g) for g in series_ids}, limit)
 suffix = f"{cohort}_{str(scope).replace(':', '-')}_{group}" + (f"_vs_{reference}" if compare else "")
 chart_block(
-    charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit, stacked=on_phone),
+    charts.funnel_figure(table, series, leak=leak, tidy=tidy, limit=limit, stacked=on_phone()),
     charts.funnel_caption(table, series, cohort, area, leak),
     table, key="pathway_funnel", filename=f"pathway_funnel_{suffix}.csv",
+    headline=message,  # on the projector the leak is the headline; the caption says how to read the bars
 )
 note = charts.left_out_note(table)
 if note:
     st.markdown(note)
 
-st.subheader("Across cohorts: is each step getting better?")
+st.header("Across cohorts: is each step getting better?")
 if len(cohorts) < 2:
     st.info("Only one cohort has pathway data, so there is no trend to show yet.", icon=":material/info:")
 else:
@@ -141,7 +139,7 @@ else:
                    icon=":material/warning:")
     trend_table = charts.trend_table(trend_data, summary, {g: label_of(g) for g in series_ids}, series_ids)
     chart_block(
-        charts.trend_figure(trend_table, series),
+        charts.trend_figure(trend_table, series, columns=2 if on_phone() else 4),
         sentences.funnel_trend_sentence(summary, label_of(group), label_of(reference) if compare else None),
         trend_table, key="pathway_trend", filename=f"pathway_trend_{suffix}.csv",
     )

@@ -94,10 +94,11 @@ if names:
 else:
     st.info("No stories saved yet. Open any page, set its filters, and use **Add this view to a story** in the sidebar.")
 
-st.subheader("Import a story")
-upload = st.file_uploader("A story file (.json) exported from this dashboard", type=["json"], key="story_upload",
-                          disabled=not can_edit)
-if upload is not None and st.button("Import", icon=":material/upload:", key="story_import", disabled=not can_edit):
+st.header("Import a story")
+# Offered only to those who may import (a disabled uploader's label is too faint to read).
+upload = st.file_uploader("A story file (.json) exported from this dashboard", type=["json"], key="story_upload") \
+    if can_edit else None
+if upload is not None and st.button("Import", icon=":material/upload:", key="story_import"):
     try:
         story_id = edit.import_story(engine(), upload.getvalue())
     except (edit.StoryError, PermissionDenied) as error:

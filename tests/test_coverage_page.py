@@ -135,7 +135,7 @@ def test_every_chart_has_a_caption_and_a_table(monkeypatch, demo_store_url):
 def test_region_profile_from_the_url(monkeypatch, demo_store_url):
     at = open_page(monkeypatch, demo_store_url, {"region": "47007"})
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Bledsoe County: profile" in h.value for h in at.subheader)
+    assert any("Bledsoe County: profile" in h.value for h in at.header)
     figure = figures(at)[0]
     selected = [t for t in figure["data"] if t.get("name") == "Selected region"]
     assert selected and selected[0]["locations"] == ["47007"]
@@ -153,7 +153,7 @@ def test_query_params_round_trip(monkeypatch, demo_store_url):
     assert not at.exception, [e.value for e in at.exception]
     for key, value in wanted.items():
         assert param(at, key) == value
-    assert any("Bradley County: profile" in h.value for h in at.subheader)
+    assert any("Bradley County: profile" in h.value for h in at.header)
     # participations count every program: the page says so when program filters are set
     assert any("Participations count every program" in i.value for i in at.info)
     at.selectbox(key="_filter_widget_metric").set_value("partners").run()
@@ -223,7 +223,7 @@ def test_page_runs_with_one_region_and_no_outcomes(monkeypatch, one_region_url):
     assert list(ranking["Participations per 1,000 (all programs; participations, not unique students)"]) == ["▨ suppressed"]
     at = open_page(monkeypatch, one_region_url, {"region": "47015"})
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Cannon County: profile" in h.value for h in at.subheader)
+    assert any("Cannon County: profile" in h.value for h in at.header)
 
 
 def test_a_store_without_programs_says_what_to_import(monkeypatch, tmp_path):

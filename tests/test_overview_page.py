@@ -35,7 +35,7 @@ def param(at: AppTest, name: str):
 
 def body(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning] + \
-        [s.value for s in at.subheader] + [c.value for c in at.caption]
+        [s.value for s in at.header] + [c.value for c in at.caption]
     return "\n".join(str(p) for p in parts)
 
 

@@ -59,7 +59,7 @@ def test_a_link_reopens_the_same_view_and_choices_rewrite_the_url(monkeypatch, d
     assert not at.exception
     assert {name: param(at, name) for name in params} == params
     assert at.selectbox(key="_filter_widget_reference").value == "all"
-    assert "Class of 2020 · Rural regions" in [h.value for h in at.subheader]
+    assert "Class of 2020 · Rural regions" in [h.value for h in at.header]
     # A new group brings its complementary group as the reference, and the URL follows.
     at.selectbox(key="_filter_widget_group").select("english_learner").run()
     assert not at.exception

@@ -1,0 +1,251 @@
+"""How a chart reads on a projector: every text at least 20 px and dark enough to meet WCAG AA
+contrast, whatever size and colour its builder chose for a desk screen. Applied to a copy of the
+figure, so a builder stays one pure function for every screen. (Streamlit's own chart theme is
+turned off with `theme=None` wherever a chart is drawn: it set ticks to 12 px in #808495.)"""
+from __future__ import annotations
+
+import json
+import re
+
+import plotly.graph_objects as go
+
+from components.palette import BLACK, WHITE
+
+MIN_TEXT_PX = 20  # the smallest chart text in presentation mode
+BASE_TEXT_PX = 22  # ticks, legends and labels the builder left at the default size
+TITLE_PX = 26
+TEXT = BLACK
+# Dark text is darkened until it has this contrast on white: above AA's 4.5 so that it still
+# has 4.5 on the light tints charts draw behind labels (the leak's highlight, pale cells).
+DARK_TEXT_CONTRAST = 5.5
+# Plot areas drawn no shorter than this; the chart grows to fill the screen under its headline
+# (st.plotly_chart height="stretch" in a container a screen tall, components/present.py).
+MIN_PLOT_HEIGHT = 340
+
+_INLINE_SIZE = re.compile(r"font-size:\s*(\d+(?:\.\d+)?)px")
+_NOT_CARTESIAN = {"choroplethmap", "scattermap", "densitymap", "choropleth", "scattergeo", "pie", "sunburst", "treemap"}
+_FONT_KEYS = ("font", "textfont", "tickfont", "insidetextfont", "outsidetextfont")
+
+
+def _rgb(colour: str) -> tuple[float, float, float] | None:
+    colour = colour.strip()
+    if colour.startswith("#") and len(colour) in (4, 7):
+        digits = colour[1:] if len(colour) == 7 else "".join(c * 2 for c in colour[1:])
+        return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+    if colour.startswith("rgb"):
+        values = colour[colour.index("(") + 1: colour.index(")")].split(",")
+        return tuple(float(v) for v in values[:3])
+    return None
+
+
+def luminance(rgb) -> float:
+    def channel(c: float) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(_rgb(a)), luminance(_rgb(b))), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable(colour, on_white: float = DARK_TEXT_CONTRAST):
+    """A text colour that reads: light text (meant for dark fills) as it is, dark text darkened
+    towards black until it has `on_white` contrast on white. Non-colours pass through."""
+    if not isinstance(colour, str) or (rgb := _rgb(colour)) is None or luminance(rgb) > 0.4:
+        return colour
+    for step in range(0, 101, 2):
+        mixed = "#{:02X}{:02X}{:02X}".format(*(round(c * (1 - step / 100)) for c in rgb))
+        if contrast(mixed, WHITE) >= on_white:
+            return mixed
+    return TEXT
+
+
+def _bigger(size, floor: int):
+    if isinstance(size, (list, tuple)):
+        return [_bigger(s, floor) for s in size]
+    return floor if size is None else max(size, floor)
+
+
+def _fix_fonts(node, floor: int = MIN_TEXT_PX) -> None:
+    """Every font below `node`: at least `floor` px, its colours readable."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _FONT_KEYS and isinstance(value, dict):
+                if "size" in value:
+                    value["size"] = _bigger(value["size"], floor)
+                if "color" in value:
+                    value["color"] = [readable(c) for c in value["color"]] if isinstance(value["color"], (list, tuple)) \
+                        else readable(value["color"])
+            if key != "hoverlabel":
+                _fix_fonts(value, floor)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _fix_fonts(item, floor)
+
+
+def projector(figure: go.Figure) -> go.Figure:
+    """A copy of `figure` for the projector: base text 22 px black, no text under 20 px, every
+    text colour readable on white, titles 26 px, axes and the title making room for their
+    labels; the height a floor the screen-tall container stretches."""
+    # Sizes written into labels (a smaller second line: "<span style='font-size:12px'>vs …")
+    # grow too, the same in every place a label occurs (it is also a category's name).
+    text = _INLINE_SIZE.sub(lambda m: f"font-size:{max(float(m.group(1)), MIN_TEXT_PX):g}px", figure.to_json())
+    spec = json.loads(text)
+    layout = spec.setdefault("layout", {})
+    _fix_fonts(spec)
+    layout["font"] = {**layout.get("font", {}), "size": BASE_TEXT_PX, "color": TEXT}
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        title["font"] = {**title.get("font", {}), "size": TITLE_PX, "color": TEXT}
+        # Pinned to the top of the figure, with the margin growing to hold it (left where the
+        # builder put it, a 26 px title overhung the top of the picture).
+        title.update(automargin=True, yref="container", y=1, yanchor="top", pad=dict(t=20, b=10))
+    layout["hoverlabel"] = {**layout.get("hoverlabel", {}), "font": {"size": BASE_TEXT_PX}}
+    # Axes the builder left to defaults count too (plotly's automargin is off unless asked).
+    for trace in spec.get("data", []):
+        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
+            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
+                layout.setdefault(ref[0] + "axis" + ref[1:], {})
+    for name, axis in list(layout.items()):
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis["automargin"] = True
+            tickfont = axis.get("tickfont", {})
+            axis["tickfont"] = {**tickfont, "size": _bigger(tickfont.get("size") or BASE_TEXT_PX, MIN_TEXT_PX)}
+    # A legend under the plot was placed for the desk height (a fraction of the plot area below
+    # it); the stretched height moves it onto the axis title. At the foot of the figure instead,
+    # with the margin growing to hold it.
+    legend = layout.get("legend") or {}
+    if isinstance(legend.get("y"), (int, float)) and legend["y"] < 0:
+        legend.update(yref="container", y=0, yanchor="bottom")
+        layout["legend"] = legend
+    layout["height"] = MIN_PLOT_HEIGHT
+    return go.Figure(spec)
+
+
+# --- phones -----------------------------------------------------------------------------------
+
+PHONE_TEXT_PX = 13
+PHONE_TITLE_CHARS = 34
+PHONE_LABEL_CHARS = 46  # a row's name at 13 px across a phone's chart  # a title line at 15 px that fits 390 px less the page's padding
+
+
+def _wrap(text: str, width: int) -> str:
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line] if line else lines)
+
+
+def _restack(layout: dict, data: list, annotations: list, shapes: list) -> bool:
+    """Two panels side by side (xaxis, xaxis2), one above the other: full width each, the
+    second under the first with its own copy of a shared y axis. Returns whether it did."""
+    x1, x2 = layout.get("xaxis") or {}, layout.get("xaxis2") or {}
+    if not (x1.get("domain") and x2.get("domain")) or x2["domain"][0] < x1["domain"][1] or "xaxis3" in layout:
+        return False
+    shared = x2.get("anchor", "y") == "y"  # the second panel draws on the first one's y axis
+    lower = "y3" if shared else x2.get("anchor", "y2")
+    if shared:
+        layout["yaxis3"] = {**(layout.get("yaxis") or {}), "anchor": "x2"}
+        layout["yaxis3"].pop("matches", None)
+    x1["domain"], x2["domain"] = [0, 1], [0, 1]
+    x2["anchor"] = lower
+    layout.setdefault("yaxis", {}).update(domain=[0.56, 1])
+    # make_subplots' shared y hides the second panel's labels; under the first it needs its own.
+    layout.setdefault("yaxis" + lower[1:], {}).update(domain=[0, 0.40], anchor="x2", showticklabels=True)
+    for trace in data:
+        if trace.get("xaxis") == "x2" and trace.get("yaxis", "y") == "y":
+            trace["yaxis"] = lower
+    for item in annotations + shapes:
+        if item.get("xref", "").startswith("x2") and item.get("yref") in ("y", "y domain"):
+            item["yref"] = item["yref"].replace("y", lower, 1)
+        elif item.get("xref") == "paper" and item.get("yref") == "paper" and item.get("y", 0) >= 1 and "x" in item:
+            # a panel title over a column: over its panel instead
+            right = item["x"] > 0.5
+            item.update(x=0.5, xanchor="center", y=0.44 if right else 1.0, yanchor="bottom")
+    return True
+
+
+def _labels_above_rows(layout: dict, data: list, annotations: list) -> int:
+    """Category names of horizontal bars and dots written above their rows, full width, instead
+    of beside them (where a long name leaves a phone's plot a sliver). Returns the rows moved."""
+    moved = 0
+    for name in [n for n in layout if n.startswith("yaxis")]:
+        ref = "y" + name[5:]
+        traces = [t for t in data if t.get("yaxis", "y") == ref and t.get("type", "scatter") in ("bar", "scatter")
+                  and (t.get("orientation") == "h" or t.get("type") == "scatter")]
+        values = [v for t in traces if isinstance(t.get("y"), list) for v in t["y"] if v is not None]
+        if not values or not all(isinstance(v, str) for v in values):
+            continue
+        axis = layout[name]
+        if axis.get("showticklabels") is False:  # the builder writes its rows' names itself
+            continue
+        categories = list(axis.get("categoryarray") or dict.fromkeys(values))
+        axis.update(showticklabels=False, categoryorder="array", categoryarray=categories)
+        above = -0.42 if axis.get("autorange") == "reversed" else 0.42
+        # A note beside a row in the right margin (a value, a status) joins the row's name.
+        notes = {}
+        for note in [a for a in annotations if a.get("xref") == "paper" and (a.get("x") or 0) > 1 and a.get("yref") == ref
+                     and a.get("y") in categories]:
+            notes[note["y"]] = note.get("text", "")
+            annotations.remove(note)
+        for k, label in enumerate(categories):
+            name = re.sub(r"<br>\s*|<[^>]+>", " ", label) + (f" · {notes[label]}" if label in notes else "")
+            annotations.append(dict(text=_wrap(name, PHONE_LABEL_CHARS), x=0, xref="paper", xanchor="left",
+                                    y=k + above, yref=ref, yanchor="middle", showarrow=False,
+                                    font=dict(size=PHONE_TEXT_PX, color=TEXT)))
+        moved = max(moved, len(categories))
+    return moved
+
+
+def phone(figure: go.Figure) -> go.Figure:
+    """A copy of `figure` for a phone (about 360 px of chart width): two panels side by side
+    restacked one above the other, the title wrapped, margins only as wide as the labels need,
+    the legend under the chart."""
+    spec = json.loads(figure.to_json())
+    layout = spec.setdefault("layout", {})
+    data = spec.get("data", [])
+    annotations, shapes = layout.get("annotations") or [], layout.get("shapes") or []
+    restacked = _restack(layout, data, annotations, shapes)
+    rows = _labels_above_rows(layout, data, annotations)
+    wrapped = {}
+    for trace in data:
+        if trace.get("type") == "heatmap":
+            if len(trace.get("x") or []) > 6:  # a wide grid's numbers would run into each other: colours and the table say them
+                trace["texttemplate"] = ""
+            if isinstance(trace.get("y"), list):  # row names in short lines, so that the grid keeps the width
+                trace["y"] = [wrapped.setdefault(v, _wrap(v, 16)) if isinstance(v, str) else v for v in trace["y"]]
+    # Bar labels that do not fit at a readable size are left out (hover and the table have them)
+    # rather than shrunk to 8 px.
+    layout["uniformtext"] = dict(minsize=11, mode="hide")
+    layout["annotations"], layout["shapes"] = annotations, shapes
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        title.update(text=_wrap(title["text"].replace("<br>", " "), PHONE_TITLE_CHARS), x=0, xanchor="left",
+                     font={**title.get("font", {}), "size": 15}, automargin=True, yref="container", y=1, yanchor="top",
+                     pad=dict(t=6, b=6))
+    layout["margin"] = {**layout.get("margin", {}), "l": 4, "r": 8}
+    for trace in data:
+        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
+            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
+                layout.setdefault(ref[0] + "axis" + ref[1:], {})
+    for name, axis in list(layout.items()):
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis["automargin"] = True
+            ticks = axis.get("categoryarray")
+            if name.startswith("xaxis") and isinstance(ticks, list) and len(ticks) > 4 and "tickvals" not in axis:
+                axis["tickvals"] = [ticks[0], ticks[len(ticks) // 2], ticks[-1]]  # first, middle, last: no overlap
+            if isinstance(axis.get("categoryarray"), list) and wrapped:
+                axis["categoryarray"] = [wrapped.get(v, v) for v in axis["categoryarray"]]
+    legend = layout.get("legend") or {}
+    legend.update(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
+    layout["legend"] = legend
+    if restacked or rows:  # each row now holds its name above its marks
+        layout["height"] = int((layout.get("height") or 450) * (1.6 if restacked else 1.0) + 20 * rows * (2 if restacked else 1))
+    return go.Figure(spec)
