@@ -188,7 +188,7 @@ def _labels_above_rows(layout: dict, data: list, annotations: list) -> int:
             continue
         categories = list(axis.get("categoryarray") or dict.fromkeys(values))
         axis.update(showticklabels=False, categoryorder="array", categoryarray=categories)
-        above = -0.42 if axis.get("autorange") == "reversed" else 0.42
+        above = -0.5 if axis.get("autorange") == "reversed" else 0.5  # the row's top edge
         # A note beside a row in the right margin (a value, a status) joins the row's name.
         notes = {}
         for note in [a for a in annotations if a.get("xref") == "paper" and (a.get("x") or 0) > 1 and a.get("yref") == ref
@@ -198,7 +198,7 @@ def _labels_above_rows(layout: dict, data: list, annotations: list) -> int:
         for k, label in enumerate(categories):
             name = re.sub(r"<br>\s*|<[^>]+>", " ", label) + (f" · {notes[label]}" if label in notes else "")
             annotations.append(dict(text=_wrap(name, PHONE_LABEL_CHARS), x=0, xref="paper", xanchor="left",
-                                    y=k + above, yref=ref, yanchor="middle", showarrow=False,
+                                    y=k + above, yref=ref, yanchor="top", showarrow=False,
                                     font=dict(size=PHONE_TEXT_PX, color=TEXT)))
         moved = max(moved, len(categories))
     return moved
@@ -221,15 +221,20 @@ def phone(figure: go.Figure) -> go.Figure:
                 trace["texttemplate"] = ""
             if isinstance(trace.get("y"), list):  # row names in short lines, so that the grid keeps the width
                 trace["y"] = [wrapped.setdefault(v, _wrap(v, 16)) if isinstance(v, str) else v for v in trace["y"]]
+    for trace in data:  # a value beside its bar's end: inside the bar when the bar reaches the edge
+        if trace.get("type") == "bar" and trace.get("textposition") == "outside":
+            trace["textposition"] = "auto"
     # Bar labels that do not fit at a readable size are left out (hover and the table have them)
     # rather than shrunk to 8 px.
     layout["uniformtext"] = dict(minsize=11, mode="hide")
     layout["annotations"], layout["shapes"] = annotations, shapes
     title = layout.get("title")
     if isinstance(title, dict) and title.get("text"):
+        # Over the plot area, the top margin growing to hold every line (a wrapped title pinned to
+        # the top of the picture ran out of it).
         title.update(text=_wrap(title["text"].replace("<br>", " "), PHONE_TITLE_CHARS), x=0, xanchor="left",
-                     font={**title.get("font", {}), "size": 15}, automargin=True, yref="container", y=1, yanchor="top",
-                     pad=dict(t=6, b=6))
+                     xref="container", font={**title.get("font", {}), "size": 15}, automargin=True, yref="paper", y=1,
+                     yanchor="bottom", pad=dict(t=4, b=8, l=4))
     layout["margin"] = {**layout.get("margin", {}), "l": 4, "r": 8}
     for trace in data:
         if trace.get("type", "scatter") not in _NOT_CARTESIAN:
@@ -238,13 +243,18 @@ def phone(figure: go.Figure) -> go.Figure:
     for name, axis in list(layout.items()):
         if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
             axis["automargin"] = True
+            title = axis.get("title")
+            if isinstance(title, dict) and title.get("text"):  # axis titles in short lines at body size
+                title.update(text=_wrap(title["text"].replace("<br>", " "), 40),
+                             font={**title.get("font", {}), "size": PHONE_TEXT_PX})
             ticks = axis.get("categoryarray")
             if name.startswith("xaxis") and isinstance(ticks, list) and len(ticks) > 4 and "tickvals" not in axis:
                 axis["tickvals"] = [ticks[0], ticks[len(ticks) // 2], ticks[-1]]  # first, middle, last: no overlap
             if isinstance(axis.get("categoryarray"), list) and wrapped:
                 axis["categoryarray"] = [wrapped.get(v, v) for v in axis["categoryarray"]]
     legend = layout.get("legend") or {}
-    legend.update(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
+    legend.update(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
+                  font={**legend.get("font", {}), "size": PHONE_TEXT_PX - 1})
     layout["legend"] = legend
     if restacked or rows:  # each row now holds its name above its marks
         layout["height"] = int((layout.get("height") or 450) * (1.6 if restacked else 1.0) + 20 * rows * (2 if restacked else 1))
