@@ -303,12 +303,15 @@ def change_figure(summary: pd.DataFrame, indicator_name: str) -> go.Figure:
         _legend_only(fig, "Solid line: clearly moved", mode="lines", line=dict(color=STYLE, width=3))
         _legend_only(fig, "Dotted line: no clear change", mode="lines", line=dict(color=STYLE, width=3, dash="dot"))
     fig.add_vline(x=0, line=dict(color=DARK_INK, width=1))
-    height = max(360, 46 * len(rows) + 210)
+    # The bottom margin holds the axis title and up to five rows of legend, so automargin does not
+    # grow it and shrink the plot under a legend placed in fractions of the plot's height.
+    bottom = 220
+    height = max(360, 46 * len(rows) + 210) + bottom - 10
     fig.update_layout(**base_layout(
         title=dict(text=f"{indicator_name}: gap in {since} (hollow) and latest (filled)", x=0, font=dict(size=18)),
-        height=height, margin=dict(l=10, r=20, t=90, b=10),
+        height=height, margin=dict(l=10, r=20, t=90, b=bottom),
         # Below the axis title, whatever the height: 110 px under the plot area.
-        legend=dict(orientation="h", yanchor="top", y=-110 / (height - 100), x=0, font=dict(size=13)),
+        legend=dict(orientation="h", yanchor="top", y=-110 / (height - 90 - bottom), x=0, font=dict(size=13)),
     ))
     fig.update_yaxes(categoryorder="array", categoryarray=labels, automargin=True)
     fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor=GRID)
