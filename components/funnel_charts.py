@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 from components.palette import FOCUS, GRID, INK, LIGHT_GREY, LINE_GREY, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, WHITE, base_layout
 from domain import formatting
 from components.theme import readable  # the groups' colours as text: vermillion and grey darkened to 5.5:1
+from domain import funnel as funnel_rules
+from domain import sentences
 from domain.funnel import DECIMALS, Leak
 from domain.sentences import group_name, students
 from domain.memo import memo_builders
@@ -34,6 +36,12 @@ _HATCH = dict(fgcolor=WHITE, solidity=0.4, size=7, fillmode="overlay")
 STAGE_NO, STAGE, GROUP, STUDENTS = "Stage number", "Stage", "Student group", "Students"
 SHARE, CONVERSION = "Share of the cohort (%)", "Conversion from the stage before (%)"
 COUNT_STATUS, LEFT_OUT, INCLUDED = "Count", "Regions left out (suppressed)", "Regions counted"
+# A conversion's own counts (domain.funnel.conversions): as written beside its dot, the two
+# numbers, how many regions they come from and whether they are the bars.
+CONV_COUNTS = "Conversion: went on, of those at the stage before"
+CONV_TO, CONV_FROM = "Conversion: went on", "Conversion: at the stage before"
+CONV_REGIONS, CONV_OVER = "Conversion: regions counted", "Conversion counts"
+AS_BARS = "the bars' students"
 PROBLEM = "Data problem"
 COHORT = "Class of"
 TREND = "Trend across cohorts"
@@ -73,16 +81,69 @@ def funnel_table(measured: pd.DataFrame, labels: dict[str, str], limit: int) -> 
             status = suppressed_text(limit)
         else:
             status = NO_DATA
+        converts = row.conversion_status == funnel_rules.CONVERTS
+        counts = (sentences.conversion_counts(row.conversion_numerator, row.conversion_denominator) if converts
+                  else sentences.conversion_word(row.conversion_status, limit))
+        over = ("" if not converts else AS_BARS if row.conversion_whole
+                else f"{sentences.PARTIAL_MARK} only the {_n_regions(row.conversion_regions)} "
+                     f"that show{'s' if int(row.conversion_regions) == 1 else ''} both stages")
         rows.append({
             STAGE_NO: int(row.stage_order), STAGE: row.stage, GROUP: labels.get(row.student_group, row.student_group),
-            STUDENTS: row.students, SHARE: row.share, CONVERSION: row.conversion, COUNT_STATUS: status,
-            INCLUDED: int(row.regions_reporting), LEFT_OUT: int(row.regions_suppressed),
+            STUDENTS: row.students, SHARE: row.share, CONVERSION: row.conversion, CONV_COUNTS: counts,
+            CONV_TO: row.conversion_numerator if converts else np.nan,
+            CONV_FROM: row.conversion_denominator if converts else np.nan,
+            CONV_REGIONS: int(row.conversion_regions) if converts else pd.NA, CONV_OVER: over,
+            COUNT_STATUS: status, INCLUDED: int(row.regions_reporting), LEFT_OUT: int(row.regions_suppressed),
             PROBLEM: _problem(row),
         })
-    table = pd.DataFrame(rows, columns=[STAGE_NO, STAGE, GROUP, STUDENTS, SHARE, CONVERSION, COUNT_STATUS,
-                                        INCLUDED, LEFT_OUT, PROBLEM])
-    table[STUDENTS] = pd.to_numeric(table[STUDENTS]).astype("Int64")
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for column in (STUDENTS, CONV_TO, CONV_FROM, CONV_REGIONS):
+        table[column] = pd.to_numeric(table[column]).astype("Int64")
     return table
+
+
+TABLE_COLUMNS = [STAGE_NO, STAGE, GROUP, STUDENTS, SHARE, CONVERSION, CONV_COUNTS, CONV_TO, CONV_FROM, CONV_REGIONS,
+                 CONV_OVER, COUNT_STATUS, INCLUDED, LEFT_OUT, PROBLEM]
+
+
+def _n_regions(n) -> str:
+    return "one region" if int(n) == 1 else f"{int(n)} regions"
+
+
+def _value(value) -> float:
+    """A table cell as a float (NaN for none, pd.NA included)."""
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def dot_label(row) -> str:
+    """The label beside a row's conversion dot, from the table's own columns: the rate and its
+    counts (`73.3% · 11 of 15`, marked when they are not the bars), or what stands instead."""
+    rate = _value(row[CONVERSION])
+    if math.isnan(rate):
+        return str(row[CONV_COUNTS])
+    mark = f" {sentences.PARTIAL_MARK}" if str(row[CONV_OVER]).startswith(sentences.PARTIAL_MARK) else ""
+    return f"{_pct(rate)} · {row[CONV_COUNTS]}{mark}"
+
+
+def conversion_items(table: pd.DataFrame) -> list[dict]:
+    """The conversions whose counts are not the bars, with the bars beside them (for the note)."""
+    items = []
+    for group, part in table.groupby(GROUP, sort=False):
+        bars = dict(zip(part[STAGE_NO], part[STUDENTS].map(_value)))
+        orders = sorted(bars)
+        for _, row in part[part[CONV_OVER].astype(str).str.startswith(sentences.PARTIAL_MARK)].iterrows():
+            at = orders.index(row[STAGE_NO])
+            items.append({"stage_order": int(row[STAGE_NO]), "stage": row[STAGE], "group": group,
+                          "went_on": _value(row[CONV_TO]), "before": _value(row[CONV_FROM]),
+                          "regions": int(row[CONV_REGIONS]), "students": bars[row[STAGE_NO]],
+                          "previous_students": bars[orders[at - 1]] if at else float("nan")})
+    return items
+
+
+def conversion_note(table: pd.DataFrame) -> str:
+    """Under the funnel: the dots whose counts are not the bars, and why (domain.sentences)."""
+    converts = int(table[CONVERSION].notna().sum())
+    return sentences.conversion_note(conversion_items(table), converts)
 
 
 def _problem(row) -> str:
@@ -149,8 +210,10 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
                            "Share of the cohort: %{customdata[1]}<br>Count: %{customdata[3]}<extra></extra>"),
         ))
         unknown = [math.isnan(c) and o != first_stage for c, o in zip(conversion, orders)]
-        words = ["" if o == first_stage else (_pct(c) if not math.isnan(c) else ("suppressed" if s else "not shown"))
-                 for o, c, s in zip(orders, conversion, suppressed)]
+        # Each dot says its rate and its own counts, or why it has none (the table's columns).
+        words = ["" if o == first_stage else dot_label(r) for o, (_, r) in zip(orders, part.iterrows())]
+        dot_custom = [[_pct(c), "" if o == first_stage else str(r[CONV_COUNTS]), _dot_over(r)]
+                      for o, c, (_, r) in zip(orders, conversion, part.iterrows())]
         # One grey word per stage is enough when both groups' conversions are unknown.
         words = ["" if u and unknown_words.get(o) == w else w for u, o, w in zip(unknown, orders, words)]
         unknown_words.update({o: w for u, o, w in zip(unknown, orders, words) if u and w})
@@ -161,13 +224,13 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
             marker=dict(color=colour, size=[0 if u else 14 for u in unknown], opacity=1,
                         symbol="circle" if i == 0 else "diamond", line=dict(color=WHITE, width=1)),
             text=words,
-            textposition=[("middle right" if u else "middle left") if i == 0 else "middle right" for u in unknown]
-            if stacked else [("top right" if u else "top center") if i == 0 else ("bottom right" if u else "bottom center")
-                             for u in unknown],
+            # Labels above (group) and below (reference) their dots, running away from the panel's
+            # edges so that a long one ("88.5% · 1,154 of 1,304") stays inside the chart.
+            textposition=[f"{'top' if i == 0 else 'bottom'} {_side(0.0 if u else c)}" for u, c in zip(unknown, conversion)],
             textfont=dict(color=[readable(SUPPRESSED if u else colour) for u in unknown], size=13), cliponaxis=False,
-            customdata=custom,
-            hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[2]}}"
-                           "<extra></extra>"),
+            customdata=dot_custom,
+            hovertemplate=(f"<b>{name}</b><br>%{{y}}<br>Conversion from the stage before: %{{customdata[0]}}"
+                           "<br>Went on: %{customdata[1]}<br>%{customdata[2]}<extra></extra>"),
         ))
     connectors = _connectors(table, series, y_of, "y2" if stacked else "y") if len(series) > 1 else []
     # Legend entry explaining the hatched bars (a zero-length bar: it draws nothing).
@@ -226,6 +289,18 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     return go.Figure(data=[*connectors, *bars, *dots, legend_entry], layout=layout)
 
 
+def _side(x: float) -> str:
+    """Where a dot's label runs: right of a dot near 0%, left of one near 100%, else centred."""
+    return "right" if x < 30 else "left" if x > 70 else "center"
+
+
+def _dot_over(row) -> str:
+    over = str(row[CONV_OVER])
+    if not over:
+        return ""
+    return "Counts: the bars' students" if over == AS_BARS else f"Counts: {over.lstrip(sentences.PARTIAL_MARK + ' ')}"
+
+
 def _connectors(table: pd.DataFrame, series: list[str], y_of: dict, y_axis: str = "y") -> list[dict]:
     """Thin grey lines joining each stage's two conversion dots, so the gap reads as a length."""
     a = table[table[GROUP] == series[0]].set_index(STAGE_NO)[CONVERSION].astype("float64")
@@ -251,7 +326,8 @@ def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, le
     else:
         who = students(series[0]) if series else "students"
     text = (f"Bars: the share of the class of {int(cohort)} ({who}, {where}) who reached each stage, counting "
-            f"everyone at “{first}” as 100%. Dots: of the students at the stage before, the share who went on.")
+            f"everyone at “{first}” as 100%. Dots: of the students at the stage before, the share who went on, "
+            "and how many went on of how many.")
     if leak is not None and leak.material:
         text += " The shaded stage is where the gap in going on is largest."
     return text

@@ -44,7 +44,65 @@ def measures(frame: pd.DataFrame) -> pd.DataFrame:
     only_rising = (out["rising_regions"].fillna(0) > 0) & (out["conversion_regions"].fillna(0) == 0)
     out["rising"] = area_rises | only_rising
     out.loc[out["rising"], "conversion"] = np.nan
-    return out
+    return conversions(out)
+
+
+# --- the conversion rule -----------------------------------------------------------------------
+#
+# A dot states its rate *and* its own counts ("11 of 15"), so a reader can check it against
+# the bars. The rule, in one place:
+# - a conversion is pooled over the regions that show both this stage and the stage before
+#   (queries.pathways pairs them), so a region whose count is suppressed at either stage never
+#   drags it down; its counts are those sums, which may be fewer students than the bars when a
+#   region shows one stage and not the other (`conversion_whole` says whether they are the bars);
+# - the rate, its numerator and its denominator are shown together or hidden together: a rate
+#   beside a shown count must never let anyone work out a hidden one (docs/privacy.md). The
+#   counts are sums of region counts that are themselves shown, so stating them gives away
+#   nothing the regions' own funnels do not; where the stage's or the stage before's area count
+#   is suppressed, or the engine hid the rate (a pooled denominator under the threshold), all
+#   three are hidden and the dot says "suppressed".
+
+FIRST, CONVERTS, HIDDEN, RISES, NO_DATA, NO_ONE = "first", "shown", "suppressed", "rising", "no data", "no one"
+CONVERSION_STATUSES = (FIRST, CONVERTS, HIDDEN, RISES, NO_DATA, NO_ONE)
+
+
+def conversions(measured: pd.DataFrame) -> pd.DataFrame:
+    """Apply the conversion rule to `measures`' frame (any number of cohorts and groups). Adds
+    `previous_students` (the bar at the stage before), `conversion_status` (`first`: no stage
+    before; `shown`; `suppressed`: a count it needs is hidden; `rising`: counts rise, a data
+    problem; `no one`: no student at the stage before; `no data`) and `conversion_whole` (the
+    conversion's counts are exactly the two bars: this stage's students of the stage before's).
+    Hidden conversions lose their rate and both counts."""
+    # Applying the rule twice gives the same frame (its own columns are made afresh).
+    out = measured.drop(columns=["previous_students", "conversion_status", "conversion_whole"], errors="ignore")
+    keys = ["cohort", "student_group", "stage_order"]
+    before = out[keys + ["students", "students_suppressed", "regions_suppressed"]].rename(columns={
+        "stage_order": "previous_stage_order", "students": "previous_students",
+        "students_suppressed": "_previous_hidden", "regions_suppressed": "_previous_left_out"})
+    before["previous_stage_order"] = before["previous_stage_order"].astype("Int64")
+    out["previous_stage_order"] = out["previous_stage_order"].astype("Int64")
+    out = out.merge(before, on=["cohort", "student_group", "previous_stage_order"], how="left", validate="many_to_one")
+    out.index = measured.index
+    first = out["previous_stage_order"].isna().to_numpy()
+    rising = out["rising"].fillna(False).astype(bool).to_numpy()
+    numerator, denominator = out["conversion_numerator"], out["conversion_denominator"]
+    counted = (numerator.notna() & denominator.notna() & out["conversion"].notna()).to_numpy()
+    # A count involved is hidden: either stage's area count, or the rate itself by the engine.
+    area_hidden = (out["students_suppressed"].fillna(False).astype(bool)
+                   | out["_previous_hidden"].fillna(False).astype(bool)).to_numpy()
+    rate_hidden = (out["rates_suppressed"].fillna(False).astype(bool) & denominator.isna()).to_numpy()
+    left_out = ((out["regions_suppressed"].fillna(0) > 0) | (out["_previous_left_out"].fillna(0) > 0)).to_numpy()
+    hidden = ~first & ~rising & (area_hidden | rate_hidden | (~counted & left_out))
+    shown = ~first & ~rising & ~hidden & counted
+    no_one = ~first & ~rising & ~hidden & ~shown & (out["previous_students"] == 0).to_numpy()
+    status = np.select([first, rising, shown, hidden, no_one], [FIRST, RISES, CONVERTS, HIDDEN, NO_ONE], NO_DATA)
+    for column in ("conversion", "conversion_numerator", "conversion_denominator"):
+        # A rising step keeps its counts (the data steward needs them) unless a count is hidden.
+        out[column] = out[column].astype("float64").where(shown | (rising & ~area_hidden & ~rate_hidden), np.nan)
+    out["conversion_status"] = status
+    out["conversion_whole"] = (shown & (numerator == out["students"]).to_numpy()
+                               & (denominator == out["previous_students"]).to_numpy())
+    return out.drop(columns=["_previous_hidden", "_previous_left_out"])
 
 
 # --- the stage where a group falls furthest behind ---------------------------------------------

@@ -27,7 +27,7 @@ import pandas as pd
 
 from domain import funnel as funnel_rules
 from domain import gaps as gap_rules
-from domain.formatting import rate_text, signed, unsigned
+from domain.formatting import count_text, rate_text, signed, suppressed_text, unsigned
 from domain.periods import school_year_label
 from domain.memo import memo_builders
 
@@ -90,7 +90,7 @@ def _k_of_n(k: int, n: int, noun: str, rest: str) -> str:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 # --- numbers in words ----------------------------------------------------------------------------
@@ -615,6 +615,70 @@ def leak_sentence(leak: funnel_rules.Leak | None, group_label: str, reference_la
         sentence += (f" Only {leak.group_students:,.0f} and {leak.reference_students:,.0f} students reached "
                      f"“{leak.from_stage}”, so a gap this size may be chance.")
     return sentence
+
+
+# A dot's counts when they are not the bars (regions show one stage and not the other): the mark
+# beside its label, explained under the chart by conversion_note.
+PARTIAL_MARK = "†"
+
+
+def conversion_counts(went_on, before) -> str:
+    """A conversion's own counts as written beside its dot: `11 of 15` (thousands separated)."""
+    return f"{count_text(went_on)} of {count_text(before)}"
+
+
+def conversion_word(status: str, limit: int) -> str:
+    """What a dot without a rate says instead: the one suppressed wording where a count it needs
+    is hidden, or why there is no conversion."""
+    return {
+        funnel_rules.HIDDEN: suppressed_text(limit),
+        funnel_rules.RISES: "counts rise",
+        funnel_rules.NO_ONE: "no one at the stage before",
+        funnel_rules.NO_DATA: "no data",
+        funnel_rules.FIRST: "",
+    }.get(status, "no data")
+
+
+def conversion_label(rate, went_on, before, status: str, whole: bool, limit: int) -> str:
+    """A dot's label: `73.3% · 11 of 15`, with PARTIAL_MARK when its counts are not the bars;
+    the conversion_word when there is no rate to show."""
+    if status != funnel_rules.CONVERTS or _missing(rate):
+        return conversion_word(status, limit)
+    return f"{percent(rate)} · {conversion_counts(went_on, before)}" + ("" if whole else f" {PARTIAL_MARK}")
+
+
+def conversion_note(partial: list[dict], conversions: int) -> str:
+    """Under the funnel: why the dots marked PARTIAL_MARK have counts that are not the bars, with
+    the one whose rate differs most from the bars' ratio as the example. Each item: stage,
+    group (label), went_on, before, regions, students and previous_students (the two bars), as
+    the funnel table holds them; `conversions`: how many dots state a rate."""
+    if not partial:
+        return ""
+
+    def bars_ratio(item) -> float:
+        if _missing(item["students"]) or _missing(item["previous_students"]) or not item["previous_students"]:
+            return float("nan")
+        return 100 * item["students"] / item["previous_students"]
+
+    def distance(item) -> float:
+        ratio = bars_ratio(item)
+        return -1.0 if math.isnan(ratio) else abs(100 * item["went_on"] / item["before"] - ratio)
+
+    example = max(partial, key=distance)
+    regions = int(example["regions"])
+    where = "the one region that shows" if regions == 1 else f"the {regions} regions that show"
+    who = students(example["group"])
+    who = "students" if who == "all students" else who  # "11 of 15 students", not "11 of 15 all students"
+    text = (f"**{PARTIAL_MARK} {len(partial)} of {_n(conversions, 'conversion')} count only the regions that show both "
+            "stages**: a region whose count is suppressed at a stage or at the stage before is left out of that step, "
+            "so the dot's counts can be fewer than the bars, which add up every region that shows each stage. "
+            f"For example, into “{example['stage']}”, {conversion_counts(example['went_on'], example['before'])} "
+            f"{who} went on in {where} both stages")
+    if not math.isnan(bars_ratio(example)):
+        text += (f"; the bars show {count_text(example['students'])} at that stage and "
+                 f"{count_text(example['previous_students'])} at the one before "
+                 f"({percent(round(bars_ratio(example), funnel_rules.DECIMALS))}), but from different regions")
+    return text + ". The table gives every conversion's counts and regions."
 
 
 def steepest_step_sentence(measured: pd.DataFrame, group: str, group_label: str) -> str:

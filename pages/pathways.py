@@ -125,6 +125,9 @@ chart_block(
 note = charts.left_out_note(table)
 if note:
     st.markdown(note)
+partial = charts.conversion_note(table)  # dots whose counts are not the bars, and why
+if partial:
+    st.markdown(partial)
 
 st.header("Across cohorts: is each step getting better?")
 if len(cohorts) < 2:

@@ -207,10 +207,13 @@ def funnel_section(engine: Engine) -> Section:
     headline = (sentences.leak_sentence(leak, series[0], series[1]) if len(series) == 2
                 else sentences.steepest_step_sentence(measured, series_ids[0], series[0]))
     caption = f"{headline} {funnel_charts.funnel_caption(table, series, cohort, 'Alliance-wide', leak)}"
-    note = funnel_charts.left_out_note(table).replace("**", "")
+    notes = [n.replace("**", "") for n in (funnel_charts.left_out_note(table), funnel_charts.conversion_note(table)) if n]
+    # The page's table, with each conversion's own counts as its dot states them.
     printed = table[[funnel_charts.STAGE, funnel_charts.GROUP, funnel_charts.STUDENTS, funnel_charts.SHARE,
-                     funnel_charts.CONVERSION]]
-    return _section("Pathway funnel", caption + (f" {note}" if note else ""), figure, printed, live=True)
+                     funnel_charts.CONVERSION, funnel_charts.CONV_COUNTS]].copy()
+    partial = table[funnel_charts.CONV_OVER].astype(str).str.startswith(sentences.PARTIAL_MARK)
+    printed.loc[partial, funnel_charts.CONV_COUNTS] += f" {sentences.PARTIAL_MARK}"
+    return _section("Pathway funnel", " ".join([caption, *notes]), figure, printed, live=True)
 
 
 def gap_sections(engine: Engine, year: str | None) -> list[Section]:

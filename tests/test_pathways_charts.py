@@ -102,3 +102,36 @@ def test_phone_layout_stacks_the_panels_and_names_stages_above_their_bars():
     labels = [a.text for a in figure.layout.annotations if a.xanchor == "left"]
     assert labels.count("1. Grade 5 science proficient") == 2  # once per panel
     assert {t.yaxis for t in figure.data if t.type == "scatter"} == {"y2"}
+
+
+def test_each_dot_states_its_own_counts_from_the_table():
+    # Group: stage 3 suppressed in its one region, so no conversion into it or out of it.
+    m = measured()
+    table = ch.funnel_table(m, LABELS, 10)
+    figure = ch.funnel_figure(table, SERIES, limit=10)
+    dots = {t.name: t for t in figure.data if t.type == "scatter" and t.mode == "markers+text"}
+    # Into stage 3 and out of it (stage 4 has no count at all): a count it needs is suppressed.
+    assert list(dots[SERIES[0]].text) == ["", "40.0% · 400 of 1,000", "suppressed (fewer than 10)",
+                                          "suppressed (fewer than 10)"]
+    assert list(dots[SERIES[1]].text)[1:] == ["70.0% · 700 of 1,000", "71.4% · 500 of 700", "0.0% · 0 of 500"]
+    group = table[table[ch.GROUP] == SERIES[0]]
+    assert group[ch.CONV_TO].tolist()[1] == 400 and group[ch.CONV_FROM].tolist()[1] == 1000
+    assert group[ch.CONV_TO].iloc[2:].isna().all() and group[ch.CONV_FROM].iloc[2:].isna().all()
+    assert group[ch.CONV_OVER].iloc[1] == ch.AS_BARS
+    assert ch.conversion_note(table) == ""  # every shown conversion is the bars
+
+
+def test_a_conversion_that_is_not_the_bars_is_marked_and_explained():
+    from tests.test_pathways_domain import two_regions
+
+    m = funnel.measures(two_regions([[400, 200, 100], [300, None, 60]]))
+    table = ch.funnel_table(m, {"all": "All students"}, 10)
+    dots = [t for t in ch.funnel_figure(table, ["All students"], limit=10).data
+            if t.type == "scatter" and t.mode == "markers+text"][0]
+    assert list(dots.text) == ["", "50.0% · 200 of 400 †", "50.0% · 100 of 200 †"]
+    assert table[ch.CONV_OVER].tolist()[1:] == ["† only the one region that shows both stages"] * 2
+    note = ch.conversion_note(table)
+    assert note.startswith("**† 2 of 2 conversions count only the regions that show both stages**")
+    # The example is the dot furthest from the bars' ratio: into stage 3, 50.0% against 160 of 200.
+    assert ("into “Advanced STEM course”, 100 of 200 students went on in the one region that shows both stages; "
+            "the bars show 160 at that stage and 200 at the one before (80.0%), but from different regions") in note

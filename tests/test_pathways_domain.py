@@ -252,3 +252,106 @@ def test_cohort_trend_leaves_out_cohorts_whose_counts_rise():
     m = funnel.measures(m)
     row = funnel.cohort_trend(m, E).iloc[0]
     assert row["cohorts"] == 2 and row["last_cohort"] == 2022
+
+
+# --- the conversion rule: a dot's rate and its own counts, shown or hidden together -------------
+
+def two_regions(stage_counts: list[list]) -> pd.DataFrame:
+    """An area of regions (one list of stage counts per region, None = suppressed there), summed
+    as queries.pathways sums them: bars over the regions showing each stage, conversions over
+    the regions showing both stages."""
+    rows, n = [], len(stage_counts[0])
+    for i in range(n):
+        shown = [r[i] for r in stage_counts if r[i] is not None]
+        pair = [(r[i], r[i - 1]) for r in stage_counts if i and r[i] is not None and r[i - 1] is not None]
+        suppressed = sum(r[i] is None for r in stage_counts)
+        num, den = sum(p[0] for p in pair), sum(p[1] for p in pair)
+        known = bool(pair) and den > 0
+        rows.append({
+            "cohort": 2025, "student_group": ALL, "stage_order": i + 1, "stage": STAGES[i], "stage_names": 1,
+            "previous_stage_order": i if i else pd.NA, "previous_stage": STAGES[i - 1] if i else None,
+            "students": float(sum(shown)) if shown else np.nan, "students_suppressed": not shown and suppressed > 0,
+            "regions_in_scope": len(stage_counts), "regions_reporting": len(shown), "regions_suppressed": suppressed,
+            "regions_missing": 0, "share_regions": 0,
+            "conversion_numerator": float(num) if known else np.nan, "conversion_denominator": float(den) if known else np.nan,
+            "conversion_regions": len(pair), "rising_regions": 0, "rates_suppressed": False,
+            "share_numerator": float(sum(shown)) if shown else np.nan,
+            "share_denominator": float(sum(r[0] for r in stage_counts if r[0] is not None)),
+        })
+    out = pd.DataFrame(rows)
+    out["previous_stage_order"] = out["previous_stage_order"].astype("Int64")
+    return out
+
+
+def test_a_conversion_over_every_region_is_the_bars():
+    m = funnel.measures(two_regions([[400, 200, 100], [300, 150, 60]]))
+    assert m["conversion_status"].tolist() == [funnel.FIRST, funnel.CONVERTS, funnel.CONVERTS]
+    assert m["conversion_whole"].tolist() == [False, True, True]
+    assert m["conversion_numerator"].iloc[1:].tolist() == m["students"].iloc[1:].tolist() == [350, 160]
+    assert m["conversion_denominator"].iloc[1:].tolist() == m["previous_students"].iloc[1:].tolist() == [700, 350]
+    assert m["conversion"].iloc[1:].tolist() == [50.0, round(100 * 160 / 350, 1)]
+
+
+def test_a_region_suppressed_at_one_stage_is_left_out_of_the_conversion_and_said_so():
+    # Region B's stage 2 is suppressed: the bars add the regions that show each stage (stage 1:
+    # 700, stage 2: 200); the conversion into stage 2 is region A's alone (200 of 400), and into
+    # stage 3 region A's too (B has no stage 2 to convert from). The dot's counts are its own.
+    m = funnel.measures(two_regions([[400, 200, 100], [300, None, 60]]))
+    stage2, stage3 = m.iloc[1], m.iloc[2]
+    assert stage2["students"] == 200 and stage2["previous_students"] == 700
+    assert (stage2["conversion_numerator"], stage2["conversion_denominator"], stage2["conversion"]) == (200, 400, 50.0)
+    assert stage2["conversion_status"] == funnel.CONVERTS and not stage2["conversion_whole"]
+    assert stage3["students"] == 160 and (stage3["conversion_numerator"], stage3["conversion_denominator"]) == (100, 200)
+    assert not stage3["conversion_whole"]
+    # The rate is its counts' ratio, never the bars' (160 of 200 would be 80%, and wrong).
+    assert stage3["conversion"] == 50.0
+
+
+def test_a_conversion_into_or_out_of_a_suppressed_count_is_hidden_with_both_its_counts():
+    # Every region's stage 2 suppressed: no conversion into stage 2 nor out of it; rate,
+    # numerator and denominator all hidden, so no rate beside a shown count gives a hidden one.
+    m = funnel.measures(two_regions([[400, None, 100], [300, None, 60]]))
+    assert m["conversion_status"].tolist() == [funnel.FIRST, funnel.HIDDEN, funnel.HIDDEN]
+    for column in ("conversion", "conversion_numerator", "conversion_denominator"):
+        assert m[column].iloc[1:].isna().all()
+    assert m["students"].iloc[2] == 160  # the bar itself is shown
+    # A pooled denominator hidden by the engine hides the rate and its numerator too.
+    f = two_regions([[400, 200, 100], [300, 150, 60]])
+    f.loc[2, ["conversion_numerator", "conversion_denominator"]] = np.nan
+    f.loc[2, "rates_suppressed"] = True
+    m = funnel.measures(f)
+    assert m["conversion_status"].iloc[2] == funnel.HIDDEN and math.isnan(m["conversion"].iloc[2])
+    # An area count hidden at the last check (students_suppressed) hides the conversions beside it,
+    # even if the region pairs would give one.
+    f = two_regions([[400, 200, 100], [300, 150, 60]])
+    f.loc[1, ["students", "students_suppressed"]] = [np.nan, True]
+    m = funnel.measures(f)
+    assert m["conversion_status"].tolist()[1:] == [funnel.HIDDEN, funnel.HIDDEN]
+    assert m[["conversion", "conversion_numerator", "conversion_denominator"]].iloc[1:].isna().all().all()
+
+
+def test_no_one_at_the_stage_before_rising_counts_and_missing_stages_say_why():
+    m = funnel.measures(frame({ALL: [200, 0, 0, None]}))
+    assert m["conversion_status"].tolist() == [funnel.FIRST, funnel.CONVERTS, funnel.NO_ONE, funnel.NO_ONE]
+    m = funnel.measures(frame({ALL: [200, 100, None, None]}))  # not reported (not suppressed): no data
+    assert m["conversion_status"].tolist() == [funnel.FIRST, funnel.CONVERTS, funnel.NO_DATA, funnel.NO_DATA]
+    rising = funnel.measures(frame({ALL: [100, 120, 60, 30]}))
+    assert rising["conversion_status"].iloc[1] == funnel.RISES and math.isnan(rising["conversion"].iloc[1])
+
+
+def test_dot_labels_and_the_note_come_from_the_sentence_layer():
+    assert sentences.conversion_label(73.3, 11.0, 15.0, funnel.CONVERTS, True, 10) == "73.3% · 11 of 15"
+    assert sentences.conversion_label(50.0, 2000.0, 4000.0, funnel.CONVERTS, False, 10) == "50.0% · 2,000 of 4,000 †"
+    assert sentences.conversion_label(np.nan, np.nan, np.nan, funnel.HIDDEN, False, 10) == "suppressed (fewer than 10)"
+    assert sentences.conversion_label(np.nan, np.nan, np.nan, funnel.RISES, False, 10) == "counts rise"
+    note = sentences.conversion_note([
+        {"stage_order": 8, "stage": "STEM credential", "group": "Economically disadvantaged", "went_on": 11.0,
+         "before": 15.0, "regions": 4, "students": 21.0, "previous_students": 31.0},
+        {"stage_order": 2, "stage": "Algebra I", "group": "Economically disadvantaged", "went_on": 200.0,
+         "before": 400.0, "regions": 1, "students": 200.0, "previous_students": 410.0},
+    ], conversions=7)
+    assert note.startswith("**† 2 of 7 conversions count only the regions that show both stages**")
+    # The example is the dot furthest from the bars' ratio: 73.3% against 21 of 31 = 67.7%.
+    assert ("into “STEM credential”, 11 of 15 economically disadvantaged students went on in the 4 regions that "
+            "show both stages; the bars show 21 at that stage and 31 at the one before (67.7%)") in note
+    assert sentences.conversion_note([], 7) == ""
