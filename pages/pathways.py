@@ -154,6 +154,10 @@ with st.expander("How these numbers are made"):
 - **Conversion**: students who reached the stage, as a percent of those who reached the stage before.
 - Area figures add up the regions' counts, then divide (pooled, never an average of regional percents).
   Shares and conversions use only the regions that show both numbers involved.
+- **Each dot states its own counts** ("11 of 15": went on, of those at the stage before). Unmarked, they
+  are the two bars; marked †, a region that shows one stage and not the other is left out, so they are
+  fewer students than the bars. Where a count a conversion needs is suppressed, the dot says so and
+  neither its rate nor its counts are shown.
 - **Suppressed** counts (fewer than {limit} students, `*` in the source file, or hidden so that another small
   count cannot be worked out by subtraction) are never shown and never counted as zero. Totals say how many
   regions' counts they leave out.

@@ -88,6 +88,16 @@ def test_the_packets_sentences_are_the_pages_sentences(packet, monkeypatch):
     assert largest in text
     closing = next(c for c in gaps_page if c.startswith("Between "))
     assert closing in text
+    # The funnel: the page's note on conversions whose counts are not the bars, and every dot's
+    # counts as the page's table (and its dots) state them.
+    pathways_page = page_captions(monkeypatch, url, "pages/pathways.py", {})
+    note = next(c for c in pathways_page if "count only the regions that show both stages" in c)
+    assert flat(note.replace("**", "")) in text
+    from reports import packet as module
+
+    printed = module.funnel_section(get_engine(url)).table
+    counts = [c for c in printed["Conversion: went on, of those at the stage before"] if " of " in str(c)]
+    assert counts and all(str(c) in text for c in counts)
 
 
 def test_numbers_print_as_the_page_prints_them(packet):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 import json
+import math
 
 from streamlit.testing.v1 import AppTest
 
@@ -120,3 +121,54 @@ def test_stages_that_are_not_a_funnel_are_flagged(monkeypatch, tmp_path):
     table = at.dataframe[0].value
     assert table.loc[table["Stage number"] == 4, "Data problem"].iloc[0].startswith("counts rise")
     assert "Stage counts as reported" in json.dumps(figure(at)["layout"].get("title", {}))
+
+
+def _dot_counts(label: str):
+    import re
+
+    found = re.search(r"· ([\d,]+) of ([\d,]+)", label)
+    return None if not found else tuple(int(n.replace(",", "")) for n in found.groups())
+
+
+def test_every_dot_states_its_counts_and_they_are_the_bars_or_marked(monkeypatch, demo_store_url):
+    """Each conversion dot says '<rate> · N of D'; N and D are the table's conversion counts and
+    N / D is the rate; unmarked, they are the bars (this stage's students of the stage before's);
+    marked †, they are not, and the note under the chart says why. A dot whose counts are hidden
+    says suppressed."""
+    for region in ("all", "47061"):
+        at = open_page(monkeypatch, demo_store_url, {"region": region})
+        assert not at.exception
+        table = at.dataframe[0].value
+        spec = figure(at)
+        bars = {t["name"]: t for t in spec["data"] if t.get("type") == "bar" and t.get("customdata")}
+        dots = {t["name"]: t for t in spec["data"] if t.get("mode") == "markers+text"}
+        assert set(dots) == set(bars) and len(dots) == 2
+        marked = 0
+        for name, dot in dots.items():
+            rows = table[table["Student group"] == name].sort_values("Stage number").reset_index(drop=True)
+            bar_counts = [int(c[0].replace(",", "")) if c[0] else None for c in bars[name]["customdata"]]
+            for k, (label, row) in enumerate(zip(dot["text"], rows.itertuples(index=False))):
+                counts = _dot_counts(label)
+                if k == 0:
+                    assert label == ""
+                    continue
+                if counts is None:  # no rate: none of its numbers either
+                    assert math.isnan(row[5]) and label in ("", "suppressed (fewer than 10)", "counts rise", "no data",
+                                                            "no one at the stage before")
+                    continue
+                went_on, before = counts
+                assert (went_on, before) == (row[7], row[8])  # the table's conversion counts
+                assert label.startswith(f"{round(100 * went_on / before, 1):.1f}% · ")
+                if label.endswith("†"):
+                    marked += 1
+                    assert (went_on, before) != (bar_counts[k], bar_counts[k - 1])
+                else:
+                    assert (went_on, before) == (bar_counts[k], bar_counts[k - 1])  # the bars, exactly
+            if region == "47061":
+                assert "suppressed (fewer than 10)" in dot["text"] or name.startswith("Not")
+        if marked:
+            assert f"† {marked} of " in body(at) and "count only the regions that show both stages" in body(at)
+        else:
+            assert "count only the regions that show both stages" not in body(at)
+        if region == "all":
+            assert marked > 0  # the demo's alliance-wide funnel leaves regions out of most steps
