@@ -248,7 +248,8 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
         left, right, top, bottom = [0, 1], [0, 1], [0.53, 0.97], [0, 0.44]
         titles = [(0.5, 0.985, "Share of the cohort reaching the stage"),
                   (0.5, 0.455, "Conversion from the stage before")]
-        height = 220 + 2 * 78 * rows
+        # Rows tall enough for a stage name above the row and a dot's label above its dot.
+        height = 220 + 2 * 96 * rows
     else:
         split = 0.55
         left, right, top, bottom = [0, split], [split + 0.06, 1], [0, 1], [0, 1]
@@ -259,8 +260,8 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
     annotations = [dict(text=text, x=x, xref="paper", y=y, yref="paper", xanchor="center", yanchor="bottom",
                         showarrow=False, font=dict(size=15)) for x, y, text in titles]
     if stacked:
-        for axis in ("y", "y2"):
-            annotations += [dict(text=label.replace("<br>", " "), x=0, xref="paper", xanchor="left", y=k - 0.32,
+        for axis, above in (("y", 0.32), ("y2", 0.44)):  # conversions: over the label above the group's dot
+            annotations += [dict(text=label.replace("<br>", " "), x=0, xref="paper", xanchor="left", y=k - above,
                                  yref=axis, yanchor="middle", showarrow=False, font=dict(size=13, color=INK))
                             for k, label in enumerate(categories)]
     dots_axis = "y2" if stacked else "y"
