@@ -116,7 +116,8 @@ def cmd_bench_load(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
-    from data.snapshots import SnapshotError, delete_version, freeze
+    from data.snapshots import SnapshotError, delete_version
+    from reports.board import freeze
     from domain.kpi import quarter_label
 
     engine = get_engine(args.database)
@@ -166,7 +167,7 @@ def cmd_story(args) -> int:
     from pathlib import Path
 
     from data import stories
-    from queries.stories import story_id_by_name, story_list
+    from queries.stories import export_story, load_story, story_id_by_name, story_list
 
     engine = get_engine(args.database)
     upgrade(engine)
@@ -179,7 +180,7 @@ def cmd_story(args) -> int:
         if story_id is None:
             print(f"error: no story called {args.name!r} (see `python cli.py story list`)", file=sys.stderr)
             return 1
-        text = stories.export_story(engine, story_id)
+        text = export_story(engine, story_id)
         if args.file in (None, "-"):
             sys.stdout.write(text)
         else:
@@ -191,8 +192,6 @@ def cmd_story(args) -> int:
     except (stories.StoryError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    from queries.stories import load_story
-
     print(f"imported {args.file} as story {load_story(engine, story_id).name!r}")
     return 0
 

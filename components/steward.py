@@ -23,6 +23,7 @@ from data.db import database_url, first_line, get_engine
 from data.package import Limits, size_text
 from domain import roles
 from queries import overview as overview_queries
+from reports import board
 
 _STAGED, _CHECKED, _JOB = "_steward_staged", "_steward_checked", "_steward_job"
 _IMPORTING = threading.Lock()  # one import at a time in this process: each fills a core or more
@@ -286,7 +287,7 @@ def snapshots_section(quarters: list[str]) -> None:
         note = right.text_input("Note (optional)", key="freeze_note_first", max_chars=1000)
     if left.button("Freeze this quarter", key="freeze_button", icon=":material/lock:", disabled=not sure):
         try:
-            done = snapshots.freeze(engine(), to_freeze, note=note)
+            done = board.freeze(engine(), to_freeze, note=note)
         except (snapshots.SnapshotError, accounts.PermissionDenied) as error:
             st.error(plain(str(error)))
             return

@@ -15,6 +15,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
+from domain.settings import streamlit_secret
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "alliance.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -27,7 +29,7 @@ def database_url(explicit: str | None = None) -> str:
         return _normalise(explicit)
     if os.environ.get("DATABASE_URL"):
         return _normalise(os.environ["DATABASE_URL"])
-    secret = _streamlit_secret("DATABASE_URL")
+    secret = streamlit_secret("DATABASE_URL")
     if secret:
         return _normalise(secret)
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
@@ -39,17 +41,6 @@ def _normalise(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
-
-
-def _streamlit_secret(name: str) -> str | None:
-    try:
-        from streamlit import runtime
-        if not runtime.exists():
-            return None
-        import streamlit as st
-        return st.secrets.get(name) if name in st.secrets else None
-    except Exception:  # no secrets file, or not running under Streamlit: use the default
-        return None
 
 
 def display_url(url: str) -> str:

@@ -2,7 +2,7 @@
 actor's role (data/auth.py) and are recorded (data/history.py).
 
 A snapshot stores the overview of a quarter exactly as `queries.overview.overview` returns it
-(already suppressed). Freezing a quarter that is frozen already adds a new version and needs a
+(already suppressed); `reports.board.freeze` reads it and hands it here. Freezing a quarter that is frozen already adds a new version and needs a
 note saying why; earlier versions stay, and the overview can show each one. Only an admin
 deletes a version.
 """
@@ -25,17 +25,14 @@ class SnapshotError(ValueError):
     """A quarter cannot be frozen, or a version deleted; the message is meant for the user."""
 
 
-def freeze(engine: Engine, quarter: str, note: str = "", actor: Actor | None = None) -> dict:
-    """Freeze a quarter: store the overview exactly as it is now as the quarter's next version.
+def store(engine: Engine, quarter: str, payload: dict | None, note: str = "", actor: Actor | None = None) -> dict:
+    """Store `payload`, the quarter's overview as it is now, as the quarter's next version.
     Returns the stored snapshot (with `version`, `note` and `frozen_by`). A quarter frozen
     already is frozen again only with a note saying why."""
-    from queries.overview import overview
-
     actor = require(actor, "freeze")
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise SnapshotError(f"The note is too long: at most {MAX_NOTE_LENGTH} characters.")
-    payload = overview(engine, quarter)
     if not payload or payload["quarter"] != quarter:
         raise SnapshotError(f"There is no participation data for {kpi.quarter_label(quarter)}, so it cannot be frozen.")
     frozen_at = datetime.now(timezone.utc).replace(microsecond=0)

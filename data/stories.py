@@ -1,5 +1,5 @@
-"""Writing stories: create, add, reorder and delete steps, and move a story in and out of a
-JSON file. Every write needs the presenter role (data/auth.py). A story file is checked in full before anything is written; a bad file gives one
+"""Writing stories: create, add, reorder and delete steps, and read a story from a JSON
+file (queries/stories.py writes one out). Every write needs the presenter role (data/auth.py). A story file is checked in full before anything is written; a bad file gives one
 readable sentence per problem."""
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from data.auth import Actor, require
 from data.schema import stories, story_steps
-from queries.stories import Step, Story, load_story
 
 FILE_FORMAT = "alliance-dashboard-story"
 FILE_VERSION = 1
@@ -147,18 +146,6 @@ def set_headline(engine: Engine, story_id: int, position: int, headline: str, ac
                      .values(headline=headline.strip()))
 
 
-def to_file(story: Story) -> StoryFile:
-    return StoryFile(name=story.name, steps=[StepFile(page=s.page, params=s.params, headline=s.headline) for s in story.steps])
-
-
-def export_story(engine: Engine, story_id: int) -> str:
-    """The story as JSON text, ready to save as a .json file."""
-    story = load_story(engine, story_id)
-    if story is None:
-        raise StoryError("That story no longer exists.")
-    return json.dumps(to_file(story).model_dump(), indent=2, ensure_ascii=False) + "\n"
-
-
 def parse_story_file(content: str | bytes) -> StoryFile:
     """Check a story file; raise StoryError with one line per problem."""
     try:
@@ -194,6 +181,6 @@ def import_story(engine: Engine, content: str | bytes, name: str | None = None, 
 
 
 __all__ = [
-    "StoryError", "StoryFile", "Step", "add_step", "clean_params", "create_story", "delete_step", "delete_story",
-    "export_story", "import_story", "move_step", "parse_story_file", "rename_story", "set_headline",
+    "StoryError", "StoryFile", "add_step", "clean_params", "create_story", "delete_step", "delete_story",
+    "import_story", "move_step", "parse_story_file", "rename_story", "set_headline",
 ]

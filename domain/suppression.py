@@ -35,7 +35,6 @@ pins the number meeting it).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -45,17 +44,14 @@ from scipy.sparse import csr_matrix
 
 from domain.audit import Knowledge, audited
 from domain.gaps import pooled_rate
+from domain.settings import setting
 from domain.vocabulary import BUILT_IN_GROUPS
 
 DEFAULT_THRESHOLD = 10
 
 
 def threshold() -> int:
-    value = os.environ.get("SUPPRESSION_THRESHOLD")
-    if value is None:
-        from data.db import _streamlit_secret
-
-        value = _streamlit_secret("SUPPRESSION_THRESHOLD")
+    value = setting("SUPPRESSION_THRESHOLD")
     try:
         return max(1, int(value)) if value is not None else DEFAULT_THRESHOLD
     except ValueError:
@@ -76,11 +72,7 @@ RATE_DIGITS = 1  # rates are published at one decimal, never at full precision
 def disclosure_policy() -> str:
     """The disclosure policy in force (ALLIANCE_DISCLOSURE_POLICY; an unknown value falls back
     to the default, never to the weaker `counts`)."""
-    value = os.environ.get("ALLIANCE_DISCLOSURE_POLICY")
-    if value is None:
-        from data.db import _streamlit_secret
-
-        value = _streamlit_secret("ALLIANCE_DISCLOSURE_POLICY")
+    value = setting("ALLIANCE_DISCLOSURE_POLICY")
     value = str(value).strip().lower() if value is not None else DEFAULT_POLICY
     return value if value in POLICIES else DEFAULT_POLICY
 
@@ -88,11 +80,7 @@ def disclosure_policy() -> str:
 def protection_width(limit: int | None = None) -> int:
     """How wide the range of possible values of every protected count must be (the audit
     hides more until it is): PROTECTION_WIDTH, or half the threshold in force."""
-    value = os.environ.get("PROTECTION_WIDTH")
-    if value is None:
-        from data.db import _streamlit_secret
-
-        value = _streamlit_secret("PROTECTION_WIDTH")
+    value = setting("PROTECTION_WIDTH")
     try:
         return max(0, int(value)) if value is not None else (limit or threshold()) // 2
     except ValueError:

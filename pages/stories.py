@@ -11,7 +11,7 @@ from components import auth, present
 from components.store import engine
 from data import stories as edit
 from data.auth import PermissionDenied
-from queries.stories import load_story, story_list
+from queries.stories import export_story, load_story, story_list
 
 st.title("Stories")
 st.caption(
@@ -47,7 +47,7 @@ if names:
     top = st.columns([1, 1, 2])
     if top[0].button("Present", icon=":material/slideshow:", type="primary", disabled=not story.steps, key="story_present"):
         present.play(story)
-    top[1].download_button("Export (.json)", edit.export_story(engine(), chosen), file_name=f"{story.name}.json",
+    top[1].download_button("Export (.json)", export_story(engine(), chosen), file_name=f"{story.name}.json",
                            mime="application/json", icon=":material/download:", key="story_export")
     if not story.steps:
         st.info("This story has no steps yet. Open a page, set its filters, and use **Add this view to a story** in the sidebar.")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from data.schema import stories, story_steps
+from data.stories import StepFile, StoryError, StoryFile
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,16 @@ def load_story(engine: Engine, story_id: int) -> Story | None:
             select(story_steps).where(story_steps.c.story_id == story_id).order_by(story_steps.c.position)
         ).all()
     return Story(story_id, name, tuple(Step(r.position, r.page, json.loads(r.params), r.headline) for r in rows))
+
+
+def export_story(engine: Engine, story_id: int) -> str:
+    """The story as JSON text in the story file format (data/stories.py reads it back)."""
+    story = load_story(engine, story_id)
+    if story is None:
+        raise StoryError("That story no longer exists.")
+    file = StoryFile(name=story.name, steps=[StepFile(page=s.page, params=s.params, headline=s.headline)
+                                             for s in story.steps])
+    return json.dumps(file.model_dump(), indent=2, ensure_ascii=False) + "\n"
 
 
 def story_id_by_name(engine: Engine, name: str) -> int | None:

@@ -10,7 +10,9 @@ from collections import OrderedDict
 
 from sqlalchemy import Engine
 
+from data import snapshots
 from data.auth import Actor, require
+from queries.overview import overview
 
 COOLDOWN_S = 60.0
 KEPT_PACKETS = 8
@@ -18,6 +20,13 @@ KEPT_PACKETS = 8
 _building = threading.Lock()
 _last_started: dict[str, float] = {}
 _made: OrderedDict[tuple, bytes] = OrderedDict()
+
+
+def freeze(engine: Engine, quarter: str, note: str = "", actor: Actor | None = None) -> dict:
+    """Freeze a quarter for the board: its overview exactly as the page shows it now becomes the
+    quarter's next snapshot version (data/snapshots.py)."""
+    actor = require(actor, "freeze")
+    return snapshots.store(engine, quarter, overview(engine, quarter), note, actor)
 
 
 class PacketBusy(RuntimeError):

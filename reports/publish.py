@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from data import participation_rollup as participation
 from data.schema import indicators, regions
 from domain.scope import ALLIANCE, NONRURAL, RURAL, region
-from domain.suppression import POLICIES, disclosure_policy, threshold
+from domain.suppression import POLICIES, disclosure_policy, protection_width, threshold
 from queries import gaps, pathways
 from queries.participation import all_programs, protected_cells
 from reports.files import csv_bytes
@@ -36,15 +36,6 @@ SHOWN, BANDED, SUPPRESSED, AT_SOURCE, NOT_REPORTED = "shown", "banded", "suppres
 # Areas as the file names them; the query layer's scopes and cells behind them.
 OUTCOME_SCOPES = {"alliance": ALLIANCE, "rural": RURAL, "nonrural": NONRURAL}
 PARTICIPATION_AREAS = {scope.cell: area for area, scope in OUTCOME_SCOPES.items()}
-
-
-def protection_width(limit: int) -> int:
-    """The protection width in force: the suppression engine's setting (domain.suppression,
-    with the interval audit), else half the threshold, the audit's default."""
-    from domain import suppression
-
-    setting = getattr(suppression, "protection_width", None)
-    return int(setting(limit)) if setting is not None else max(1, limit // 2)
 
 
 def outcome_rows(engine: Engine) -> pd.DataFrame:

@@ -199,7 +199,7 @@ def _published(tmp_path: Path, table: dict, monkeypatch) -> pd.DataFrame:
 
 
 def _protection_width() -> int:
-    from reports.publish import protection_width
+    from domain.suppression import protection_width
 
     return protection_width(LIMIT)
 

@@ -18,6 +18,7 @@ from data.auth import Actor
 from data.db import get_engine, upgrade
 from data.importer import import_package
 from queries import overview as q
+from reports import board
 from reports.files import csv_bytes
 from tests.apptest import APP, TEST_PASSWORD, ensure_user, sign_in
 from tests.packages import VALID_PACKAGE, write_package
@@ -99,7 +100,7 @@ def unescaped(text: str) -> str:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_what_each_role_is_offered_on_data(monkeypatch, sqlite_loaded, role):
-    snapshots.freeze(get_engine(sqlite_loaded), "2025-Q2", actor=EDITOR)
+    board.freeze(get_engine(sqlite_loaded), "2025-Q2", actor=EDITOR)
     at = open_page(monkeypatch, sqlite_loaded, role)
     offered = keys(at)
     rank = ROLES.index(role)
@@ -151,7 +152,7 @@ def test_a_page_offering_everything_still_writes_nothing(monkeypatch, sqlite_loa
     """Were a page to offer every control to everyone (components.auth.may always yes), the
     functions behind them still refuse: each click ends in a message, nothing is written."""
     engine = get_engine(sqlite_loaded)
-    snapshots.freeze(engine, "2025-Q2", actor=EDITOR)
+    board.freeze(engine, "2025-Q2", actor=EDITOR)
     monkeypatch.setattr("components.auth.may", lambda action: True)
     at = open_page(monkeypatch, sqlite_loaded, role)
     before = rows(engine)

@@ -15,10 +15,11 @@ REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
 
 # Ways the code reads a setting: os.environ.get(NAME), os.environ[NAME], os.getenv(NAME),
-# os.environ.setdefault(NAME, ...) and data.db._streamlit_secret(NAME) (environment, then secret);
+# os.environ.setdefault(NAME, ...), domain.settings.setting(NAME) (environment, then secret) and
+# streamlit_secret(NAME);
 # st.secrets.get(NAME) and components.auth._secrets().get(NAME) (a secrets.toml section).
-ENV_READERS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "_streamlit_secret",
-               "db._streamlit_secret"}
+ENV_READERS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "setting", "settings.setting",
+               "streamlit_secret", "settings.streamlit_secret"}
 SECRET_READERS = {"st.secrets.get", "_secrets().get"}
 
 

@@ -40,7 +40,7 @@ def _store(kind: str, backend: str, folder, stack: ExitStack) -> str:
 
         result = import_package(write_package(folder / "package", SPARSE_PACKAGE), engine)
         assert result.ok, result.problems[:3]
-    from data.snapshots import freeze
+    from reports.board import freeze
     from queries.overview import quarters_with_data
 
     # The latest quarter (the default) frozen twice: the overview's "Figures" and "Frozen version" filters.

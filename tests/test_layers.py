@@ -16,14 +16,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 LAYERS = {"domain": 0, "data": 1, "queries": 2, "components": 3, "reports": 3, "pages": 4}
 
-# Imports that still run up, each with why; the test fails when one goes away, so that the list
-# only shrinks. New ones are not allowed.
-KNOWN = {
-    ("domain/suppression.py", "data.db"): "threshold() reads SUPPRESSION_THRESHOLD from secrets via data.db",
-    ("data/snapshots.py", "queries.overview"): "freeze stores the overview exactly as the query returns it",
-    ("data/stories.py", "queries.stories"): "export_story reads the story it writes to a file with load_story",
-}
-
 
 def upward_imports() -> set[tuple[str, str]]:
     tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=REPO, capture_output=True, text=True, check=True)
@@ -47,12 +39,7 @@ def upward_imports() -> set[tuple[str, str]]:
 
 
 def test_no_import_runs_up_the_layers():
-    assert upward_imports() - set(KNOWN) == set()
-
-
-def test_the_known_exceptions_are_still_there():
-    """One fixed: take it off KNOWN."""
-    assert set(KNOWN) - upward_imports() == set()
+    assert upward_imports() == set()
 
 
 def test_queries_only_read():

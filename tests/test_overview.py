@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from data.db import get_engine
 from data.importer import import_package
-from data.snapshots import freeze
+from reports.board import freeze
 from data.schema import participation, regions
 from queries import overview as q
 

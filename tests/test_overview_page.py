@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.db import get_engine
-from data.snapshots import freeze
+from reports.board import freeze
 from queries import overview as q
 from tests.test_overview import copy_store
 from tests.apptest import sign_in

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from data.db import get_engine
-from data.snapshots import freeze
+from reports.board import freeze
 from domain import sentences
 from queries import overview as q
 from tests.apptest import APP

@@ -85,7 +85,7 @@ def test_figures_are_the_dashboards(published, monkeypatch):
 
 
 def test_the_readme_names_the_protection_in_force(published):
-    from reports.publish import protection_width
+    from domain.suppression import protection_width
 
     folder, _ = published
     text = (folder / "README.md").read_text(encoding="utf-8")

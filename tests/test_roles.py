@@ -18,6 +18,7 @@ from data.db import get_engine, upgrade
 from data.importer import import_package
 from data.schema import users
 from domain import roles
+from reports import board
 from tests.packages import write_package
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,7 +172,7 @@ def _imported(db, tmp):
 
 def _frozen(db, tmp):
     _imported(db, tmp)
-    snapshots.freeze(db, "2025-Q2", actor=ACTORS["admin"])
+    board.freeze(db, "2025-Q2", actor=ACTORS["admin"])
 
 
 def _someone(db, tmp):
@@ -192,8 +193,6 @@ def _demo_over_data(db, actor, tmp):
 
 
 def _packet(db, actor, tmp):
-    from reports import board
-
     board._last_started.clear()  # the cooldown per person is tested apart
     assert board.prepare_packet(db, "2025-Q2", frozen=False, actor=actor) == b"%PDF stub"
 
@@ -211,7 +210,7 @@ WRITES = {
         db, '{"name": "S", "steps": [{"page": "gaps"}]}', actor=a)),
     "import package": ("editor", None, lambda db, a, tmp: import_package(write_package(tmp / "p"), db, actor=a)),
     "load demo into a store with data": ("editor", _imported, _demo_over_data),
-    "freeze": ("editor", _imported, lambda db, a, tmp: snapshots.freeze(db, "2025-Q2", actor=a)),
+    "freeze": ("editor", _imported, lambda db, a, tmp: board.freeze(db, "2025-Q2", actor=a)),
     "delete snapshot": ("admin", _frozen, lambda db, a, tmp: snapshots.delete_version(db, "2025-Q2", 1, actor=a)),
     "undo": ("admin", _imported, lambda db, a, tmp: history.undo_latest(db, actor=a)),
     "add user": ("admin", None, lambda db, a, tmp: auth.add_user(db, "new", "long enough password", "viewer", actor=a)),
@@ -243,7 +242,7 @@ def test_a_refused_write_changes_nothing(db, tmp_path):
     with pytest.raises(PermissionDenied):
         import_package(write_package(tmp_path / "again"), db, actor=ACTORS["presenter"])
     with pytest.raises(PermissionDenied):
-        snapshots.freeze(db, "2025-Q2", actor=ACTORS["viewer"])
+        board.freeze(db, "2025-Q2", actor=ACTORS["viewer"])
     with db.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one() == before
         assert conn.execute(text("SELECT COUNT(*) FROM snapshots")).scalar_one() == 0

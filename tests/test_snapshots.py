@@ -17,6 +17,7 @@ from data.auth import Actor, PermissionDenied
 from data.db import _alembic_config, get_engine, upgrade
 from data.importer import import_package
 from queries import overview as q
+from reports import board
 from tests.packages import write_package
 from tests.test_undo import corrected_package
 
@@ -37,14 +38,14 @@ def imported(store, tmp_path):
 
 
 def test_freezing_again_needs_a_note_and_keeps_the_earlier_version(imported, tmp_path):
-    first = snapshots.freeze(imported, QUARTER, actor=EDITOR)
+    first = board.freeze(imported, QUARTER, actor=EDITOR)
     assert (first["version"], first["note"], first["frozen_by"]) == (1, "", "eli")
     assert import_package(corrected_package(tmp_path / "fix"), imported, actor=EDITOR).ok  # 115 -> 117 participations
     with pytest.raises(snapshots.SnapshotError, match="frozen already.*give a note"):
-        snapshots.freeze(imported, QUARTER, actor=EDITOR)
+        board.freeze(imported, QUARTER, actor=EDITOR)
     with pytest.raises(snapshots.SnapshotError, match="too long"):
-        snapshots.freeze(imported, QUARTER, note="x" * 1001, actor=EDITOR)
-    second = snapshots.freeze(imported, QUARTER, note="Corrected Q2 participation", actor=EDITOR)
+        board.freeze(imported, QUARTER, note="x" * 1001, actor=EDITOR)
+    second = board.freeze(imported, QUARTER, note="Corrected Q2 participation", actor=EDITOR)
     assert second["version"] == 2 and participations(second) == participations(first) + 2
 
     versions = q.snapshot_versions(imported, QUARTER)
@@ -60,8 +61,8 @@ def test_freezing_again_needs_a_note_and_keeps_the_earlier_version(imported, tmp
 
 
 def test_only_an_admin_deletes_a_version_and_it_is_recorded(imported):
-    snapshots.freeze(imported, QUARTER, actor=EDITOR)
-    snapshots.freeze(imported, QUARTER, note="again", actor=EDITOR)
+    board.freeze(imported, QUARTER, actor=EDITOR)
+    board.freeze(imported, QUARTER, note="again", actor=EDITOR)
     with pytest.raises(PermissionDenied, match="needs the admin role"):
         snapshots.delete_version(imported, QUARTER, 1, actor=EDITOR)
     snapshots.delete_version(imported, QUARTER, 2, actor=ADMIN)
@@ -73,12 +74,12 @@ def test_only_an_admin_deletes_a_version_and_it_is_recorded(imported):
     assert (event["action"], event["actor"]) == ("delete_snapshot", "ana")
     assert event["details"]["version"] == 2 and event["details"]["note"] == "again"
     # the next freeze takes the next number, never reusing a deleted one's place in the record
-    assert snapshots.freeze(imported, QUARTER, note="third", actor=EDITOR)["version"] == 2
+    assert board.freeze(imported, QUARTER, note="third", actor=EDITOR)["version"] == 2
 
 
 def test_freezing_a_quarter_without_data_is_refused(imported):
     with pytest.raises(snapshots.SnapshotError, match="no participation data for 1999 Q1"):
-        snapshots.freeze(imported, "1999-Q1", actor=EDITOR)
+        board.freeze(imported, "1999-Q1", actor=EDITOR)
     assert q.snapshot_versions(imported).empty
 
 
@@ -86,8 +87,8 @@ def test_the_packet_prints_the_version_asked_for(imported):
     from reports.packet import PacketError, make_packet
     from tests.test_packet import pdf_text
 
-    snapshots.freeze(imported, QUARTER, actor=EDITOR)
-    snapshots.freeze(imported, QUARTER, note="Corrected counts", actor=EDITOR)
+    board.freeze(imported, QUARTER, actor=EDITOR)
+    board.freeze(imported, QUARTER, note="Corrected counts", actor=EDITOR)
     latest = pdf_text(make_packet(imported, QUARTER, images=False).pdf)
     assert "(version 2: Corrected counts)" in latest
     first = pdf_text(make_packet(imported, QUARTER, images=False, version=1).pdf)

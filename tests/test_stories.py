@@ -9,7 +9,7 @@ import pytest
 from components.present import PLAYBACK, qr_svg, share_url, step_params
 from data import stories as edit
 from data.db import upgrade
-from queries.stories import load_story, story_id_by_name, story_list
+from queries.stories import export_story, load_story, story_id_by_name, story_list
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_export_then_import_gives_the_same_story(db):
     story_id = edit.create_story(db, "Convening")
     edit.add_step(db, story_id, "gaps", {"indicator": "grad_4yr", "region": "locale:rural"}, "Rural graduation – 2024–25")
     edit.add_step(db, story_id, "overview", {}, "")
-    text = edit.export_story(db, story_id)
+    text = export_story(db, story_id)
     exported = json.loads(text)
     assert exported["format"] == "alliance-dashboard-story" and exported["version"] == 1
     assert exported["steps"][0] == {"page": "gaps", "params": {"indicator": "grad_4yr", "region": "locale:rural"},
