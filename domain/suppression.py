@@ -44,6 +44,7 @@ from scipy.sparse import csr_matrix
 
 from domain.audit import Knowledge, audited
 from domain.gaps import pooled_rate
+from domain.scope import ALLIANCE
 from domain.settings import setting
 from domain.vocabulary import BUILT_IN_GROUPS
 
@@ -87,10 +88,6 @@ def protection_width(limit: int | None = None) -> int:
         return (limit or threshold()) // 2
 
 
-def suppressed_label(limit: int | None = None) -> str:
-    return f"suppressed (fewer than {limit or threshold()})"
-
-
 @dataclass(frozen=True)
 class Partition:
     """Rows that share every other key column, and whose `part` values add up to the row whose
@@ -123,7 +120,7 @@ def _group_partitions() -> tuple[Partition, ...]:
 
 # Student groups that add up to all students: each complementary pair, and the race groups.
 GROUP_PARTITIONS = _group_partitions()
-ALLIANCE_TOTAL = "__alliance__"
+ALLIANCE_TOTAL = ALLIANCE.cell
 # Regions add up to the alliance-wide row, whose region_id is ALLIANCE_TOTAL.
 REGION_PARTITION = Partition("region_id", ALLIANCE_TOTAL)
 

@@ -27,7 +27,8 @@ from data.schema import (
 )
 from domain import gaps as gap_rules
 from domain import kpi, sentences
-from domain.suppression import suppressed_label, threshold
+from domain.formatting import suppressed_text
+from domain.suppression import threshold
 from domain.scope import ALLIANCE, NONRURAL, RURAL
 from domain.periods import previous_quarter
 from queries.participation import all_programs, protected_cells
@@ -358,7 +359,7 @@ def indicator_overview(engine: Engine) -> dict:
 
 def _suppression_note(limit: int) -> str:
     return (f"Counts below {limit}, and rates whose denominator is below {limit}, are shown as "
-            f"{suppressed_label(limit)}; where one could be worked out by subtraction, a second value is suppressed too.")
+            f"{suppressed_text(limit)}; where one could be worked out by subtraction, a second value is suppressed too.")
 
 
 def overview(engine: Engine, quarter: str | None = None) -> dict:

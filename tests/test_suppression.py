@@ -22,9 +22,10 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from data.rollup import ALLIANCE_CELL, NONRURAL_CELL, RURAL_CELL, SYNTHETIC_GROUPS, protected_cube
+from domain.formatting import suppressed_text
 from domain.suppression import (
     ALLIANCE_TOTAL, GROUP_PARTITIONS, REGION_PARTITION, Partition, _close_locally, _least, _prepare, _restricted,
-    primary_mask, protection_width, suppress_counts, suppress_rates, suppressed_label, threshold, with_alliance_total,
+    primary_mask, protection_width, suppress_counts, suppress_rates, threshold, with_alliance_total,
 )
 from tests.ranges import outsider_range
 
@@ -427,7 +428,7 @@ def test_only_if_leaves_unpooled_cells_out_of_a_relation(monkeypatch):
 def test_threshold_is_configurable(monkeypatch):
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "20")
     assert threshold() == 20
-    assert suppressed_label() == "suppressed (fewer than 20)"
+    assert suppressed_text(threshold()) == "suppressed (fewer than 20)"
     frame = pd.DataFrame({"region_id": ["A"], "count": [15]})
     assert suppress_counts(frame, "count")["count_suppressed"].tolist() == [True]
     monkeypatch.setenv("SUPPRESSION_THRESHOLD", "not a number")
