@@ -21,6 +21,7 @@ DARK_TEXT_CONTRAST = 5.5
 # Plot areas drawn no shorter than this; the chart grows to fill the screen under its headline
 # (st.plotly_chart height="stretch" in a container a screen tall, components/present.py).
 MIN_PLOT_HEIGHT = 340
+LEGEND_LINE_CHARS = 24  # a legend name's line in presentation mode: two columns of them fit half a 1280 px screen
 
 _INLINE_SIZE = re.compile(r"font-size:\s*(\d+(?:\.\d+)?)px")
 _NOT_CARTESIAN = {"choroplethmap", "scattermap", "densitymap", "choropleth", "scattergeo", "pie", "sunburst", "treemap"}
@@ -121,8 +122,56 @@ def projector(figure: go.Figure) -> go.Figure:
     if isinstance(legend.get("y"), (int, float)) and legend["y"] < 0:
         legend.update(yref="container", y=0, yanchor="bottom")
         layout["legend"] = legend
+    if legend.get("orientation") == "h" and legend.get("yref") == "container":
+        # Across the figure's width (plotly grants that to a legend left of and beyond the plot
+        # area; inside it, only the plot's width).
+        legend.update(xref="container", x=-0.0001, xanchor="left", y=-0.0001)
+    if legend.get("orientation") == "h":
+        # Plotly lays a legend that takes more than one row in columns as wide as its widest
+        # entry, within the plot's width: at 22 px one long name ('Suppressed (fewer than 10
+        # students)') made it one entry a row, taller than its box, scrolled and cut off.
+        # Long names in short lines keep the columns narrow.
+        for trace in spec.get("data", []):
+            if trace.get("showlegend") is not False and isinstance(trace.get("name"), str) and "<br>" not in trace["name"]:
+                trace["name"] = _wrap(trace["name"], LEGEND_LINE_CHARS)
+        legend["font"] = {**legend.get("font", {}), "size": MIN_TEXT_PX}
+        layout["legend"] = legend
+    _room_for_side_labels(layout, data=spec.get("data", []))
     layout["height"] = MIN_PLOT_HEIGHT
     return go.Figure(spec)
+
+
+# Width of a projected text, estimated (plotly does not grow a margin for an annotation): the
+# widest glyphs of the sans fonts drawn here average under 0.6 em a character.
+_EM_PER_CHARACTER = 0.6
+
+
+def _text_width(text: str, size: float) -> float:
+    lines = re.sub(r"<br\s*/?>", "\n", str(text))
+    lines = re.sub(r"<[^>]+>", "", lines).split("\n")
+    return max((len(line) for line in lines), default=0) * size * _EM_PER_CHARACTER
+
+
+def _room_for_side_labels(layout: dict, data: list) -> None:
+    """The right margin holds every label written beside the plot: in the right margin (paper
+    x beyond 1), or at a bar's end in the rightmost panel (its value can sit at the axis's end).
+    Left where the builder sized it for 13 px, the projector's 20 px labels ran out of the chart."""
+    rightmost = {name[0] + name[5:] for name, axis in layout.items() if name.startswith("xaxis") and isinstance(axis, dict)
+                 and (axis.get("domain") or [0, 1])[1] >= 0.99}
+    need = 0.0
+    for note in layout.get("annotations") or []:
+        if not isinstance(note, dict) or not note.get("text") or note.get("xanchor", "auto") not in ("left", "auto"):
+            continue
+        size = (note.get("font") or {}).get("size") or BASE_TEXT_PX
+        width = _text_width(note["text"], size) + (note.get("xshift") or 0)
+        xref = note.get("xref", "x")
+        if xref == "paper" and isinstance(note.get("x"), (int, float)) and note["x"] > 1:
+            need = max(need, width)  # the margin's share before it is small beside the label: ignored, padded below
+        elif xref in rightmost and note.get("xanchor") == "left":
+            need = max(need, width)
+    if need:
+        margin = layout.setdefault("margin", {})
+        margin["r"] = max(margin.get("r") or 0, int(need) + 16)
 
 
 # --- phones -----------------------------------------------------------------------------------
