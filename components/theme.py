@@ -152,6 +152,18 @@ def _text_width(text: str, size: float) -> float:
     return max((len(line) for line in lines), default=0) * size * _EM_PER_CHARACTER
 
 
+def _in_right_half(layout: dict, xref: str, x) -> bool:
+    """Whether a label at `x` on that axis can reach its right end: in the right half of a range
+    the builder fixed, or anywhere on an axis that sizes itself (a label at a bar's end).
+    A note at the start of a row (a suppressed mark at 1%) is not."""
+    axis = layout.get("xaxis" + xref[1:]) or {}
+    span = axis.get("range")
+    if not (isinstance(span, list) and len(span) == 2 and all(isinstance(v, (int, float)) for v in span)
+            and isinstance(x, (int, float))):
+        return True
+    return x >= (span[0] + span[1]) / 2
+
+
 def _room_for_side_labels(layout: dict, data: list) -> None:
     """The right margin holds every label written beside the plot: in the right margin (paper
     x beyond 1), or at a bar's end in the rightmost panel (its value can sit at the axis's end).
@@ -167,7 +179,7 @@ def _room_for_side_labels(layout: dict, data: list) -> None:
         xref = note.get("xref", "x")
         if xref == "paper" and isinstance(note.get("x"), (int, float)) and note["x"] > 1:
             need = max(need, width)  # the margin's share before it is small beside the label: ignored, padded below
-        elif xref in rightmost and note.get("xanchor") == "left":
+        elif xref in rightmost and note.get("xanchor") == "left" and _in_right_half(layout, xref, note.get("x")):
             need = max(need, width)
     if need:
         margin = layout.setdefault("margin", {})
