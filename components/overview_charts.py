@@ -12,6 +12,7 @@ from domain.formatting import rate_text
 from components.palette import BLUE, BLUISH_GREEN, GRID, MID_GREY, MUTED_INK, ORANGE, REDDISH_PURPLE, SERIES, SUPPRESSED, TARGET, VERMILLION, base_layout
 from domain import kpi
 from domain.memo import memo_builders
+from domain.suppression import threshold
 
 STATUS_COLOURS = {kpi.ON_TRACK: BLUE, kpi.OFF_TRACK: VERMILLION, kpi.UNCLEAR: ORANGE,
                   kpi.NO_TARGET: MID_GREY, kpi.NO_DATA: SUPPRESSED}
@@ -23,7 +24,9 @@ def fmt_count(value) -> str:
 
 
 def fmt_rate(item: dict) -> str:
-    if item.get("suppressed"):
+    """A chart label's rate: `suppressed` for a hidden rate and for a range over the whole 0–100%
+    (it says nothing: formatting.says_nothing), short beside a bar; tables and hovers give why."""
+    if item.get("suppressed") or formatting.says_nothing(item.get("rate_low"), item.get("rate_high")):
         return "suppressed"
     low, high = item.get("rate_low"), item.get("rate_high")
     if low is None or high is None:
@@ -108,15 +111,17 @@ def indicator_figure(payload: dict) -> go.Figure:
     items = list(reversed(payload.get("indicators", [])))
     names = [i["name"] + ("" if i["higher_is_better"] else " (lower is better)") for i in items]
     # A rate known as a range: a solid bar to its low end and a hatched one on to its high end
-    # (its midpoint is never drawn as the rate).
-    lows = [i["rate_low"] if i.get("rate_low") is not None else 0 for i in items]
-    spans = [(i["rate_high"] - i["rate_low"]) if i.get("rate_low") is not None and i.get("rate_high") is not None else 0
-             for i in items]
+    # (its midpoint is never drawn as the rate). A hidden rate, or a range over the whole 0–100%
+    # (it says nothing), has no bar at all: never a bar of 0, never a bar across the scale.
+    shown = [i.get("rate_low") is not None and i.get("rate_high") is not None and not i.get("suppressed")
+             and not formatting.says_nothing(i["rate_low"], i["rate_high"]) for i in items]
+    lows = [i["rate_low"] if keep else None for i, keep in zip(items, shown)]
+    spans = [(i["rate_high"] - i["rate_low"]) if keep else None for i, keep in zip(items, shown)]
     colours = [STATUS_COLOURS.get(i["status"], SUPPRESSED) for i in items]
     text = [f"{fmt_rate(i)}  {STATUS_SYMBOLS.get(i['status'], '')} {i['status']}" for i in items]
     fig = go.Figure(go.Bar(x=lows, y=names, orientation="h", marker=dict(color=colours), customdata=text,
                            name="Rate", hovertemplate="%{y}: %{customdata}<extra></extra>", showlegend=False))
-    if any(v > 1e-9 for v in spans):
+    if any(v is not None and v > 1e-9 for v in spans):
         fig.add_trace(go.Bar(x=spans, base=lows, y=names, orientation="h", name="Range (≈, range-coded data)",
                              marker=dict(color=colours, opacity=0.45, pattern=dict(shape="/")), customdata=text,
                              hovertemplate="%{y}: %{customdata}<extra></extra>"))
@@ -143,11 +148,15 @@ def indicator_figure(payload: dict) -> go.Figure:
 def indicator_table(payload: dict) -> pd.DataFrame:
     rows = []
     year, prior = payload.get("school_year"), payload.get("previous_school_year")
+    limit = payload.get("threshold") or threshold()
     for item in payload.get("indicators", []):
+        # The table says why a rate is hidden, in the one wording (the chart's label is short).
+        rate = (formatting.suppressed_text(limit, why=True) if item.get("suppressed")
+                else rate_text(item.get("rate_low"), item.get("rate_high"), 0, exact_digits=1, limit=limit) or "no data")
         rows.append({
             "Indicator": item["name"],
             "Better when": "higher" if item["higher_is_better"] else "lower",
-            kpi.school_year_label(year) if year else "Rate": fmt_rate(item),
+            kpi.school_year_label(year) if year else "Rate": rate,
             kpi.school_year_label(prior) if prior else "Previous": ("—" if item.get("previous") is None
                                                                     else f"{item['previous']:.1f}%"),
             "Target": "—" if item.get("target") is None else f"{item['target']:.1f}%",
@@ -220,10 +229,12 @@ def locale_figure(payload: dict) -> go.Figure:
         lows = [i.get(f"{key}_low") for i in items]
         highs = [i.get(f"{key}_high") for i in items]
         exact = [lo is not None and hi is not None and abs(hi - lo) < 1e-9 for lo, hi in zip(lows, highs)]
+        # A range over the whole 0–100% says nothing: labelled suppressed below, not drawn.
+        blank = [formatting.says_nothing(lo, hi) for lo, hi in zip(lows, highs)]
         fig.add_trace(go.Scatter(x=[lo if e else None for lo, e in zip(lows, exact)], y=names, mode="markers", name=area,
                                  marker=dict(size=13, symbol=symbol, color=colour),
                                  hovertemplate=area + ": %{x:.1f}%<extra>%{y}</extra>"))
-        ranged = [lo is not None and hi is not None and not e for lo, hi, e in zip(lows, highs, exact)]
+        ranged = [lo is not None and hi is not None and not e and not b for lo, hi, e, b in zip(lows, highs, exact, blank)]
         if any(ranged):
             fig.add_trace(go.Bar(x=[hi - lo for lo, hi, keep in zip(lows, highs, ranged) if keep],
                                  base=[lo for lo, keep in zip(lows, ranged) if keep],
@@ -231,8 +242,8 @@ def locale_figure(payload: dict) -> go.Figure:
                                  name=f"{area}, a range (≈)", marker=dict(color=colour, opacity=0.5),
                                  customdata=[rate_text(lo, hi, 1) for lo, hi, keep in zip(lows, highs, ranged) if keep],
                                  hovertemplate=area + ": %{customdata}<extra>%{y}</extra>"))
-        for name, item in zip(names, items):
-            if item.get(f"{key}_suppressed"):
+        for name, item, b in zip(names, items, blank):
+            if item.get(f"{key}_suppressed") or b:
                 fig.add_annotation(x=1, y=name, text=f"▨ {area.split()[0].lower()}: suppressed", showarrow=False,
                                    xanchor="left", yshift=-9 if key == "rural" else 9, font=dict(size=12, color=MUTED_INK))
     fig.update_layout(**base_layout(height=120 + 40 * len(items), barmode="overlay", margin=dict(l=10, r=20, t=60, b=50),
@@ -247,11 +258,15 @@ def locale_figure(payload: dict) -> go.Figure:
 
 def locale_table(payload: dict) -> pd.DataFrame:
     locale = payload.get("locale") or {}
+    limit = payload.get("threshold")
+    limit = threshold() if limit is None else limit
+    hidden = formatting.suppressed_text(limit, why=True)
     rows = []
     for i in locale.get("indicators", []):
         rows.append({"Indicator": i["name"], "Better when": "higher" if i["higher_is_better"] else "lower",
-                     **{AREA_NAMES[k]: ("suppressed" if i.get(f"{k}_suppressed") else
-                                                 rate_text(i.get(f"{k}_low"), i.get(f"{k}_high"), 0, exact_digits=1) or "no data")
+                     **{AREA_NAMES[k]: (hidden if i.get(f"{k}_suppressed") else
+                                                 rate_text(i.get(f"{k}_low"), i.get(f"{k}_high"), 0, exact_digits=1, limit=limit)
+                                                 or "no data")
                         for k in ("rural", "nonrural")}})
     reach = locale.get("reach")
     if reach:

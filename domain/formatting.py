@@ -4,12 +4,28 @@ from __future__ import annotations
 import math
 
 
-def rate_text(low, high, digits: int = 0, exact_digits: int | None = None) -> str:
+def says_nothing(low, high) -> bool:
+    """Whether a rate's range is the whole 0–100%: a band complement, or a band of a group of
+    threshold to 2×threshold−2 students (docs/privacy.md). Such a range tells nothing about the
+    rate, so it is shown as hidden (the suppressed wording), never as a range or its midpoint."""
+    if _missing(low) or _missing(high):
+        return False
+    return low <= 1e-9 and high >= 100 - 1e-9
+
+
+def rate_text(low, high, digits: int = 0, exact_digits: int | None = None, limit: int | None = None) -> str:
     """A rate in percent: `87%` when exact, `90–94%` when range-coded, or `≈94%` when a range's
     ends round alike (a pooled rate with a few range-coded rows: never `94–94%`). Empty when
-    there is no rate; `exact_digits` (default `digits`) for an exact rate."""
+    there is no rate; `exact_digits` (default `digits`) for an exact rate. A range over the whole
+    0–100% reads as suppressed (`says_nothing`), with `limit` the threshold (default: in force)."""
     if low is None or high is None or math.isnan(low) or math.isnan(high):
         return ""
+    if says_nothing(low, high):
+        if limit is None:
+            from domain.suppression import threshold  # here: domain.suppression imports much of domain
+
+            limit = threshold()
+        return suppressed_text(limit, why=True)
     if abs(high - low) < 1e-9:
         return f"{low:.{digits if exact_digits is None else exact_digits}f}%"
     low_text, high_text = f"{low:.{digits}f}", f"{high:.{digits}f}"

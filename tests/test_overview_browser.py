@@ -4,7 +4,7 @@ what changed, targets, pace, captions) is the one domain/sentences.py makes of t
 import pytest
 
 from data.db import get_engine
-from domain import sentences
+from domain import formatting, sentences
 from queries import overview as q
 from tests.browser import new_visit, spoken
 
@@ -25,9 +25,13 @@ def test_overview_works_offline_and_shows_the_query_numbers(offline_browser, dem
             assert f"{item['value']:,.0f}" in body
         assert payload["changes"][0]["subject"] in body
         bars = next(t for t in visit.figure_data(0) if t["type"] == "bar")
-        drawn = sorted(round(v, 6) for v in bars["x"])
-        expected = sorted(round(i["value"], 6) for i in payload["indicators"] if i["value"] is not None)
-        assert drawn == expected
+        # Each shown rate's bar reaches its rate (a range's solid bar its low end, never its
+        # midpoint); a hidden rate, or a range over the whole 0-100% (it says nothing), has no bar.
+        drawn = sorted(round(v, 6) for v in bars["x"] if v is not None)
+        shown = [i for i in payload["indicators"] if i["rate_low"] is not None and not i["suppressed"]
+                 and not formatting.says_nothing(i["rate_low"], i["rate_high"])]
+        assert drawn == sorted(round(i["rate_low"], 6) for i in shown) and shown
+        assert len(bars["x"]) == len(payload["indicators"])
         assert f"2025 Q3: {payload['headline']['text']}" in visit.headings()
         lines = spoken(body)
         kinds = {c.get("kind", "reach") for c in payload["changes"]}
