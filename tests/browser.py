@@ -142,7 +142,7 @@ class Visit:
                 const decode = (v) => ArrayBuffer.isView(v) ? Array.from(v) : v;
                 return plot._fullData.map(t => {
                     const out = {};
-                    for (const k of ['type', 'name', 'x', 'y', 'z', 'locations', 'text', 'customdata', 'lat', 'lon', 'visible']) {
+                    for (const k of ['type', 'name', 'x', 'y', 'z', 'base', 'locations', 'text', 'customdata', 'lat', 'lon', 'visible']) {
                         if (t[k] !== undefined) out[k] = Array.isArray(t[k]) || ArrayBuffer.isView(t[k]) ? Array.from(t[k], decode) : t[k];
                     }
                     return out;
