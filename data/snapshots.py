@@ -2,9 +2,9 @@
 actor's role (data/auth.py) and are recorded (data/history.py).
 
 A snapshot stores the overview of a quarter exactly as `queries.overview.overview` returns it
-(already suppressed); `reports.board.freeze` reads it and hands it here. Freezing a quarter that is frozen already adds a new version and needs a
-note saying why; earlier versions stay, and the overview can show each one. Only an admin
-deletes a version.
+(already suppressed); `reports.board.freeze` reads it and hands it here. Freezing a quarter
+that is frozen already adds a new version and needs a note saying why; earlier versions stay,
+and the overview can show each one. Only an admin deletes a version.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Preparing the board packet from a page: it draws every chart with chromium (20-40 s of a
-core), so it needs a signed-in user (`data.auth`, the viewer role or higher), one is prepared at
+"""For the board: freezing a quarter (`freeze`), and preparing the board packet from a page.
+The packet draws every chart with chromium (20-40 s of a core), so it needs a signed-in user (`data.auth`, the viewer role or higher), one is prepared at
 a time in a process, the same person waits a little between two, and a packet already made for
 the same quarter, figures and data is handed out again instead of being made anew."""
 from __future__ import annotations
