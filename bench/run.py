@@ -7,19 +7,17 @@ Import: rows per second overall and per table (reading, parsing and checking, wr
 phases of the import, wall and CPU seconds (the CPU figure is what to compare between runs on a
 shared machine; the load average is recorded beside it).
 
-Page queries: each page module in `queries/` lists its own as `BENCH = [(name, callable)]`,
-each callable taking an Engine. The harness imports every `queries.*` module, adds the generic
-store queries below (PAGE_QUERIES["store"]), and times each query twice over: cold, the first
+Page queries: `bench/pages.py` lists each page's as `[(name, callable)]`, each callable taking
+an Engine. The harness adds the generic store queries below (PAGE_QUERIES["store"]), and times
+each query twice over: cold, the first
 run on a new engine (new connections: SQLite starts with an empty page cache; the operating
 system's file cache and PostgreSQL's shared buffers stay warm), and warm, the median of
 `warm_runs` runs on one engine.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import pkgutil
 import platform
 import shutil
 import statistics
@@ -36,8 +34,8 @@ from typing import Callable
 from sqlalchemy import Engine, func, select, text
 
 from bench.generate import SEED, generate_package, reuse_package
+from bench.pages import PAGES, PageQuery
 
-PageQuery = tuple[str, Callable[[Engine], object]]
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 DATA_TABLES = ("regions", "partners", "programs", "program_sites", "participation", "indicators", "outcomes",
                "pathway", "targets", "student_groups")
@@ -67,7 +65,7 @@ def _rows(sql: str) -> Callable[[Engine], object]:
     return run
 
 
-# Queries every page leans on. Page modules add theirs through their own BENCH lists.
+# Queries every page leans on. Each page's own are in bench/pages.py.
 PAGE_QUERIES: dict[str, list[PageQuery]] = {
     "store": [
         ("rows per table", _table_counts),
@@ -84,25 +82,20 @@ PAGE_QUERIES: dict[str, list[PageQuery]] = {
 }
 
 
-def page_queries(modules: list[str] | None = None) -> tuple[dict[str, list[PageQuery]], dict[str, str]]:
-    """Every page's benchmark queries, and the modules that could not be imported (with why).
+def page_queries(pages: dict[str, Callable[[], list[PageQuery]]] | None = None,
+                 ) -> tuple[dict[str, list[PageQuery]], dict[str, str]]:
+    """Every page's benchmark queries, and the pages whose queries could not be listed (with why).
 
-    `modules`: module names to look in; by default every module of the `queries` package."""
+    `pages`: page name -> function listing its queries; by default `bench.pages.PAGES`."""
     registry = {page: list(entries) for page, entries in PAGE_QUERIES.items()}
     failed: dict[str, str] = {}
-    if modules is None:
-        import queries
-
-        modules = [f"queries.{m.name}" for m in pkgutil.iter_modules(queries.__path__)]
-    for name in sorted(modules):
+    for name, listing in sorted((pages if pages is not None else PAGES).items()):
         try:
-            module = importlib.import_module(name)
+            entries = listing()
         except Exception as exc:  # a broken page module is reported, not fatal to the benchmark
             failed[name] = f"{type(exc).__name__}: {exc}"
             continue
-        entries = getattr(module, "BENCH", None)
-        if entries:
-            registry[name.rsplit(".", 1)[-1]] = [(str(label), query) for label, query in entries]
+        registry[name] = [(str(label), query) for label, query in entries]
     return registry, failed
 
 
@@ -432,8 +425,8 @@ def format_report(report: dict) -> str:
                 lines.append(f"  {page:<12}{entry['query'][:57]:<58}  ERROR {entry['error'][:60]}")
             else:
                 lines.append(f"  {page:<12}{entry['query'][:57]:<58}{entry['cold_ms']:10.1f}{entry['warm_ms']:10.1f}")
-    for module, why in report.get("page_modules_failed", {}).items():
-        lines.append(f"  {module}: could not be imported: {why[:100]}")
+    for page, why in report.get("page_modules_failed", {}).items():
+        lines.append(f"  {page}: its queries could not be listed: {why[:100]}")
     if report.get("out"):
         lines.append("")
         lines.append(f"written to {report['out']}")

@@ -21,11 +21,11 @@ from data.rollup import (
     CELL_KEYS, STORED_COLUMNS, decide_cells, pooling_terms, read_cells, stored_threshold,
 )
 from data.schema import (
-    indicators, outcome_band_complements, outcome_complements, outcome_rollup, outcomes, regions, student_groups, targets,
+    indicators, outcome_band_complements, outcome_complements, outcome_rollup, outcomes, student_groups, targets,
 )
 from domain import gaps as domain
 from domain.suppression import protect_rates, threshold
-from domain.scope import ALLIANCE, LOCALE_SCOPES, RURAL, Scope, region
+from domain.scope import ALLIANCE, LOCALE_SCOPES, Scope
 from domain.vocabulary import BUILT_IN_GROUPS
 
 RATE_COLUMNS = ["denominator", "numerator_low", "numerator_high", "rate_low", "rate_high"]
@@ -273,33 +273,4 @@ def _empty_gaps() -> pd.DataFrame:
                          **{c: pd.Series(dtype=bool) for c in flags}})
 
 
-# --- benchmark -----------------------------------------------------------------------------
-
-def _first(engine: Engine, column, where=None):
-    query = select(column).order_by(column).limit(1)
-    with engine.connect() as conn:
-        return conn.execute(query).scalar()
-
-
-def _page_queries(engine: Engine, scope_kind: str) -> None:
-    indicator = _first(engine, indicators.c.indicator_id)
-    scope = {"alliance": ALLIANCE, "rural": RURAL}.get(scope_kind) or region(_first(engine, regions.c.region_id))
-    gap_table(engine, indicator, scope)
-    gap_trends(engine, indicator, scope)
-    gap_heatmap(engine, scope)
-    indicator_targets(engine, indicator, scope)
-    if scope_kind == "alliance":
-        locale_gaps(engine, indicator)
-
-
-BENCH = [
-    ("gaps: one indicator, alliance-wide", lambda engine: gap_table(engine, _first(engine, indicators.c.indicator_id))),
-    ("gaps: trend of every group, alliance-wide", lambda engine: gap_trends(engine, _first(engine, indicators.c.indicator_id))),
-    ("gaps: heat map of every indicator, alliance-wide", lambda engine: gap_heatmap(engine)),
-    ("gaps: rural vs non-rural", lambda engine: locale_gaps(engine, _first(engine, indicators.c.indicator_id))),
-    ("gaps: heat map of every indicator, one region", lambda engine: gap_heatmap(engine, region(_first(engine, regions.c.region_id)))),
-    ("gaps: whole page, alliance-wide", lambda engine: _page_queries(engine, "alliance")),
-    ("gaps: whole page, one region", lambda engine: _page_queries(engine, "region")),
-]
-
-__all__ = ["BENCH", "CELL_KEYS", "gap_heatmap", "gap_table", "gap_trends", "group_rates", "indicator_targets", "locale_gaps"]
+__all__ = ["CELL_KEYS", "gap_heatmap", "gap_table", "gap_trends", "group_rates", "indicator_targets", "locale_gaps"]

@@ -509,19 +509,3 @@ def frozen_quarters(engine: Engine) -> pd.DataFrame:
 def frozen_date(payload: dict) -> str:
     """`2026-01-15` from a snapshot's frozen_at."""
     return (payload.get("frozen_at") or "")[:10]
-
-
-# --- benchmark harness -----------------------------------------------------------------------
-
-def _latest(engine: Engine) -> str | None:
-    quarters = quarters_with_data(engine)
-    return quarters[-1] if quarters else None
-
-
-BENCH = [
-    ("overview.overview latest quarter", lambda engine: overview(engine, _latest(engine))),
-    ("overview.reach_by_quarter", lambda engine: reach_by_quarter(engine)),
-    ("overview.indicator_rates", lambda engine: indicator_rates(engine)),
-    ("overview.participations_by_region latest two quarters",
-     lambda engine: participations_by_region(engine, tuple(quarters_with_data(engine)[-2:]))),
-]

@@ -44,7 +44,7 @@ from sqlalchemy import Engine, text
 
 from data.db import driver_rows
 from domain.suppression import GROUP_PARTITIONS, primary_mask, suppress_counts, suppress_rates, threshold
-from domain.scope import ALLIANCE, RURAL, Scope, region
+from domain.scope import ALLIANCE, Scope
 from queries.meta import data_version
 
 MISSING, SHOWN, SUPPRESSED = 0, 1, 2
@@ -428,38 +428,3 @@ def _rates_hidden(frame: pd.DataFrame, limit: int) -> np.ndarray:
         frame[f"{prefix}_denominator"] = out["denominator"].to_numpy()[part]
     hidden = out["suppressed"].to_numpy(dtype=bool) & known
     return hidden[:n] | hidden[n:]
-
-
-# --- benchmark -------------------------------------------------------------------------------
-
-def _bench_params(engine: Engine) -> dict:
-    data = cube(engine)
-    latest = int(data.cohorts[-1]) if not data.empty else 0
-    present = set(data.groups)
-    group = next((g for g in ("econ_disadvantaged", "english_learner", "female") if g in present), "all")
-    reference = next((g for g in ("not_econ_disadvantaged", "all") if g in present and g != group), "all")
-    region = next(iter(data.region_ids[(data.state == SHOWN).any(axis=(0, 1, 3))]), None) if not data.empty else None
-    return {"cohort": latest, "groups": tuple(dict.fromkeys((group, reference, "all"))), "region": region}
-
-
-def _bench_funnel(scope_of):
-    def run(engine: Engine) -> pd.DataFrame:
-        p = _bench_params(engine)
-        return funnel(engine, cohort=p["cohort"], scope=scope_of(p), groups=p["groups"])
-    return run
-
-
-def _bench_trend(engine: Engine) -> pd.DataFrame:
-    p = _bench_params(engine)
-    return conversion_trend(engine, scope=ALLIANCE, groups=p["groups"][:2])
-
-
-BENCH = [
-    ("pathways.funnel alliance-wide", _bench_funnel(lambda p: ALLIANCE)),
-    ("pathways.funnel rural regions", _bench_funnel(lambda p: RURAL)),
-    ("pathways.funnel one region", _bench_funnel(lambda p: region(p["region"]))),
-    ("pathways.conversion_trend alliance-wide", _bench_trend),
-    ("pathways.cohorts", cohorts),
-    ("pathways.groups", groups),
-    ("pathways.stages", lambda engine: stages(engine, _bench_params(engine)["cohort"])),
-]

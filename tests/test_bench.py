@@ -3,8 +3,6 @@ import rates and page query timings (correctness of the harness, not speed)."""
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pandas as pd
 import pytest
@@ -90,21 +88,23 @@ def test_bench_reports_import_rates_and_page_timings(tmp_path, capsys):
     assert "already holds data" in capsys.readouterr().err
 
 
-def test_page_modules_register_their_queries(monkeypatch):
+def test_every_page_lists_its_queries_and_a_broken_one_is_reported():
     calls = []
-    module = types.ModuleType("queries._bench_probe")
-    module.BENCH = [("probe: count regions", lambda engine: calls.append(engine) or 1)]
-    broken = "queries._bench_missing_module"
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    registry, failed = run.page_queries([module.__name__, broken])
-    assert [name for name, _ in registry["_bench_probe"]] == ["probe: count regions"]
-    assert "store" in registry
-    assert broken in failed
-    registry["_bench_probe"][0][1]("engine")
+
+    def broken():
+        raise ImportError("no module named queries.missing")
+
+    pages = {"probe": lambda: [("probe: count regions", lambda engine: calls.append(engine) or 1)], "missing": broken}
+    registry, failed = run.page_queries(pages)
+    assert [name for name, _ in registry["probe"]] == ["probe: count regions"]
+    assert "store" in registry and "missing" not in registry
+    assert failed == {"missing": "ImportError: no module named queries.missing"}
+    registry["probe"][0][1]("engine")
     assert calls == ["engine"]
 
 
-def test_real_page_modules_are_discovered():
+def test_every_page_is_benchmarked():
     registry, failed = run.page_queries()
     assert failed == {}
+    assert set(registry) == {"store", "coverage", "gaps", "overview", "pathways"}
     assert all(callable(query) for entries in registry.values() for _, query in entries)
