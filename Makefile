@@ -20,7 +20,8 @@ test: $(VENV)/.dev
 
 # The privacy property tests with thousands of new examples each (minutes, not part of `make test`).
 privacy: $(VENV)/.dev
-	HYPOTHESIS_PROFILE=privacy $(PY) -m pytest -m privacy -p no:cacheprovider tests/test_suppression.py tests/test_audit.py
+	HYPOTHESIS_PROFILE=privacy $(PY) -m pytest -m privacy -p no:cacheprovider tests/test_suppression.py tests/test_audit.py \
+		tests/test_coverage_rollup.py
 
 bench: $(VENV)/.runtime
 	$(PY) cli.py bench

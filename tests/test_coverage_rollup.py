@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from data import participation_rollup as rollup
 from data.importer import import_package
 from domain import coverage as cov
+from tests.properties import examples
 from tests.test_suppression import check_protected
 
 LIMIT = 10
@@ -55,7 +56,8 @@ def attacker_partitions(cells: pd.DataFrame):
     return [dataclasses.replace(p, only_if="pooled") for p in rollup.partitions_for(cells)]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@pytest.mark.privacy
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(base=bases())
 def test_no_participation_cell_can_be_recovered(base):
     cells = rollup.build_cells(base.drop(columns="true"))
