@@ -189,8 +189,10 @@ def _room_for_side_labels(layout: dict, data: list) -> None:
 # --- phones -----------------------------------------------------------------------------------
 
 PHONE_TEXT_PX = 13
-PHONE_TITLE_CHARS = 34
-PHONE_LABEL_CHARS = 46  # a row's name at 13 px across a phone's chart  # a title line at 15 px that fits 390 px less the page's padding
+PHONE_CHART_PX = 340  # a phone chart's width, less its margins
+PHONE_EM_PER_CHARACTER = 0.62  # digits, signs and spaces of a value label
+PHONE_TITLE_CHARS = 34  # a title line at 15 px that fits 390 px less the page's padding
+PHONE_LABEL_CHARS = 46  # a row's name at 13 px across a phone's chart
 
 
 def _wrap(text: str, width: int) -> str:
@@ -204,65 +206,180 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join([*lines, line] if line else lines)
 
 
-def _restack(layout: dict, data: list, annotations: list, shapes: list) -> bool:
+def _restack(layout: dict, data: list, annotations: list, shapes: list) -> list[dict] | None:
     """Two panels side by side (xaxis, xaxis2), one above the other: full width each, the
-    second under the first with its own copy of a shared y axis. Returns whether it did."""
+    second under the first with its own copy of a shared y axis (the same rows, in the same
+    order, and names of its own). Returns the lower panel's titles (to be placed over it once
+    the panels' heights are known), or None if it did not restack."""
     x1, x2 = layout.get("xaxis") or {}, layout.get("xaxis2") or {}
     if not (x1.get("domain") and x2.get("domain")) or x2["domain"][0] < x1["domain"][1] or "xaxis3" in layout:
-        return False
+        return None
     shared = x2.get("anchor", "y") == "y"  # the second panel draws on the first one's y axis
     lower = "y3" if shared else x2.get("anchor", "y2")
+    upper_axis = layout.setdefault("yaxis", {})
     if shared:
-        layout["yaxis3"] = {**(layout.get("yaxis") or {}), "anchor": "x2"}
-        layout["yaxis3"].pop("matches", None)
+        layout["yaxis3"] = {**upper_axis, "anchor": "x2"}
+    # make_subplots' shared y matches the first panel's axis and hides its labels: apart, the
+    # lower panel takes the upper one's rows and order (a row with no gap drawn is still a row).
+    lower_axis = layout.setdefault("yaxis" + lower[1:], {})
+    lower_axis.pop("matches", None)
+    for key in ("categoryorder", "categoryarray", "autorange", "type"):
+        if key in upper_axis:
+            lower_axis[key] = upper_axis[key]
     x1["domain"], x2["domain"] = [0, 1], [0, 1]
     x2["anchor"] = lower
-    layout.setdefault("yaxis", {}).update(domain=[0.56, 1])
-    # make_subplots' shared y hides the second panel's labels; under the first it needs its own.
-    layout.setdefault("yaxis" + lower[1:], {}).update(domain=[0, 0.40], anchor="x2", showticklabels=True)
+    upper_axis.update(domain=[0.56, 1])
+    lower_axis.update(domain=[0, 0.40], anchor="x2", showticklabels=True)
     for trace in data:
         if trace.get("xaxis") == "x2" and trace.get("yaxis", "y") == "y":
             trace["yaxis"] = lower
+    lower_titles = []
     for item in annotations + shapes:
         if item.get("xref", "").startswith("x2") and item.get("yref") in ("y", "y domain"):
             item["yref"] = item["yref"].replace("y", lower, 1)
         elif item.get("xref") == "paper" and item.get("yref") == "paper" and item.get("y", 0) >= 1 and "x" in item:
-            # a panel title over a column: over its panel instead
+            # a panel title over a column: over its panel instead, from the left (centred, a
+            # long one ran off both edges)
             right = item["x"] > 0.5
-            item.update(x=0.5, xanchor="center", y=0.44 if right else 1.0, yanchor="bottom")
-    return True
+            item.update(text=_wrap(str(item.get("text", "")).replace("<br>", " "), PHONE_TITLE_CHARS), x=0, xanchor="left",
+                        y=0.44 if right else 1.0, yanchor="bottom", align="left",
+                        font={**(item.get("font") or {}), "size": PHONE_TEXT_PX + 1})
+            if right:
+                lower_titles.append(item)
+    return lower_titles
 
 
-def _labels_above_rows(layout: dict, data: list, annotations: list) -> int:
+NAME_LINE_PX = 17  # a line of a row's name at PHONE_TEXT_PX, with plotly's line spacing
+TITLE_LINE_PX = 20  # a line of a phone chart's 15 px title
+NAME_GAP_PX = 4  # between a row's name and its marks
+PLOTLY_BARGAP = 0.2  # plotly's bargap when the builder sets none
+PHONE_BARGAP = 0.5  # bars half a row thick under their names
+
+
+def _row_extent(layout: dict, traces: list, notes: list) -> tuple[float, float]:
+    """How far a row's marks reach from its centre line: in row heights (bars, which scale with
+    the row) and in pixels (markers, lines and notes beside them, which do not)."""
+    units, pixels = 0.0, 0.0
+    for trace in traces:
+        if trace.get("type") == "bar":
+            width = trace.get("width")
+            width = max(width) if isinstance(width, list) else width or 1 - layout.get("bargap", PLOTLY_BARGAP)
+            offset = trace.get("offset")
+            units = max(units, max(abs(offset), abs(offset + width)) if isinstance(offset, (int, float)) else width / 2)
+        else:
+            marker, line = trace.get("marker") or {}, trace.get("line") or {}
+            size = marker.get("size", 6)
+            size = max(size) if isinstance(size, list) else size
+            if "markers" in trace.get("mode", "markers"):
+                pixels = max(pixels, size / 2 + ((marker.get("line") or {}).get("width") or 0))
+            if "lines" in trace.get("mode", ""):
+                pixels = max(pixels, (line.get("width") or 2) / 2)
+    for note in notes:
+        size = (note.get("font") or {}).get("size") or PHONE_TEXT_PX
+        pixels = max(pixels, abs(note.get("yshift") or 0) + 0.65 * size)
+    return units, pixels
+
+
+def _labels_above_rows(layout: dict, data: list, annotations: list) -> dict[str, float]:
     """Category names of horizontal bars and dots written above their rows, full width, instead
-    of beside them (where a long name leaves a phone's plot a sliver). Returns the rows moved."""
-    moved = 0
-    for name in [n for n in layout if n.startswith("yaxis")]:
-        ref = "y" + name[5:]
+    of beside them (where a long name leaves a phone's plot a sliver). Each name sits just above
+    its own row's marks, and a row is as tall as its name and marks need, so that a name meets
+    neither its marks nor the row above; the axis gains room above the first row for its name.
+    Returns, for each axis it changed, the pixels its rows need."""
+    needs = {}
+    for axis_name in [n for n in layout if n.startswith("yaxis")]:
+        ref = "y" + axis_name[5:]
         traces = [t for t in data if t.get("yaxis", "y") == ref and t.get("type", "scatter") in ("bar", "scatter")
-                  and (t.get("orientation") == "h" or t.get("type") == "scatter")]
+                  and (t.get("orientation") == "h" or t.get("type", "scatter") == "scatter")]
         values = [v for t in traces if isinstance(t.get("y"), list) for v in t["y"] if v is not None]
         if not values or not all(isinstance(v, str) for v in values):
             continue
-        axis = layout[name]
+        axis = layout[axis_name]
         if axis.get("showticklabels") is False:  # the builder writes its rows' names itself
             continue
         categories = list(axis.get("categoryarray") or dict.fromkeys(values))
-        axis.update(showticklabels=False, categoryorder="array", categoryarray=categories)
-        above = -0.5 if axis.get("autorange") == "reversed" else 0.5  # the row's top edge
         # A note beside a row in the right margin (a value, a status) joins the row's name.
-        notes = {}
+        beside = {}
         for note in [a for a in annotations if a.get("xref") == "paper" and (a.get("x") or 0) > 1 and a.get("yref") == ref
                      and a.get("y") in categories]:
-            notes[note["y"]] = note.get("text", "")
+            beside[note["y"]] = note.get("text", "")
             annotations.remove(note)
-        for k, label in enumerate(categories):
-            name = re.sub(r"<br>\s*|<[^>]+>", " ", label) + (f" · {notes[label]}" if label in notes else "")
-            annotations.append(dict(text=_wrap(name, PHONE_LABEL_CHARS), x=0, xref="paper", xanchor="left",
-                                    y=k + above, yref=ref, yanchor="top", showarrow=False,
+        names = [_wrap(re.sub(r"<br>\s*|<[^>]+>", " ", label) + (f" · {beside[label]}" if label in beside else ""),
+                       PHONE_LABEL_CHARS) for label in categories]
+        in_rows = [a for a in annotations if a.get("yref", "y") == ref and a.get("y") in categories]
+        if any(t.get("type") == "bar" and t.get("width") is None for t in traces):
+            # Bars half a row thick: at a desk's two thirds, rows of a name and a bar were twice as tall.
+            layout["bargap"] = max(layout.get("bargap", PLOTLY_BARGAP), PHONE_BARGAP)
+        units, pixels = _row_extent(layout, [t for t in traces if any(v is not None for v in t.get("y") or [])], in_rows)
+        name_px = NAME_LINE_PX * max(n.count("<br>") + 1 for n in names)
+        # The name and the gap over it, and both rows' marks, within one row's height.
+        row_px = max(2 * pixels + NAME_GAP_PX + name_px, (NAME_GAP_PX + name_px) / max(1 - 2 * units, 0.2)) + 4
+        lift = max(units, pixels / row_px) + NAME_GAP_PX / row_px  # from a row's centre to its name's foot
+        above = max(0.0, lift + name_px / row_px - 0.5) + 4 / row_px  # room over the first row for its name
+        reverse = axis.get("autorange") == "reversed"
+        span = [len(categories) - 0.5, -0.5 - above] if reverse else [-0.5, len(categories) - 0.5 + above]
+        axis.update(showticklabels=False, categoryorder="array", categoryarray=categories, autorange=False, range=span)
+        for k, name in enumerate(names):
+            annotations.append(dict(text=name, x=0, xref="paper", xanchor="left", y=k - lift if reverse else k + lift,
+                                    yref=ref, yanchor="bottom", showarrow=False, align="left",
                                     font=dict(size=PHONE_TEXT_PX, color=TEXT)))
-        moved = max(moved, len(categories))
-    return moved
+        needs[ref] = row_px * (len(categories) + above)
+    return needs
+
+
+def _room_beside_bars(layout: dict, annotations: list) -> None:
+    """An axis with a fixed range extends to hold the labels written beside a bar's end (a value
+    such as '≈ −28 to +72 pts' at +72 ran past a phone's edge): its right end moves out until
+    every left-anchored label on it ends inside, given that the axis then spans the phone."""
+    for note in annotations:
+        xref = note.get("xref", "x")
+        axis = layout.get("xaxis" + xref[1:]) if xref.startswith("x") and xref != "x domain" else None
+        span = (axis or {}).get("range")
+        if not (isinstance(span, list) and len(span) == 2 and isinstance(note.get("x"), (int, float))
+                and note.get("xanchor") == "left" and span[1] > span[0] and _span(axis.get("domain")) > 0.9):
+            continue
+        width = _text_width(note.get("text", ""), (note.get("font") or {}).get("size") or PHONE_TEXT_PX) \
+            * PHONE_EM_PER_CHARACTER / _EM_PER_CHARACTER + (note.get("xshift") or 0) + 4
+        share = min(width / PHONE_CHART_PX, 0.6)
+        if note["x"] + share * (span[1] - span[0]) > span[1]:
+            span[1] = (note["x"] - share * span[0]) / (1 - share)
+
+
+def _span(domain) -> float:
+    return (domain[1] - domain[0]) if isinstance(domain, list) and len(domain) == 2 else 1.0
+
+
+def _lines(text) -> int:
+    return str(text or "").count("<br>") + 1 if text else 0
+
+
+
+
+def _panel_titles_px(layout: dict) -> int:
+    """The height of the panel titles over the top of the plot (the chart's title goes above them)."""
+    return sum(NAME_LINE_PX * _lines(a.get("text")) + 4 for a in layout.get("annotations") or []
+               if a.get("xref") == "paper" and a.get("yref") == "paper" and a.get("y", 0) >= 1 and a.get("yanchor") == "bottom")
+
+
+def _furniture_px(layout: dict, data: list) -> float:
+    """The height a phone chart gives to what is not the plot: its title (and a panel's title
+    over the plot), the x axis's ticks and title, and the legend. Over- rather than under-
+    estimated: a plot a little taller than its rows need only spaces them more."""
+    title = layout.get("title") or {}
+    height = NAME_LINE_PX * 1.2 * _lines(title.get("text")) + 16 if isinstance(title, dict) else 16
+    height += _panel_titles_px(layout)
+    bottom = min((n for n in layout if n.startswith("xaxis")), key=lambda n: (layout[n].get("domain") or [0])[0], default=None)
+    if bottom:
+        axis_title = (layout[bottom].get("title") or {}) if isinstance(layout[bottom].get("title"), dict) else {}
+        height += 28 + NAME_LINE_PX * _lines(axis_title.get("text"))
+    entries = [t.get("name") for t in data if t.get("name") and t.get("showlegend") is not False
+               and (t.get("showlegend") or len(data) > 1)]
+    if entries and layout.get("showlegend") is not False:
+        # plotly lays a legend of several rows in columns as wide as its widest entry
+        widest = max(40 + 7 * max(len(line) for line in str(e).split("<br>")) for e in entries)
+        per_row = max(1, int(PHONE_CHART_PX // widest))
+        height += 12 + 20 * -(-len(entries) // per_row) * max(_lines(e) for e in entries)
+    return height
 
 
 def phone(figure: go.Figure) -> go.Figure:
@@ -273,7 +390,8 @@ def phone(figure: go.Figure) -> go.Figure:
     layout = spec.setdefault("layout", {})
     data = spec.get("data", [])
     annotations, shapes = layout.get("annotations") or [], layout.get("shapes") or []
-    restacked = _restack(layout, data, annotations, shapes)
+    lower_titles = _restack(layout, data, annotations, shapes)
+    restacked = lower_titles is not None
     rows = _labels_above_rows(layout, data, annotations)
     wrapped = {}
     for trace in data:
@@ -293,9 +411,11 @@ def phone(figure: go.Figure) -> go.Figure:
     if isinstance(title, dict) and title.get("text"):
         # Over the plot area, the top margin growing to hold every line (a wrapped title pinned to
         # the top of the picture ran out of it).
-        title.update(text=_wrap(title["text"].replace("<br>", " "), PHONE_TITLE_CHARS), x=0, xanchor="left",
-                     xref="container", font={**title.get("font", {}), "size": 15}, automargin=True, yref="paper", y=1,
-                     yanchor="bottom", pad=dict(t=4, b=8, l=4))
+        # Plotly anchors a title of several lines by its first: the lines under it need room too.
+        text = _wrap(title["text"].replace("<br>", " "), PHONE_TITLE_CHARS)
+        title.update(text=text, x=0, xanchor="left", xref="container", font={**title.get("font", {}), "size": 15},
+                     automargin=True, yref="paper", y=1, yanchor="bottom",
+                     pad=dict(t=4, b=8 + _panel_titles_px(layout) + TITLE_LINE_PX * (_lines(text) - 1), l=4))
     layout["margin"] = {**layout.get("margin", {}), "l": 4, "r": 8}
     for trace in data:
         if trace.get("type", "scatter") not in _NOT_CARTESIAN:
@@ -308,6 +428,9 @@ def phone(figure: go.Figure) -> go.Figure:
             if isinstance(title, dict) and title.get("text"):  # axis titles in short lines at body size
                 title.update(text=_wrap(title["text"].replace("<br>", " "), 40),
                              font={**title.get("font", {}), "size": PHONE_TEXT_PX})
+            if name.startswith("xaxis") and axis.get("showticklabels") is not False:
+                # under the y axis's lowest label (the two met at the corner: '0%' on '0')
+                axis["ticklabelstandoff"] = max(axis.get("ticklabelstandoff") or 0, 8)
             ticks = axis.get("categoryarray")
             if name.startswith("xaxis") and isinstance(ticks, list) and len(ticks) > 4 and "tickvals" not in axis:
                 axis["tickvals"] = [ticks[0], ticks[len(ticks) // 2], ticks[-1]]  # first, middle, last: no overlap
@@ -317,6 +440,26 @@ def phone(figure: go.Figure) -> go.Figure:
     legend.update(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
                   font={**legend.get("font", {}), "size": PHONE_TEXT_PX - 1})
     layout["legend"] = legend
-    if restacked or rows:  # each row now holds its name above its marks
-        layout["height"] = int((layout.get("height") or 450) * (1.6 if restacked else 1.0) + 20 * rows * (2 if restacked else 1))
+    _room_beside_bars(layout, annotations)
+    for item in annotations:  # panel titles of stacked panels: from the left, in lines a phone holds
+        if item.get("xref") == "paper" and item.get("yref") == "paper" and item.get("xanchor") == "center" \
+                and 0 < (item.get("x") or 0) < 1 and _text_width(item.get("text", ""), PHONE_TEXT_PX + 1) > PHONE_CHART_PX:
+            item.update(text=_wrap(str(item["text"]).replace("<br>", " "), PHONE_TITLE_CHARS), x=0, xanchor="left",
+                        align="left", font={**(item.get("font") or {}), "size": PHONE_TEXT_PX + 1})
+    lower = layout.get("xaxis2", {}).get("anchor", "y2") if restacked else None
+    if restacked and {"y", lower} <= set(rows):
+        # Each panel as tall as its rows need, with the upper panel's ticks and the lower one's
+        # title between them.
+        between = 40 + sum(NAME_LINE_PX * _lines(t.get("text")) for t in lower_titles)
+        plot = rows["y"] + between + rows[lower]
+        layout["yaxis"]["domain"] = [1 - rows["y"] / plot, 1]
+        layout["yaxis" + lower[1:]]["domain"] = [0, rows[lower] / plot]
+        for item in lower_titles:
+            item["y"] = rows[lower] / plot
+        layout["height"] = int(_furniture_px(layout, data) + plot)
+    elif rows:  # as tall as its rows need, and what is around the plot
+        share = {ref: _span(layout["yaxis" + ref[1:]].get("domain")) for ref in rows}
+        layout["height"] = int(_furniture_px(layout, data) + max(px / share[ref] for ref, px in rows.items()))
+    elif restacked:
+        layout["height"] = int((layout.get("height") or 450) * 1.6)
     return go.Figure(spec)
