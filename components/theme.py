@@ -390,6 +390,10 @@ def phone(figure: go.Figure) -> go.Figure:
     layout = spec.setdefault("layout", {})
     data = spec.get("data", [])
     annotations, shapes = layout.get("annotations") or [], layout.get("shapes") or []
+    for trace in data:  # axes the builder left to defaults count too (a sector chart's rows kept their names beside)
+        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
+            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
+                layout.setdefault(ref[0] + "axis" + ref[1:], {})
     lower_titles = _restack(layout, data, annotations, shapes)
     restacked = lower_titles is not None
     rows = _labels_above_rows(layout, data, annotations)
@@ -403,6 +407,7 @@ def phone(figure: go.Figure) -> go.Figure:
     for trace in data:  # a value beside its bar's end: inside the bar when the bar reaches the edge
         if trace.get("type") == "bar" and trace.get("textposition") == "outside":
             trace["textposition"] = "auto"
+            trace.setdefault("textangle", 0)  # level: plotly turned a value inside a thin bar on its side
     # Bar labels that do not fit at a readable size are left out (hover and the table have them)
     # rather than shrunk to 8 px.
     layout["uniformtext"] = dict(minsize=11, mode="hide")
@@ -417,10 +422,6 @@ def phone(figure: go.Figure) -> go.Figure:
                      automargin=True, yref="paper", y=1, yanchor="bottom",
                      pad=dict(t=4, b=8 + _panel_titles_px(layout) + TITLE_LINE_PX * (_lines(text) - 1), l=4))
     layout["margin"] = {**layout.get("margin", {}), "l": 4, "r": 8}
-    for trace in data:
-        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
-            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
-                layout.setdefault(ref[0] + "axis" + ref[1:], {})
     for name, axis in list(layout.items()):
         if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
             axis["automargin"] = True

@@ -25,14 +25,8 @@ def server(demo_server, offline_browser):
     return demo_server
 
 
-# Not yet on /coverage (strict: it starts failing the day it passes, to be unmarked): subplot
-# titles of the stacked glance charts wider than the phone, an axis title cut off.
-STILL_CLIPPED = pytest.mark.xfail(strict=True, reason="chart texts still cut off or overlapping at 390 px (see above)")
-PAGES = [pytest.param(u, marks=STILL_CLIPPED) if u in ("coverage",) else u for _, u in registered_pages()]
-
-
 @pytest.mark.parametrize("mode", ["normal", "presenting"])
-@pytest.mark.parametrize("url_path", PAGES)
+@pytest.mark.parametrize("url_path", [u for _, u in registered_pages()])
 def test_every_page_reads_on_a_phone(offline_browser, server, url_path, mode):
     path = "/" if url_path == DEFAULT_PAGE else f"/{url_path}"
     visit = open_page(offline_browser, server + path + ("?present=1" if mode == "presenting" else ""), *PHONE,
