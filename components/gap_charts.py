@@ -34,6 +34,9 @@ FOCUS_COLOUR, REFERENCE_COLOUR = VERMILLION, BLUE
 SHORT_LABELS = {**SHORT_GROUP_LABELS, "all": "All", "econ_disadvantaged": "Econ. disadv.",
                 "not_econ_disadvantaged": "Not econ. disadv."}
 NO_DATA_TEXT = "no data"
+# A gap whose range is (nearly) the whole scale (domain.formatting.gap_says_nothing): hatched like
+# the suppressed, since it is a band of small numbers that hides it.
+NOT_COMPARABLE_TEXT = "▨ not comparable: ranges too wide"
 STYLE = STYLE_GREY  # legend entries that explain a marker or line style, not a colour
 
 
@@ -48,6 +51,11 @@ def school_year_label(year) -> str:
 def fmt_gap(row) -> str:
     """`−9.3 pts`, or a range `≈ −4 to +1 pts` for a gap built from range-coded rates."""
     return "" if pd.isna(row["gap"]) else gap_label(row["gap_low"], row["gap_high"])
+
+
+def not_comparable(row) -> bool:
+    """Whether a gap was left out for a range as wide as the scale (domain.gaps `not_comparable`)."""
+    return bool(row.get("not_comparable", False))
 
 
 def short(group_id: str, label: str) -> str:
@@ -179,7 +187,8 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
                          marker=dict(color=SUPPRESSED, pattern=dict(shape=SUPPRESSED_PATTERN))), row=1, col=2)
     for index, row in list(suppressed.iterrows()) + list(no_data.iterrows()):
         hidden = bool(row["suppressed"])
-        text = "▨ suppressed" if hidden else ("reference suppressed" if row["reference_suppressed"] else NO_DATA_TEXT)
+        text = ("▨ suppressed" if hidden else "reference suppressed" if row["reference_suppressed"]
+                else NOT_COMPARABLE_TEXT if not_comparable(row) else NO_DATA_TEXT)
         fig.add_annotation(x=0, y=label_of[index], xref="x2", yref="y", text=text, showarrow=False, xanchor="left",
                            font=dict(color=MUTED_INK if hidden else GREY, size=13))
     # Make sure every category exists on the axis even with no data point.
@@ -193,7 +202,9 @@ def gap_figure(gaps: pd.DataFrame, indicator_name: str, higher_is_better: bool, 
         legend=dict(orientation="h", yanchor="top", y=-0.06, x=0, font=dict(size=13)),
         margin=dict(l=10, r=60, t=80, b=10),
     ))
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels, row=1, col=1, automargin=True)
+    # Categories even when nothing is drawn (every rate hidden): the notes sit on the rows.
+    fig.update_yaxes(type="category", autorange="reversed", categoryorder="array", categoryarray=labels, row=1, col=1,
+                     automargin=True)
     shown_rates = pd.concat([rows["rate_low"], rows["rate_high"], rows["reference_rate_low"], rows["reference_rate_high"],
                              *([targets["target"]] if targets is not None and not targets.empty else [])]).dropna()
     low, high = (0.0, 100.0) if shown_rates.empty else (max(0.0, 5 * math.floor(shown_rates.min() / 5 - 1)),
@@ -217,12 +228,19 @@ def gap_table_view(gaps: pd.DataFrame, targets: pd.DataFrame | None, year: str) 
         "Rate (%)": [_status_or(r, fmt_rate(r["rate_low"], r["rate_high"], 1).rstrip("%")) for r in rows.to_dict("records")],
         "Reference rate (%)": [fmt_rate(a, b, 1).rstrip("%") if not s else "suppressed"
                                for a, b, s in zip(rows["reference_rate_low"], rows["reference_rate_high"], rows["reference_suppressed"])],
-        "Gap (points)": [fmt_gap(r).replace(" pts", "") if not r["suppressed"] else "suppressed" for r in rows.to_dict("records")],
+        "Gap (points)": [_gap_cell(r) for r in rows.to_dict("records")],
         "95% margin (points)": rows["margin"].round(1),
         "Approximate (range-coded data)": rows["approximate"].map({True: "yes", False: ""}),
         "Students measured": [_status_or(r, f"{r['denominator']:,.0f}" if pd.notna(r["denominator"]) else "") for r in rows.to_dict("records")],
         "Target (%)": rows["student_group"].map(target_of),
     })
+
+
+def _gap_cell(row) -> str:
+    """A gap in a table, as the chart shows it: the gap, `suppressed`, or `not comparable`."""
+    if row["suppressed"]:
+        return "suppressed"
+    return "not comparable (ranges too wide)" if not_comparable(row) else fmt_gap(row).replace(" pts", "")
 
 
 def _status_or(row, text: str) -> str:
@@ -391,8 +409,9 @@ def trend_figure(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | None
         if any(side(r) == side_name for _, r in rows.iterrows()):
             fig.add_trace(go.Bar(x=[None], y=[None], marker=dict(color=colour), name=text), row=1, col=2)
     for year, row in zip(years, rows.to_dict("records")):
-        if row["suppressed"] or row["reference_suppressed"]:
-            fig.add_annotation(x=year, y=0, xref="x2", yref="y2", text="▨ suppressed", showarrow=False, yanchor="bottom",
+        if row["suppressed"] or row["reference_suppressed"] or not_comparable(row):
+            text = "▨ not comparable" if not_comparable(row) else "▨ suppressed"
+            fig.add_annotation(x=year, y=0, xref="x2", yref="y2", text=text, showarrow=False, yanchor="bottom",
                                font=dict(color=MUTED_INK, size=12), textangle=-90)
     fig.add_hline(y=0, line=dict(color=DARK_INK, width=1), row=1, col=2)
     fig.update_layout(**base_layout(
@@ -419,7 +438,7 @@ def trend_table_view(by_year: pd.DataFrame, group: str, targets: pd.DataFrame | 
         "Reference group": rows["reference_label"],
         "Reference rate (%)": [fmt_rate(a, b, 1).rstrip("%") if not s else "suppressed"
                                for a, b, s in zip(rows["reference_rate_low"], rows["reference_rate_high"], rows["reference_suppressed"])],
-        "Gap (points)": [fmt_gap(r).replace(" pts", "") if not r["suppressed"] else "suppressed" for r in rows.to_dict("records")],
+        "Gap (points)": [_gap_cell(r) for r in rows.to_dict("records")],
         "95% margin (points)": rows["margin"].round(1),
         "Target (%)": rows["school_year"].map(target_of),
     })
@@ -464,10 +483,11 @@ def heatmap_figure(heat: pd.DataFrame, year: str, limit: int = 10) -> go.Figure:
     col_of = {g: j for j, g in enumerate(group_order)}
     for r in cells.to_dict("records"):
         i, j = row_of[r["indicator_name"]], col_of[r["student_group"]]
-        if r["suppressed"] or r["reference_suppressed"]:
+        if r["suppressed"] or r["reference_suppressed"] or not_comparable(r):
             hidden[i, j] = 1
             text[i, j] = ""  # the suppressed layer on top writes its S
-            hover[i, j] = f"{r['group_label']}, {r['indicator_name']}: {suppressed_text(limit)}"
+            why = "not comparable (its range and its reference's are too wide)" if not_comparable(r) else suppressed_text(limit)
+            hover[i, j] = f"{r['group_label']}, {r['indicator_name']}: {why}"
         elif pd.notna(r["gap"]):
             where = side(r)
             z[i, j] = 0.0 if where == "level" else r["standing"]  # a range across zero: parity's colour
@@ -508,7 +528,7 @@ def heatmap_table_view(heat: pd.DataFrame) -> pd.DataFrame:
         "Indicator": cells["indicator_name"], "Student group": cells["group_label"],
         "Reference group": cells["reference_label"],
         "Rate (%)": [_status_or(r, fmt_rate(r["rate_low"], r["rate_high"], 1).rstrip("%")) for r in cells.to_dict("records")],
-        "Gap (points)": [fmt_gap(r).replace(" pts", "") if not r["suppressed"] else "suppressed" for r in cells.to_dict("records")],
+        "Gap (points)": [_gap_cell(r) for r in cells.to_dict("records")],
         "Standing": [side(r) if not r["suppressed"] else "" for r in cells.to_dict("records")],
         "Approximate (range-coded data)": cells["approximate"].map({True: "yes", False: ""}),
     })
@@ -552,9 +572,13 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
     if rows["margin"].notna().any():
         _legend_only(fig, "95% margin (group sizes)", mode="lines", line=dict(color=MUTED_INK, width=1.5))
     for area in AREA_COLOURS:
-        sel = rows[(rows["area"] == area) & rows["suppressed"].astype(bool)]
-        for g in sel["student_group"]:
-            fig.add_annotation(x=0, y=labels[g], text=f"▨ {area.split()[0].lower()}: suppressed", showarrow=False,
+        for r in rows[(rows["area"] == area) & rows["gap"].isna()].to_dict("records"):
+            what = ("suppressed" if r["suppressed"] else "reference suppressed" if r["reference_suppressed"]
+                    else "not comparable" if not_comparable(r) else None)
+            if what is None:  # no data: left blank, as everywhere
+                continue
+            g = r["student_group"]
+            fig.add_annotation(x=0, y=labels[g], text=f"▨ {area.split()[0].lower()}: {what}", showarrow=False,
                                xanchor="left" if area.startswith("Rural") else "right", font=dict(color=MUTED_INK, size=12))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=suppressed_text(limit).capitalize(),
                              marker=dict(size=14, color=SUPPRESSED, symbol="square")))
@@ -566,7 +590,10 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
         height=max(340, 50 * len(order) + 190), margin=dict(l=10, r=20, t=60, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
     ))
-    fig.update_yaxes(categoryorder="array", categoryarray=[labels[g] for g in order], autorange="reversed", automargin=True)
+    # Categories even when no gap is drawn (every group hidden): else the axis is numeric and the
+    # notes placed on a group's row have no position (NaN in the browser).
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=[labels[g] for g in order], autorange="reversed",
+                     automargin=True)
     fig.update_xaxes(title="Gap to the reference group (points)", zeroline=False, gridcolor=GRID)
     return fig
 
@@ -576,7 +603,7 @@ def locale_table_view(locale: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Area": rows["area"], "Student group": rows["group_label"], "Reference group": rows["reference_label"],
         "Rate (%)": [_status_or(r, fmt_rate(r["rate_low"], r["rate_high"], 1).rstrip("%")) for r in rows.to_dict("records")],
-        "Gap (points)": [fmt_gap(r).replace(" pts", "") if not r["suppressed"] else "suppressed" for r in rows.to_dict("records")],
+        "Gap (points)": [_gap_cell(r) for r in rows.to_dict("records")],
         "95% margin (points)": rows["margin"].round(1),
         "Students measured": [_status_or(r, f"{r['denominator']:,.0f}" if pd.notna(r["denominator"]) else "") for r in rows.to_dict("records")],
     })

@@ -13,6 +13,21 @@ def says_nothing(low, high) -> bool:
     return low <= 1e-9 and high >= 100 - 1e-9
 
 
+# A gap's range this wide (in points) places the gap nowhere a reader could act on. The whole
+# 0-100 scale of a rate, less a point: each rate's ends are rounded outwards to one decimal, and
+# a band of nearly the whole scale (0-99.5%) beside an exact rate says no more than 0-100% does.
+GAP_SAYS_NOTHING_WIDTH = 99.0
+
+
+def gap_says_nothing(low, high) -> bool:
+    """Whether a gap's range (points) is as wide as (nearly) the whole scale of a rate: two wide
+    bands (0-55% against 45-100% gives -100 to +10), or a band of nearly 0-100%. Such a gap is
+    shown as not comparable, never as a range, and counted neither behind nor ahead."""
+    if _missing(low) or _missing(high):
+        return False
+    return high - low >= GAP_SAYS_NOTHING_WIDTH - 1e-9
+
+
 def rate_text(low, high, digits: int = 0, exact_digits: int | None = None, limit: int | None = None) -> str:
     """A rate in percent: `87%` when exact, `90–94%` when range-coded, or `≈94%` when a range's
     ends round alike (a pooled rate with a few range-coded rows: never `94–94%`). Empty when

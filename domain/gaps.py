@@ -12,6 +12,11 @@ is closing.
   colours show everywhere; `standing_low`..`standing_high` is its range. A group is `behind`
   only when its whole range is below zero and `ahead` only when it is all above: a range that
   spans zero is neither, and is said to be so.
+- A rate that says nothing (its range the whole 0-100%: domain.formatting.says_nothing, a band
+  complement or a band of a small group) is a hidden rate here: `suppressed`, with no rate, so
+  no gap is drawn or counted from it (as a reference: `reference_suppressed`). A gap whose range
+  is as wide as (nearly) the whole scale (`formatting.gap_says_nothing`: two wide bands) is
+  `not_comparable`: no gap, neither behind nor ahead, never drawn as a -100..+100 range.
 - Each comparison is read once: where a group and its reference are each other's reference
   (economically disadvantaged vs not, and not vs economically disadvantaged), the second is the
   first's gap with the sign turned, and is marked `mirrors` (the later of the two in the
@@ -30,6 +35,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from domain.formatting import gap_says_nothing, says_nothing
 from domain.vocabulary import BUILT_IN_GROUPS
 
 Z95 = 1.959964
@@ -138,7 +144,7 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
     Plain Python over records: these frames are small (groups x indicators), and per-row
     arithmetic here is much cheaper than many small pandas operations.
     """
-    records = rates.to_dict("records")
+    records = [_hide_if_says_nothing(rec) for rec in rates.to_dict("records")]
     keys = [k for k in slice_keys if k in rates.columns]
     slices: dict[tuple, dict[str, dict]] = {}
     for rec in records:
@@ -175,6 +181,9 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
             usable = ref is not None and not row["is_reference"] and not rec["suppressed"] and not ref["suppressed"]
             gap_low = rec["rate_low"] - ref["rate_high"] if usable else nan
             gap_high = rec["rate_high"] - ref["rate_low"] if usable else nan
+            row["not_comparable"] = gap_says_nothing(gap_low, gap_high)
+            if row["not_comparable"]:
+                gap_low = gap_high = nan
             gap = (gap_low + gap_high) / 2
             row["gap_low"], row["gap_high"], row["gap"] = gap_low, gap_high, gap
             row["approximate"] = bool(not _isnan(gap) and abs(gap_high - gap_low) > 1e-9)
@@ -196,7 +205,7 @@ def compute_gaps(rates: pd.DataFrame, mode: str, higher_is_better, complements: 
 
 GAP_COLUMNS = ["higher_is_better", "reference_group", "is_reference", "reference_rate_low", "reference_rate_high",
                "reference_denominator", "reference_suppressed", "gap_low", "gap_high", "gap", "approximate", "margin",
-               "standing", "standing_low", "standing_high", "behind", "ahead", "mirrors"]
+               "standing", "standing_low", "standing_high", "behind", "ahead", "mirrors", "not_comparable"]
 _ORDER = {g.group_id: k for k, g in enumerate(BUILT_IN_GROUPS)}
 
 
@@ -226,6 +235,16 @@ def side(row) -> str:
     if _isnan(row["gap"]):
         return ""
     return "behind" if row["behind"] else "ahead" if row["ahead"] else "level"
+
+
+def _hide_if_says_nothing(rec: dict) -> dict:
+    """A rate over the whole 0-100% as the hidden rate it is (its `banded` flag kept, saying why)."""
+    if rec["suppressed"] or not says_nothing(rec["rate_low"], rec["rate_high"]):
+        return rec
+    hidden = {**rec, "suppressed": True, "rate_low": math.nan, "rate_high": math.nan}
+    if "exact" in rec:  # as domain.suppression.protect_rates marks a hidden rate
+        hidden["exact"] = True
+    return hidden
 
 
 def _reported(rec: dict) -> bool:

@@ -7,6 +7,10 @@ Rules every sentence here keeps:
   rate is a range: it is written as a range ("between 4 and 12 points below"), never as its
   midpoint, and a midpoint is never stated as exact. A gap whose range spans zero is neither
   behind nor ahead, and is counted and said as such (domain.gaps: `behind`, `ahead`).
+- **A range over the whole scale says nothing.** A rate published as 0–100% is a hidden rate
+  (domain.formatting.says_nothing), and a gap whose range is as wide as (nearly) the whole
+  scale is not comparable (domain.gaps `not_comparable`): neither is counted behind, ahead or
+  level, nor stated as a range; each is counted as suppressed or not comparable.
 - **Uncertainty decides the verbs.** "Narrowed" and "widened" only where domain.gaps calls
   the change closing or widening (beyond the 95% uncertainty, at least 1 point); otherwise
   "no clear change".
@@ -129,6 +133,13 @@ def _comparisons(frame: pd.DataFrame) -> pd.DataFrame:
     return gap_rules.comparisons(frame)
 
 
+def _not_comparable(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose gap is left out for a range as wide as the scale (domain.gaps `not_comparable`)."""
+    if "not_comparable" not in rows:
+        return pd.Series(False, index=rows.index)
+    return rows["not_comparable"].fillna(False).astype(bool)
+
+
 # --- 1. gaps for one indicator --------------------------------------------------------------------
 
 def gap_caption(table: pd.DataFrame, indicator_name: str, higher_is_better: bool, school_year: str) -> str:
@@ -139,6 +150,11 @@ def gap_caption(table: pd.DataFrame, indicator_name: str, higher_is_better: bool
     name, when = indicator(indicator_name), year(school_year)
     hidden = int(rows["suppressed"].astype(bool).sum())
     hidden_text = f"{_n(hidden, 'group')} {_is(hidden)} suppressed to protect small numbers" if hidden else ""
+    wide = int(_not_comparable(rows).sum())
+    if wide:
+        hidden_text += ("; " if hidden_text else "") + (
+            f"{_n(wide, 'group')} {_is(wide)} not comparable with {'its' if wide == 1 else 'their'} reference group "
+            "(both rates are bands so wide that the gap could be anything)")
     if with_gap.empty:
         why = hidden_text or "too few students, or no data"
         return f"No group has a gap that can be shown for {name} in {when}: {why}."
@@ -286,8 +302,12 @@ def heatmap_caption(heat: pd.DataFrame, school_year: str) -> str:
         text += (f"; the widest gap is {students(worst['group_label'])} in {indicator(worst['indicator_name'])} "
                  f"({gap_text(worst['gap_low'], worst['gap_high'])})")
     hidden = int((cells["suppressed"].astype(bool) | cells["reference_suppressed"].astype(bool)).sum())
+    wide = int(_not_comparable(cells).sum())  # drawn as S too: wide bands of small numbers hide them
     if hidden:
         text += f"; {_n(hidden, 'cell')} (S) {_is(hidden)} suppressed to protect small numbers"
+    if wide:
+        text += (f"; {_n(wide, 'cell')} (S) {_is(wide)} not comparable (both rates are bands so wide that the gap "
+                 "could be anything)")
     return text + "."
 
 

@@ -266,7 +266,7 @@ def _empty_gaps() -> pd.DataFrame:
     """No rows, with the columns and types of a gap table (so that boolean masks stay masks)."""
     text = ["indicator_id", "school_year", "student_group", "group_label", "reference_group", "reference_label"]
     flags = ["exact", "suppressed", "approximate", "behind", "ahead", "mirrors", "is_reference", "reference_suppressed",
-             "higher_is_better"]
+             "not_comparable", "higher_is_better"]
     numbers = [*RATE_COLUMNS, "reference_rate_low", "reference_rate_high", "reference_denominator", "gap", "gap_low",
                "gap_high", "margin", "standing", "standing_low", "standing_high"]
     return pd.DataFrame({**{c: pd.Series(dtype=object) for c in text}, **{c: pd.Series(dtype="float64") for c in numbers},

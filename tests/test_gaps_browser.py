@@ -9,6 +9,7 @@ import pytest
 
 from data.db import get_engine
 from domain import sentences
+from domain.formatting import gap_says_nothing, says_nothing
 from queries import gaps, meta
 from tests.browser import new_visit, spoken
 from domain.scope import Scope
@@ -16,14 +17,23 @@ from domain.scope import Scope
 pytestmark = pytest.mark.browser
 
 
+def _indicator_with_gaps(engine, year: str) -> str:
+    """Graduation, or else the first indicator with a gap shown alliance-wide: a rate published as
+    the whole 0-100% (the privacy audit's band complements, issue 14) is suppressed, and in the
+    demo that hides all students' graduation rate, every group's reference there."""
+    ids = ["grad4", *meta.indicator_list(engine)["indicator_id"]]
+    return next(i for i in ids if gaps.gap_table(engine, i, Scope.from_param("all"), year, "complement")["gap"].notna().any())
+
+
 @pytest.mark.parametrize("scope", ["all", "47061"])  # alliance-wide; Grundy County, small and partly suppressed
 def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_browser, demo_server, demo_store_url, scope):
     engine = get_engine(demo_store_url)
     year = "2024-25"
-    table = gaps.gap_table(engine, "grad4", Scope.from_param(scope), year, "complement")
+    indicator = _indicator_with_gaps(engine, year) if scope == "all" else "grad4"
+    table = gaps.gap_table(engine, indicator, Scope.from_param(scope), year, "complement")
     hidden_labels = set(table.loc[table["suppressed"], "group_label"])
     shown_labels = set(table.loc[table["gap"].notna(), "group_label"])
-    url = f"{demo_server}/gaps?indicator=grad4&region={scope}&year={year}&reference=complement&group=econ_disadvantaged"
+    url = f"{demo_server}/gaps?indicator={indicator}&region={scope}&year={year}&reference=complement&group=econ_disadvantaged"
     visit = new_visit(offline_browser, url, wait_for_plots=5)
     try:
         assert visit.outside_requests == []
@@ -61,6 +71,16 @@ def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_brow
         for group, (low, high) in gap_ranges.items():
             assert (low, high) == (pytest.approx(low_of[group]), pytest.approx(high_of[group])), group
         assert not set(gap_bars) & set(gap_ranges)
+        # A range that says nothing is never drawn: no rate bar over the whole 0-100%, no gap range
+        # as wide as the scale (those are suppressed or "not comparable", as the table says).
+        for trace in traces:
+            for base, width in zip(trace.get("base") or [], trace.get("x") or []):
+                if base is None or width is None:
+                    continue
+                if trace.get("name", "").startswith("Gap"):
+                    assert not gap_says_nothing(base, base + width), (trace.get("name"), base, width)
+                else:
+                    assert not says_nothing(base, base + width), (trace.get("name"), base, width)
         from components.gap_charts import _shown_gaps  # each comparison once (no mirrored pair)
         compared = _shown_gaps(table)
         assert set(gap_bars) | set(gap_ranges) == set(compared.loc[compared["gap"].notna(), "group_label"])
@@ -71,7 +91,7 @@ def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_brow
         rate_dots = next(t for t in traces if t.get("name") == "Group's rate")
         for _, size in rate_dots.get("customdata") or []:
             assert int(size.replace(",", "")) == 0 or int(size.replace(",", "")) >= 10
-        rates = gaps.group_rates(engine, ("grad4",), Scope.from_param(scope), (year,))
+        rates = gaps.group_rates(engine, (indicator,), Scope.from_param(scope), (year,))
         assert rates.loc[rates["suppressed"], ["rate_low", "rate_high", "denominator"]].isna().all().all()
         if scope != "all":
             assert hidden_labels, "Grundy County should have suppressed groups"
@@ -87,14 +107,14 @@ def test_gaps_page_draws_offline_and_never_draws_a_suppressed_value(offline_brow
             assert value is None or (isinstance(value, float) and math.isnan(value))
         # the captions read the same tables
         indicators = meta.indicator_list(engine).set_index("indicator_id")
-        name, better = indicators.loc["grad4", "name"], bool(indicators.loc["grad4", "higher_is_better"])
-        _, summary = gaps.gap_trends(engine, "grad4", Scope.from_param(scope), "complement")
+        name, better = indicators.loc[indicator, "name"], bool(indicators.loc[indicator, "higher_is_better"])
+        _, summary = gaps.gap_trends(engine, indicator, Scope.from_param(scope), "complement")
         expected_captions = [
             sentences.gap_caption(table, name, better, year),
             sentences.change_caption(summary),
             sentences.trend_caption(summary, "econ_disadvantaged", name),
             sentences.heatmap_caption(heat, year),
-            sentences.locale_caption(gaps.locale_gaps(engine, "grad4", year, "complement"), year),
+            sentences.locale_caption(gaps.locale_gaps(engine, indicator, year, "complement"), year),
         ]
         shown = visit.captions()
         for sentence in expected_captions:

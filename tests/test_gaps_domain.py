@@ -346,3 +346,13 @@ def test_bench_queries_run(gap_store):
     assert len(entries) >= 5
     for name, query in entries:
         query(gap_store)
+
+
+def test_a_rate_that_says_nothing_is_hidden_in_every_gap_view_and_never_the_best_group():
+    frame = rates([("all", 87.0, 87.0, 1000), ("asian", 0.0, 100.0, 60), ("white", 89.0, 89.0, 700)])
+    frame["exact"] = frame["rate_low"] == frame["rate_high"]
+    out = gaps.compute_gaps(frame, "best", True, COMPLEMENTS).set_index("student_group")
+    assert out.loc["asian", "suppressed"] and math.isnan(out.loc["asian", "rate_high"])
+    assert out.loc["asian", "exact"] and out.loc["white", "exact"]  # hidden counts as exact, as in protect_rates
+    assert out.loc["all", "reference_group"] == "white"  # not asian's 0-100% (midpoint 50, or 100 at its end)
+    assert bool(out["not_comparable"].dtype == bool) and not out["not_comparable"].any()

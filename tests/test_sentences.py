@@ -348,3 +348,76 @@ def test_rural_against_non_rural_counts_only_ranges_that_do_not_overlap():
         "is Algebra I by grade 9: 60.2% in rural regions against 65.3% elsewhere. Participations per 1,000 K-12 students "
         "in 2025 Q3: 20 in rural regions, 41 elsewhere (participations are enrolments, not unique students).")
     assert sentences.rural_caption(None) == "Rural against non-rural regions is not part of this frozen overview."
+
+
+# --- ranges over the whole scale say nothing (issue 16) -------------------------------------------
+
+def test_a_rate_published_as_0_to_100_is_a_suppressed_group_never_a_gap_of_minus_100_to_plus_100():
+    # White students' rate a band complement (0-100%), Black students' reference (all) exact.
+    rows = [("all", 87.0, 87.0, 1000), ("white", 0.0, 100.0, 6000), ("hispanic", 80.0, 80.0, 300)]
+    frame = table(rows).set_index("student_group")
+    white = frame.loc["white"]
+    assert white["suppressed"] and math.isnan(white["rate_low"]) and math.isnan(white["gap_low"])
+    assert not white["behind"] and not white["ahead"] and gaps.side(white) == ""
+    text = sentences.gap_caption(table(rows), "Four-year graduation rate", True, "2024-25")
+    # Sentence by sentence against the table: Hispanic is the one gap (80 - 87), white is suppressed.
+    assert text == ("In 2024–25, the largest gap in four-year graduation rate is for Hispanic or Latino students: 80.0%, "
+                    "7.0 points below all students (87.0%); 1 of 1 group is behind their reference group; "
+                    "1 group is suppressed to protect small numbers.")
+    assert "100" not in text
+
+
+def test_a_reference_published_as_0_to_100_suppresses_every_gap_to_it():
+    rows = [("all", 0.0, 100.0, 9000), ("black", 70.0, 70.0, 1200), ("hispanic", 80.0, 80.0, 1500)]
+    frame = table(rows).set_index("student_group")
+    assert frame.loc[["black", "hispanic"], "reference_suppressed"].all()
+    assert frame["gap"].isna().all() and not frame["behind"].any() and not frame["ahead"].any()
+    text = sentences.gap_caption(table(rows), "Four-year graduation rate", True, "2024-25")
+    assert text == ("No group has a gap that can be shown for four-year graduation rate in 2024–25: too few students, "
+                    "or no data.")
+
+
+def test_a_gap_as_wide_as_the_scale_is_not_comparable_and_counted_apart():
+    # 0-55% against 45-100%: the gap could be anything from −100 to +10 points.
+    rows = [("all", 45.0, 100.0, 60), ("black", 0.0, 55.0, 20), ("hispanic", 60.0, 60.0, 300),
+            ("asian", 70.0, 90.0, 30)]
+    frame = table(rows).set_index("student_group")
+    black, asian, hispanic = frame.loc["black"], frame.loc["asian"], frame.loc["hispanic"]
+    assert black["not_comparable"] and math.isnan(black["gap"]) and not black["behind"] and not black["ahead"]
+    assert not asian["not_comparable"] and gaps.side(asian) == "level"  # −30 to +45: wide, not the scale
+    assert not hispanic["not_comparable"] and gaps.side(hispanic) == "level"  # −40 to +15
+    text = sentences.gap_caption(table(rows), "Four-year graduation rate", True, "2024-25")
+    assert text == ("In 2024–25, no group is clearly behind its reference group in four-year graduation rate; none of "
+                    "the 2 groups is behind their reference group, and 2 can be called neither (a range that spans "
+                    "zero, or no gap at all); 1 group is not comparable with its reference group (both rates are bands "
+                    "so wide that the gap could be anything).")
+    assert "100" not in text
+
+
+def test_the_gap_rule_is_the_whole_scale_less_a_point():
+    from domain.formatting import gap_says_nothing, says_nothing
+
+    assert says_nothing(0.0, 100.0) and not says_nothing(0.0, 99.9) and not says_nothing(None, 100.0)
+    assert gap_says_nothing(-100.0, 0.0) and gap_says_nothing(-99.5, -0.5) and gap_says_nothing(-90.0, 9.0)
+    assert not gap_says_nothing(-90.0, 8.9) and not gap_says_nothing(NAN, 5.0) and not gap_says_nothing(-3.0, -3.0)
+
+
+def test_heatmap_caption_counts_scale_wide_cells_apart_from_suppressed_ones():
+    a = table([("all", 45.0, 100.0, 60), ("black", 0.0, 55.0, 20), ("hispanic", 30.0, 30.0, 300)],
+              indicator="grad4").assign(indicator_name="Four-year graduation rate")
+    b = table([("all", 0.0, 100.0, 9000), ("black", 60.0, 60.0, 300)], indicator="gr3").assign(indicator_name="Grade 3 reading")
+    text = sentences.heatmap_caption(pd.concat([a, b], ignore_index=True), "2024-25")
+    # Hispanic: 30 against 45-100 is −70 to −15, behind; black in reading: reference 0-100%, suppressed.
+    assert text == ("In 2024–25, 1 of 1 group-and-indicator pair is behind their reference group; the widest gap is "
+                    "Hispanic or Latino students in four-year graduation rate (between −70 and −15 points); 1 cell (S) "
+                    "is suppressed to protect small numbers; 1 cell (S) is not comparable (both rates are bands so wide "
+                    "that the gap could be anything).")
+
+
+def test_a_trend_leaves_out_years_whose_gap_says_nothing():
+    n = 20_000
+    years = {"2022-23": [("econ_disadvantaged", 70.0, 70.0, n), ("not_econ_disadvantaged", 90.0, 90.0, n)],
+             "2023-24": [("econ_disadvantaged", 0.0, 100.0, n), ("not_econ_disadvantaged", 90.0, 90.0, n)],
+             "2024-25": [("econ_disadvantaged", 75.0, 75.0, n), ("not_econ_disadvantaged", 90.0, 90.0, n)]}
+    row = summary(years).set_index("student_group").loc["econ_disadvantaged"]
+    assert row["years"] == 2 and row["previous_year"] == "2022-23" and row["latest_gap"] == pytest.approx(-15.0)
