@@ -168,14 +168,16 @@ def indicator_table(payload: dict) -> pd.DataFrame:
 
 def indicator_trends_figure(payload: dict) -> go.Figure:
     """Small multiples: each indicator's rate over the school years, with targets; years known
-    only as a range are drawn as a range (a vertical bar), not as a point on the line."""
+    only as a range are drawn as a range (a vertical bar), not as a point on the line. A year
+    whose rate is hidden, or a range over the whole 0–100% (it says nothing: a snapshot frozen
+    before the overview hid those), is not drawn: a gap in the line, marked "▨" at its foot."""
     items = payload.get("indicators", [])
     cols = 3
     rows = max(1, -(-len(items) // cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[i["name"] for i in items],
                         vertical_spacing=0.16 if rows > 1 else 0.2, horizontal_spacing=0.09)
     trends = pd.DataFrame(payload.get("indicator_trends", []))
-    ranged_legend = target_legend = True
+    ranged_legend = target_legend = hidden_legend = True
     for k, item in enumerate(items):
         r, c = divmod(k, cols)
         trend = trends[trends["indicator_id"] == item["indicator_id"]] if len(trends) else trends
@@ -185,11 +187,13 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
         fig.update_xaxes(tickvals=_few_ticks(labels), row=r + 1, col=c + 1)
         low = trend["low"] if "low" in trend else trend["value"]  # snapshots frozen before ranges were kept
         high = trend["high"] if "high" in trend else trend["value"]
-        exact = (high - low).abs() < 1e-9
+        blank = pd.Series([formatting.says_nothing(a, b) for a, b in zip(low, high)], index=low.index, dtype=bool)
+        hidden = blank | trend.get("suppressed", pd.Series(False, index=low.index)).fillna(False).astype(bool)
+        exact = ((high - low).abs() < 1e-9) & ~hidden
         fig.add_trace(go.Scatter(x=labels, y=low.where(exact), mode="lines+markers", line=dict(color=SERIES[0]),
                                  showlegend=k == 0, name="Rate (all students)",
                                  hovertemplate="%{x}: %{y:.1f}%<extra></extra>"), row=r + 1, col=c + 1)
-        ranged = (~exact & low.notna()).to_numpy()
+        ranged = (~exact & ~hidden & low.notna()).to_numpy()
         if ranged.any():
             fig.add_trace(go.Bar(x=[l for l, keep in zip(labels, ranged) if keep], base=low[ranged], y=(high - low)[ranged],
                                  width=0.3, marker=dict(color=SERIES[0], opacity=0.6), name="A range (≈)",
@@ -198,6 +202,17 @@ def indicator_trends_figure(payload: dict) -> go.Figure:
                                  hovertemplate="%{x}: %{customdata}<extra></extra>"),
                           row=r + 1, col=c + 1)
             ranged_legend = False
+        axis = k + 1  # the subplot's own axes: x, x2, ...
+        if hidden.any() and hidden_legend:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="▨ Suppressed: left out of the line",
+                                     marker=dict(symbol="square", size=11, color=SUPPRESSED), hoverinfo="skip"),
+                          row=r + 1, col=c + 1)
+            hidden_legend = False
+        for label, gone in zip(labels, hidden):
+            if gone:  # the line breaks here; say why at the foot of the year, clear of the line
+                fig.add_annotation(x=label, y=0, xref=f"x{axis if axis > 1 else ''}", yref=f"y{axis if axis > 1 else ''} domain",
+                                   text="▨", showarrow=False, yanchor="bottom", font=dict(size=13, color=MUTED_INK),
+                                   hovertext="suppressed")
         if trend["target"].notna().any():
             fig.add_trace(go.Scatter(x=labels, y=trend["target"], mode="markers", name="Target", showlegend=target_legend,
                                      marker=dict(symbol="line-ew-open", size=12, color=TARGET, line=dict(width=2)),

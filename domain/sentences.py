@@ -31,7 +31,7 @@ import pandas as pd
 
 from domain import funnel as funnel_rules
 from domain import gaps as gap_rules
-from domain.formatting import count_text, rate_text, signed, suppressed_text, unsigned
+from domain.formatting import count_text, rate_text, says_nothing, signed, suppressed_text, unsigned
 from domain.periods import school_year_label
 from domain.memo import memo_builders
 
@@ -556,9 +556,19 @@ def reach_caption(payload: dict) -> str:
 
 
 def trends_caption(payload: dict) -> str:
+    """The trend panels' caption; counts the years left out of the lines as the panels mark them
+    (a hidden rate, or a range over the whole 0–100%, which says nothing)."""
     upto = year(payload["school_year"]) if payload.get("school_year") else "the latest year"
-    return (f"Each indicator's pooled all-students rate by school year up to {upto}, with the board's targets as black "
-            "ticks; a year known only as a range (range-coded data) is drawn as a range.")
+    text = (f"Each indicator's pooled all-students rate by school year up to {upto}, with the board's targets as black "
+            "ticks; a year known only as a range (range-coded data) is drawn as a range")
+    names = {i["indicator_id"] for i in payload.get("indicators", [])}
+    hidden = [p for p in payload.get("indicator_trends", []) if p.get("indicator_id") in names
+              and (p.get("suppressed") or says_nothing(p.get("low"), p.get("high")))]
+    if hidden:
+        text += (f". {_n(len(hidden), 'year')} with {'its' if len(hidden) == 1 else 'their'} rate suppressed to protect small numbers "
+                 f"{_is(len(hidden))} left out of the line{'s' if len({p['indicator_id'] for p in hidden}) > 1 else ''} "
+                 "and marked ▨")
+    return text + "."
 
 
 def _rural_side(item: dict) -> str:

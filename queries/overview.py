@@ -27,7 +27,7 @@ from data.schema import (
 )
 from domain import gaps as gap_rules
 from domain import kpi, sentences
-from domain.formatting import suppressed_text
+from domain.formatting import says_nothing, suppressed_text
 from domain.suppression import threshold
 from domain.scope import ALLIANCE, NONRURAL, RURAL
 from domain.periods import previous_quarter
@@ -148,7 +148,9 @@ def _pace(points, final: tuple[str, float] | None, now: str | None, higher_is_be
 
 def indicator_rates(engine: Engine) -> pd.DataFrame:
     """Every indicator's pooled, suppressed all-students rate in every school year, with its
-    alliance-wide target for that year (NaN when none)."""
+    alliance-wide target for that year (NaN when none). A rate published as the whole 0-100%
+    says nothing (domain.formatting.says_nothing) and is returned as the hidden rate it is (suppressed,
+    no rate): no status, change, pace or trend point is made of its midpoint."""
     from queries.gaps import group_rates
 
     with engine.connect() as conn:
@@ -163,6 +165,11 @@ def indicator_rates(engine: Engine) -> pd.DataFrame:
                                      "rate_high", "denominator", "suppressed", "target"])
     rates = group_rates(engine, tuple(meta["indicator_id"]), ALLIANCE)
     rates = rates[rates["student_group"] == "all"][["indicator_id", "school_year", "rate_low", "rate_high", "denominator", "suppressed"]]
+    blank = [says_nothing(lo, hi) for lo, hi in zip(rates["rate_low"], rates["rate_high"])]
+    if any(blank):
+        rates = rates.copy()
+        rates.loc[blank, ["rate_low", "rate_high"]] = np.nan
+        rates.loc[blank, "suppressed"] = True
     out = meta.merge(rates, on="indicator_id", how="left").merge(goals, on=["indicator_id", "school_year"], how="left")
     out["higher_is_better"] = out["higher_is_better"].astype(bool)
     return out.sort_values(["stage", "name", "school_year"]).reset_index(drop=True)
