@@ -34,6 +34,26 @@ def fmt_rate(item: dict) -> str:
     return rate_text(low, high, 0, exact_digits=1)
 
 
+def indicator_delta(item: dict) -> tuple[str | None, bool]:
+    """An indicator card's change since the year before, from the rates' ranges, never their
+    midpoints (kpi.change_range, kpi.moved), and whether it has no direction (no arrow, no colour):
+    `+1.2 points since 2023–24`; `+2 to +5 points since 2023–24` between ranges; `-3 to +4 points
+    since 2023–24: too close to call` where the ranges overlap. (An ASCII sign: st.metric reads a
+    leading `-` as a fall.)"""
+    change = kpi.change_range(item.get("previous_low"), item.get("previous_high"), item.get("rate_low"), item.get("rate_high"))
+    if change is None:
+        return None, True
+    since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else "the year before"
+    way = kpi.moved(item["previous_low"], item["previous_high"], item["rate_low"], item["rate_high"], item["higher_is_better"])
+    if way == "same":
+        return f"no change since {since}", True
+    low, high = change
+    if abs(high - low) < 1e-9:
+        return f"{low:+.1f} points since {since}", False
+    text = f"{low:+.0f} to {high:+.0f} points since {since}"
+    return (f"{text}: {kpi.UNCLEAR}", True) if way == kpi.UNCLEAR else (text, False)
+
+
 def reach_value_text(item: dict, limit: int) -> str:
     if item.get("suppressed"):
         return formatting.suppressed_text(limit)
@@ -161,7 +181,8 @@ def indicator_table(payload: dict) -> pd.DataFrame:
                                                                     else f"{item['previous']:.1f}%"),
             "Target": "—" if item.get("target") is None else f"{item['target']:.1f}%",
             "Status": item["status"],
-            "Since last year": {"better": "right way", "worse": "wrong way", "same": "no change"}.get(item.get("moved"), "—"),
+            "Since last year": {"better": "right way", "worse": "wrong way", "same": "no change",
+                                kpi.UNCLEAR: kpi.UNCLEAR}.get(item.get("moved"), "—"),
         })
     return pd.DataFrame(rows)
 

@@ -10,11 +10,15 @@ Rules (stated on the page and in the board packet):
   `higher_is_better`; off track when it does not; "no target" when the board set none for the
   period. A rate known only as a range is on track only if its worse end meets the target,
   off track only if its better end misses it, and "too close to call" otherwise. A suppressed
-  or missing value is "no data".
+  or missing value is "no data", and so is a rate whose range is the whole 0–100%
+  (domain.formatting.says_nothing): it says nothing, so no status is made of it.
 - **Moving the right way.** An indicator moves the right way when its rate changed since the
   previous school year with data in the direction `higher_is_better` asks for (an unchanged
-  rate, under `STEADY_POINTS`, is "no change"). M counts indicators with a shown rate in both
-  years; N of them moved the right way.
+  rate, under `STEADY_POINTS`, is "no change"). A rate known as a range moved only when the
+  whole range of the change (later low minus earlier high, to later high minus earlier low) is
+  on one side: a range of changes across zero is "too close to call", never read from the
+  ranges' midpoints. M counts indicators whose move can be told (a shown rate in both years,
+  not too close to call); N of them moved the right way.
 - **Biggest changes.** Changes are ranked by their size relative to where they started
   (a 10% rise in seats and a 2-point rise on a 20% rate both count as 10%), among values that
   are shown (not suppressed) in both periods.
@@ -33,6 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from domain.formatting import says_nothing
 from domain.periods import (  # noqa: F401
     quarter_bounds, quarter_label, school_year_for_quarter, school_year_label, school_year_of_quarter,
 )
@@ -55,7 +60,7 @@ def track_status(value_low, value_high, target, higher_is_better: bool = True) -
     """On track / off track / too close to call / no target / no data (see module rules)."""
     if _missing(target):
         return NO_TARGET
-    if _missing(value_low) and _missing(value_high):
+    if (_missing(value_low) and _missing(value_high)) or says_nothing(value_low, value_high):
         return NO_DATA
     low = value_high if _missing(value_low) else value_low
     high = value_low if _missing(value_high) else value_high
@@ -78,11 +83,38 @@ def direction(previous, current, higher_is_better: bool = True, steady: float = 
     return "better" if (delta > 0) == bool(higher_is_better) else "worse"
 
 
+def change_range(previous_low, previous_high, low, high) -> tuple[float, float] | None:
+    """The change from an earlier value to a later one as a range (later low minus earlier high,
+    to later high minus earlier low; one number twice when both are exact). None without both
+    values, or where either says nothing (a rate over the whole 0–100%)."""
+    if any(_missing(v) for v in (previous_low, previous_high, low, high)):
+        return None
+    if says_nothing(previous_low, previous_high) or says_nothing(low, high):
+        return None
+    return low - previous_high, high - previous_low
+
+
+def moved(previous_low, previous_high, low, high, higher_is_better: bool = True, steady: float = STEADY_POINTS) -> str | None:
+    """`better`, `worse`, `same` or `too close to call` (UNCLEAR) for a change between two values
+    known exactly or as ranges (see module rules); None without both values."""
+    change = change_range(previous_low, previous_high, low, high)
+    if change is None:
+        return None
+    lo, hi = change
+    if abs(hi - lo) < 1e-9:
+        return direction(0.0, lo, higher_is_better, steady)
+    if -steady <= lo and hi <= steady:
+        return "same"
+    if lo > steady or hi < -steady:
+        return "better" if (lo > 0) == bool(higher_is_better) else "worse"
+    return UNCLEAR
+
+
 def moving_right_way(pairs) -> tuple[int, int]:
-    """(N, M): of M indicators with both a previous and a current value, N moved the right way.
-    `pairs` holds (previous, current, higher_is_better)."""
-    moved = [direction(p, c, h, STEADY_POINTS) for p, c, h in pairs]
-    counted = [m for m in moved if m is not None]
+    """(N, M): of M indicators whose move can be told, N moved the right way. `pairs` holds
+    (previous_low, previous_high, low, high, higher_is_better)."""
+    moves = [moved(pl, ph, lo, hi, h, STEADY_POINTS) for pl, ph, lo, hi, h in pairs]
+    counted = [m for m in moves if m is not None and m != UNCLEAR]
     return sum(m == "better" for m in counted), len(counted)
 
 

@@ -36,10 +36,7 @@ def indicators_section(payload: dict, filename: str) -> None:
     grid = st.columns(3)
     for k, item in enumerate(payload["indicators"]):
         with grid[k % 3]:
-            change = None if item.get("previous") is None or item.get("value") is None else item["value"] - item["previous"]
-            since = kpi.school_year_label(item["previous_year"]) if item.get("previous_year") else ""
-            steady = change is not None and abs(change) < kpi.STEADY_POINTS
-            delta = None if change is None else f"no change since {since}" if steady else f"{change:+.1f} points since {since}"
+            delta, steady = charts.indicator_delta(item)
             # No sparkline (chart_data): st.metric draws it as an SVG image with no text alternative.
             st.metric(item["name"], charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
                       delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse",

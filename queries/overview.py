@@ -324,7 +324,8 @@ def _indicator_summary(rates: pd.DataFrame, years_with_data: list[str], year: st
         target = None if now is None else _num(now["target"])
         higher = bool(first["higher_is_better"])
         value, prev_value = _rate_value(low, high), (None if then is None else _rate_value(then["rate_low"], then["rate_high"]))
-        pairs.append((prev_value, value, higher))
+        prev_low, prev_high = (None, None) if then is None else (_num(then["rate_low"]), _num(then["rate_high"]))
+        pairs.append((prev_low, prev_high, low, high, higher))
         upto = rows[rows["school_year"].notna() & (rows["school_year"] <= (year or ""))]
         final = (finals or {}).get(indicator_id)
         indicator_rows.append({
@@ -332,10 +333,10 @@ def _indicator_summary(rates: pd.DataFrame, years_with_data: list[str], year: st
             "school_year": year, "rate_low": low, "rate_high": high, "value": value,
             "suppressed": bool(now is not None and bool(now["suppressed"])),
             "previous_year": prior_year, "previous": prev_value, "target": target,
-            "previous_low": None if then is None else _num(then["rate_low"]),
-            "previous_high": None if then is None else _num(then["rate_high"]),
+            "previous_low": prev_low, "previous_high": prev_high,
             "status": kpi.track_status(low, high, target, higher),
-            "moved": kpi.direction(prev_value, value, higher, kpi.STEADY_POINTS),
+            # From the ranges, never their midpoints: overlapping ranges are too close to call.
+            "moved": kpi.moved(prev_low, prev_high, low, high, higher, kpi.STEADY_POINTS),
             "final_target": final[1] if final else None, "final_period": final[0] if final else None,
             "pace": _pace(zip(upto["school_year"], upto["rate_low"].map(_num), upto["rate_high"].map(_num)), final, year, higher),
         })

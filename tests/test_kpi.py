@@ -51,15 +51,18 @@ def test_no_target_no_data_and_ranges():
 
 def test_moving_the_right_way_counts_only_measures_with_two_years():
     pairs = [
-        (40.0, 42.0, True),  # up, higher is better: right way
-        (20.0, 18.0, False),  # down, lower is better: right way
-        (60.0, 59.0, True),  # wrong way
-        (30.0, 31.0, False),  # wrong way
-        (50.0, 50.01, True),  # no change: counted, not moving the right way
-        (None, 40.0, True),  # no previous year: not counted
-        (40.0, float("nan"), True),  # suppressed now: not counted
+        (40.0, 40.0, 42.0, 42.0, True),  # up, higher is better: right way
+        (20.0, 20.0, 18.0, 18.0, False),  # down, lower is better: right way
+        (60.0, 60.0, 59.0, 59.0, True),  # wrong way
+        (30.0, 30.0, 31.0, 31.0, False),  # wrong way
+        (50.0, 50.0, 50.01, 50.01, True),  # no change: counted, not moving the right way
+        (None, None, 40.0, 40.0, True),  # no previous year: not counted
+        (40.0, 40.0, float("nan"), float("nan"), True),  # suppressed now: not counted
+        (40.0, 40.0, 0.0, 100.0, True),  # a band over the whole scale now: says nothing, not counted
+        (40.0, 44.0, 42.0, 60.0, True),  # ranges that overlap: too close to call, not counted
+        (40.0, 44.0, 45.0, 60.0, True),  # a range wholly above the other: right way (its midpoint is not used)
     ]
-    assert kpi.moving_right_way(pairs) == (2, 5)
+    assert kpi.moving_right_way(pairs) == (3, 6)
     assert sentences.headline(2, 5) == "2 of 5 measures moving the right way"
     assert "No measure" in sentences.headline(0, 0)
 
@@ -128,3 +131,32 @@ def test_quarters_pace_in_quarters():
     pace = kpi.pace(points, 4040, "2026-Q2")
     assert pace.per_period == pytest.approx(202.0) and pace.reached == "2026-Q2"  # 430 to go at 202 a quarter: 3 quarters on
     assert pace.status == kpi.ON_PACE
+
+
+def test_a_status_is_never_made_of_a_range_over_the_whole_scale_nor_of_a_band_s_midpoint():
+    # 0-100% says nothing: no data, as a suppressed value (not "too close to call", not a midpoint of 50)
+    assert kpi.track_status(0.0, 100.0, 40, True) == kpi.NO_DATA
+    assert kpi.track_status(0.0, 100.0, None, True) == kpi.NO_TARGET
+    # A band of a small number that straddles the target is too close to call, whatever its midpoint.
+    assert kpi.track_status(88.7, 100.0, 90, True) == kpi.UNCLEAR  # midpoint 94.4 would say on track
+    assert kpi.moved(93.7, 93.7, 88.7, 100.0, True) == kpi.UNCLEAR  # midpoint 94.4 would say "better"
+    assert kpi.moved(93.7, 93.7, 0.0, 100.0, True) is None
+    assert kpi.moved(90.0, 94.0, 95.0, 97.0, True) == "better" and kpi.moved(90.0, 94.0, 95.0, 97.0, False) == "worse"
+    assert kpi.moved(90.0, 90.02, 90.0, 90.03, True) == "same"
+    assert kpi.change_range(90.0, 94.0, 95.0, 97.0) == (1.0, 7.0)
+
+
+@pytest.mark.parametrize("previous, now, expected", [
+    ((93.7, 93.7), (94.2, 94.2), ("+0.5 points since 2023–24", False)),
+    ((93.7, 93.7), (93.72, 93.72), ("no change since 2023–24", True)),
+    ((90.0, 92.0), (95.0, 97.0), ("+3 to +7 points since 2023–24", False)),
+    ((93.7, 93.7), (88.7, 100.0), ("-5 to +6 points since 2023–24: too close to call", True)),
+    ((93.7, 93.7), (0.0, 100.0), (None, True)),
+    ((None, None), (94.2, 94.2), (None, True)),
+])
+def test_an_indicator_card_states_its_change_from_the_ranges(previous, now, expected):
+    from components.overview_charts import indicator_delta
+
+    item = {"previous_low": previous[0], "previous_high": previous[1], "rate_low": now[0], "rate_high": now[1],
+            "previous_year": "2023-24", "higher_is_better": True}
+    assert indicator_delta(item) == expected
