@@ -41,6 +41,8 @@ COUNT_STATUS, LEFT_OUT, INCLUDED = "Count", "Regions left out (suppressed)", "Re
 CONV_COUNTS = "Conversion: went on, of those at the stage before"
 CONV_TO, CONV_FROM = "Conversion: went on", "Conversion: at the stage before"
 CONV_REGIONS, CONV_OVER = "Conversion: regions counted", "Conversion counts"
+# A share's own counts (domain.funnel.share_whole): as written beside its bar when they are not the bars.
+SHARE_TO, SHARE_OF, SHARE_OVER = "Share: students counted", "Share: of the cohort counted", "Share counts"
 AS_BARS = "the bars' students"
 PROBLEM = "Data problem"
 COHORT = "Class of"
@@ -87,9 +89,14 @@ def funnel_table(measured: pd.DataFrame, labels: dict[str, str], limit: int) -> 
         over = ("" if not converts else AS_BARS if row.conversion_whole
                 else f"{sentences.PARTIAL_MARK} only the {_n_regions(row.conversion_regions)} "
                      f"that show{'s' if int(row.conversion_regions) == 1 else ''} both stages")
+        has_share = not pd.isna(row.share)
         rows.append({
             STAGE_NO: int(row.stage_order), STAGE: row.stage, GROUP: labels.get(row.student_group, row.student_group),
-            STUDENTS: row.students, SHARE: row.share, CONVERSION: row.conversion, CONV_COUNTS: counts,
+            STUDENTS: row.students, SHARE: row.share,
+            SHARE_TO: row.share_numerator if has_share else np.nan, SHARE_OF: row.share_denominator if has_share else np.nan,
+            SHARE_OVER: "" if not has_share else AS_BARS if row.share_whole else
+            f"{sentences.PARTIAL_MARK} only the regions that show this stage and the first",
+            CONVERSION: row.conversion, CONV_COUNTS: counts,
             CONV_TO: row.conversion_numerator if converts else np.nan,
             CONV_FROM: row.conversion_denominator if converts else np.nan,
             CONV_REGIONS: int(row.conversion_regions) if converts else pd.NA, CONV_OVER: over,
@@ -97,13 +104,13 @@ def funnel_table(measured: pd.DataFrame, labels: dict[str, str], limit: int) -> 
             PROBLEM: _problem(row),
         })
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    for column in (STUDENTS, CONV_TO, CONV_FROM, CONV_REGIONS):
+    for column in (STUDENTS, SHARE_TO, SHARE_OF, CONV_TO, CONV_FROM, CONV_REGIONS):
         table[column] = pd.to_numeric(table[column]).astype("Int64")
     return table
 
 
 TABLE_COLUMNS = [STAGE_NO, STAGE, GROUP, STUDENTS, SHARE, CONVERSION, CONV_COUNTS, CONV_TO, CONV_FROM, CONV_REGIONS,
-                 CONV_OVER, COUNT_STATUS, INCLUDED, LEFT_OUT, PROBLEM]
+                 CONV_OVER, SHARE_TO, SHARE_OF, SHARE_OVER, COUNT_STATUS, INCLUDED, LEFT_OUT, PROBLEM]
 
 
 def _n_regions(n) -> str:
@@ -113,6 +120,13 @@ def _n_regions(n) -> str:
 def _value(value) -> float:
     """A table cell as a float (NaN for none, pd.NA included)."""
     return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def bar_label(row) -> str:
+    """The label beside a row's bar, from the table's own columns (domain.sentences.share_label):
+    the share with the counts it is computed from."""
+    return sentences.share_label(_value(row[SHARE]), _value(row[SHARE_TO]), _value(row[SHARE_OF]), _value(row[STUDENTS]),
+                                 not str(row[SHARE_OVER]).startswith(sentences.PARTIAL_MARK))
 
 
 def dot_label(row) -> str:
@@ -143,7 +157,11 @@ def conversion_items(table: pd.DataFrame) -> list[dict]:
 def conversion_note(table: pd.DataFrame) -> str:
     """Under the funnel: the dots whose counts are not the bars, and why (domain.sentences)."""
     converts = int(table[CONVERSION].notna().sum())
-    return sentences.conversion_note(conversion_items(table), converts)
+    marked = table[table[SHARE_OVER].astype(str).str.startswith(sentences.PARTIAL_MARK)]
+    example = sentences.conversion_counts(marked[SHARE_TO].iloc[0], marked[SHARE_OF].iloc[0]) if len(marked) else ""
+    notes = (sentences.conversion_note(conversion_items(table), converts),
+             sentences.share_note(len(marked), int(table[SHARE].notna().sum()), example))
+    return " ".join(note for note in notes if note)
 
 
 def _problem(row) -> str:
@@ -194,9 +212,8 @@ def funnel_figure(table: pd.DataFrame, series: list[str], leak: Leak | None = No
         # its "no data" label on the chart).
         x = [SUPPRESSED_STUB if s and math.isnan(v) else 0.0 if m and math.isnan(v) else v
              for s, m, v in zip(suppressed, missing, share)]
-        text = ["suppressed" if s else NO_DATA if m else (f"{_pct(v)} · {_number(n)}" if not math.isnan(v)
-                                                         else f"{_number(n)} students")
-                for s, m, v, n in zip(suppressed, missing, share, students)]
+        text = ["suppressed" if s else NO_DATA if m else bar_label(r)
+                for s, m, (_, r) in zip(suppressed, missing, part.iterrows())]
         custom = [[_number(n), _pct(v), _pct(c), st] for n, v, c, st in zip(students, share, conversion, status)]
         # On a phone the stage name sits above its bars, so the bars take the lower part of the row.
         width, start = (0.55 / len(series), -0.2) if stacked else (0.8 / len(series), -0.4)

@@ -44,7 +44,23 @@ def measures(frame: pd.DataFrame) -> pd.DataFrame:
     only_rising = (out["rising_regions"].fillna(0) > 0) & (out["conversion_regions"].fillna(0) == 0)
     out["rising"] = area_rises | only_rising
     out.loc[out["rising"], "conversion"] = np.nan
+    out["share_whole"] = share_whole(out)
     return conversions(out)
+
+
+def share_whole(measured: pd.DataFrame) -> pd.Series:
+    """Whether a share's own counts are exactly the bars: this stage's students of the first
+    stage's. A share is pooled over the regions that show both this stage and the first
+    (queries.pathways), so where a region shows one and not the other its counts are fewer than
+    the bars, and a bar's label must state the share's counts, not the bar's (`43.8% · 2,122 of
+    4,845`, never `43.8% · 2,132` where 2,122 of 4,845 is the share)."""
+    keys = ["cohort", "student_group"]
+    first = (measured.loc[measured["previous_stage_order"].isna(), keys + ["students"]]
+             .drop_duplicates(keys).rename(columns={"students": "_first_students"}))
+    cohort = measured[keys].merge(first, on=keys, how="left")["_first_students"].to_numpy()
+    shown = measured["share"].notna().to_numpy()
+    return pd.Series(shown & (measured["share_numerator"].to_numpy() == measured["students"].to_numpy())
+                     & (measured["share_denominator"].to_numpy() == cohort), index=measured.index, dtype=bool)
 
 
 # --- the conversion rule -----------------------------------------------------------------------

@@ -677,6 +677,28 @@ def conversion_label(rate, went_on, before, status: str, whole: bool, limit: int
     return f"{percent(rate)} · {conversion_counts(went_on, before)}" + ("" if whole else f" {PARTIAL_MARK}")
 
 
+def share_label(share, went_to, of, students, whole: bool) -> str:
+    """A bar's label, from the share's own counts: `43.8% · 2,132` when they are the bars (this
+    stage's students of the cohort's first stage), else `43.8% · 2,122 of 4,845 †` (the regions
+    that show both stages); `2,132 students` where no share is shown."""
+    if _missing(share):
+        return f"{count_text(students)} students"
+    if whole:
+        return f"{percent(share)} · {count_text(students)}"
+    return f"{percent(share)} · {conversion_counts(went_to, of)} {PARTIAL_MARK}"
+
+
+def share_note(partial: int, shares: int, example: str = "") -> str:
+    """Under the funnel: why the bars marked PARTIAL_MARK state counts that are not their own
+    students (domain.funnel.share_whole); `example` is one such label's counts."""
+    if not partial:
+        return ""
+    like = f" (e.g. {example})" if example else ""
+    return (f"**{PARTIAL_MARK} {partial} of {_n(shares, 'share')} of the cohort count only the regions that show both "
+            f"that stage and the first**: the label beside such a bar gives the share's own counts{like}, which can be "
+            "fewer than the students at that stage.")
+
+
 def conversion_note(partial: list[dict], conversions: int) -> str:
     """Under the funnel: why the dots marked PARTIAL_MARK have counts that are not the bars, with
     the one whose rate differs most from the bars' ratio as the example. Each item: stage,

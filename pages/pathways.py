@@ -158,6 +158,9 @@ with st.expander("How these numbers are made"):
   are the two bars; marked †, a region that shows one stage and not the other is left out, so they are
   fewer students than the bars. Where a count a conversion needs is suppressed, the dot says so and
   neither its rate nor its counts are shown.
+- **Each bar's label is its share with the counts it is made of**: "58.7% · 2,845" when those are the bar's students
+  of the first stage's; marked † ("43.8% · 2,122 of 4,845 †") when a region that shows one of the two stages and
+  not the other is left out of the share, so its counts are not the bar's.
 - **Suppressed** counts (fewer than {limit} students, `*` in the source file, or hidden so that another small
   count cannot be worked out by subtraction) are never shown and never counted as zero. Totals say how many
   regions' counts they leave out.

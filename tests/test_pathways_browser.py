@@ -79,9 +79,17 @@ def test_funnel_is_drawn_offline_with_the_query_numbers(offline_browser, demo_se
             for row, custom, text, x in zip(rows.itertuples(), trace["customdata"], trace["text"], trace["x"]):
                 if row.status == "shown":
                     assert custom[0] == f"{row.students:,.0f}"  # the stage count
-                    assert f"{row.students:,.0f}" in text
-                    if not math.isnan(row.share):
-                        assert x == pytest.approx(row.share) and f"{row.share:.1f}%" in text
+                    if math.isnan(row.share):
+                        assert text == f"{row.students:,.0f} students"
+                    else:
+                        assert x == pytest.approx(row.share) and text.startswith(f"{row.share:.1f}% · ")
+                        # The label states the counts its share is computed from: the bar's own
+                        # students where they are the share's, else the share's counts, marked †.
+                        if row.share_whole:
+                            assert text == f"{row.share:.1f}% · {row.students:,.0f}"
+                        else:
+                            assert text == f"{row.share:.1f}% · {row.share_numerator:,.0f} of {row.share_denominator:,.0f} †"
+                        assert round(100 * row.share_numerator / row.share_denominator, 1) == pytest.approx(row.share)
                 elif row.status == "suppressed":
                     assert custom[0] == "" and text == "suppressed"
                 else:

@@ -135,3 +135,35 @@ def test_a_conversion_that_is_not_the_bars_is_marked_and_explained():
     # The example is the dot furthest from the bars' ratio: into stage 3, 50.0% against 160 of 200.
     assert ("into “Advanced STEM course”, 100 of 200 students went on in the one region that shows both stages; "
             "the bars show 160 at that stage and 200 at the one before (80.0%), but from different regions") in note
+
+
+def test_a_bar_s_label_states_the_counts_its_share_is_computed_from():
+    # The issue's case: 2,132 students at "Algebra I", but the share pools only the regions that
+    # show both that stage and the first: 2,122 of 4,845 (a region with 10 shows Algebra I only).
+    f = frame({N: [4845, 2845, 2132]})
+    at = f["stage_order"] == 3
+    f.loc[at, ["share_numerator", "share_denominator"]] = [2122.0, 4845.0]
+    m = funnel.measures(f)
+    assert m["share_whole"].tolist() == [True, True, False]
+    table = ch.funnel_table(m, LABELS, 10)
+    labels = [ch.bar_label(r) for _, r in table.iterrows()]
+    assert labels == ["100.0% · 4,845", "58.7% · 2,845", "43.8% · 2,122 of 4,845 †"]
+    # Each label's share is exactly its own counts, to the funnel's one decimal.
+    assert round(100 * 2122 / 4845, 1) == table[ch.SHARE].iloc[2] == 43.8
+    figure = ch.funnel_figure(table, [SERIES[1]], limit=10)
+    bar = next(t for t in figure.data if t.type == "bar" and t.name == SERIES[1])
+    assert list(bar.text) == labels
+    note = ch.conversion_note(table)
+    assert "**† 1 of 3 shares of the cohort count only the regions that show both that stage and the first**" in note
+    assert "(e.g. 2,122 of 4,845)" in note
+
+
+def test_a_share_whose_cohort_is_pooled_over_fewer_regions_is_marked_too():
+    f = frame({N: [4622, 2233]})
+    f.loc[f["stage_order"] == 2, "share_denominator"] = 4549.0  # the first stage's count where stage 2 is shown
+    m = funnel.measures(f)
+    assert m["share_whole"].tolist() == [True, False]
+    from domain import sentences
+
+    assert sentences.share_label(49.1, 2233, 4549, 2233, False) == "49.1% · 2,233 of 4,549 †"
+    assert sentences.share_label(float("nan"), float("nan"), float("nan"), 21, True) == "21 students"
