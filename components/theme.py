@@ -87,6 +87,28 @@ def _fix_fonts(node, floor: int = MIN_TEXT_PX) -> None:
             _fix_fonts(item, floor)
 
 
+# An x axis's tick labels this far below the axis: clear of the y axis's lowest label, which
+# is centred on the axis line ('0%' sat on '0' at the corner of a scatter). About half the tick size.
+PROJECTOR_X_STANDOFF_PX = 14
+PHONE_X_STANDOFF_PX = 8
+
+
+def _axes(layout: dict, data: list, standoff: int) -> list[tuple[str, dict]]:
+    """The figure's cartesian axes, those the builder left to defaults created (plotly's
+    automargin is off unless asked), each making room for its labels, x tick labels `standoff`
+    px below their axis. For the projector and the phone alike."""
+    for trace in data:
+        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
+            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
+                layout.setdefault(ref[0] + "axis" + ref[1:], {})
+    axes = [(name, axis) for name, axis in layout.items() if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict)]
+    for name, axis in axes:
+        axis["automargin"] = True
+        if name.startswith("xaxis") and axis.get("showticklabels") is not False:
+            axis["ticklabelstandoff"] = max(axis.get("ticklabelstandoff") or 0, standoff)
+    return axes
+
+
 def projector(figure: go.Figure) -> go.Figure:
     """A copy of `figure` for the projector: base text 22 px black, no text under 20 px, every
     text colour readable on white, titles 26 px, axes and the title making room for their
@@ -97,6 +119,7 @@ def projector(figure: go.Figure) -> go.Figure:
     spec = json.loads(text)
     layout = spec.setdefault("layout", {})
     _fix_fonts(spec)
+    _side_by_side(layout.get("annotations") or [])
     layout["font"] = {**layout.get("font", {}), "size": BASE_TEXT_PX, "color": TEXT}
     title = layout.get("title")
     if isinstance(title, dict) and title.get("text"):
@@ -105,16 +128,9 @@ def projector(figure: go.Figure) -> go.Figure:
         # builder put it, a 26 px title overhung the top of the picture).
         title.update(automargin=True, yref="container", y=1, yanchor="top", pad=dict(t=20, b=10))
     layout["hoverlabel"] = {**layout.get("hoverlabel", {}), "font": {"size": BASE_TEXT_PX}}
-    # Axes the builder left to defaults count too (plotly's automargin is off unless asked).
-    for trace in spec.get("data", []):
-        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
-            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
-                layout.setdefault(ref[0] + "axis" + ref[1:], {})
-    for name, axis in list(layout.items()):
-        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
-            axis["automargin"] = True
-            tickfont = axis.get("tickfont", {})
-            axis["tickfont"] = {**tickfont, "size": _bigger(tickfont.get("size") or BASE_TEXT_PX, MIN_TEXT_PX)}
+    for _, axis in _axes(layout, spec.get("data", []), standoff=PROJECTOR_X_STANDOFF_PX):
+        tickfont = axis.get("tickfont", {})
+        axis["tickfont"] = {**tickfont, "size": _bigger(tickfont.get("size") or BASE_TEXT_PX, MIN_TEXT_PX)}
     # A legend under the plot was placed for the desk height (a fraction of the plot area below
     # it); the stretched height moves it onto the axis title. At the foot of the figure instead,
     # with the margin growing to hold it.
@@ -139,6 +155,25 @@ def projector(figure: go.Figure) -> go.Figure:
     _room_for_side_labels(layout, data=spec.get("data", []))
     layout["height"] = MIN_PLOT_HEIGHT
     return go.Figure(spec)
+
+
+def _side_by_side(annotations: list) -> None:
+    """Notes a builder stacked in one row, shifted up and down from the row's centre (the
+    overview's '▨ rural: suppressed' under '▨ non-rural: suppressed'), on the row's centre line
+    one after the other: at 20 px two stacked lines are taller than a row on a 720 px screen,
+    and met the next row's notes."""
+    rows: dict[tuple, list[dict]] = {}
+    for note in annotations:
+        if note.get("yshift") and note.get("xanchor") == "left" and note.get("showarrow") is False:
+            rows.setdefault((note.get("xref", "x"), note.get("yref", "y"), note.get("x"), note.get("y")), []).append(note)
+    for notes in rows.values():
+        if len(notes) < 2:
+            continue
+        shift = notes[0].get("xshift") or 0
+        for note in sorted(notes, key=lambda n: -n["yshift"]):  # the upper one first
+            size = (note.get("font") or {}).get("size") or BASE_TEXT_PX
+            note.update(yshift=0, xshift=shift)
+            shift += _text_width(note.get("text", ""), size) + size
 
 
 # Width of a projected text, estimated (plotly does not grow a margin for an annotation): the
@@ -390,10 +425,8 @@ def phone(figure: go.Figure) -> go.Figure:
     layout = spec.setdefault("layout", {})
     data = spec.get("data", [])
     annotations, shapes = layout.get("annotations") or [], layout.get("shapes") or []
-    for trace in data:  # axes the builder left to defaults count too (a sector chart's rows kept their names beside)
-        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
-            for ref in (trace.get("xaxis", "x"), trace.get("yaxis", "y")):
-                layout.setdefault(ref[0] + "axis" + ref[1:], {})
+    # before rows are moved: a sector chart with no yaxis in its layout kept its names beside
+    _axes(layout, data, standoff=PHONE_X_STANDOFF_PX)
     lower_titles = _restack(layout, data, annotations, shapes)
     restacked = lower_titles is not None
     rows = _labels_above_rows(layout, data, annotations)
@@ -422,21 +455,16 @@ def phone(figure: go.Figure) -> go.Figure:
                      automargin=True, yref="paper", y=1, yanchor="bottom",
                      pad=dict(t=4, b=8 + _panel_titles_px(layout) + TITLE_LINE_PX * (_lines(text) - 1), l=4))
     layout["margin"] = {**layout.get("margin", {}), "l": 4, "r": 8}
-    for name, axis in list(layout.items()):
-        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
-            axis["automargin"] = True
-            title = axis.get("title")
-            if isinstance(title, dict) and title.get("text"):  # axis titles in short lines at body size
-                title.update(text=_wrap(title["text"].replace("<br>", " "), 40),
-                             font={**title.get("font", {}), "size": PHONE_TEXT_PX})
-            if name.startswith("xaxis") and axis.get("showticklabels") is not False:
-                # under the y axis's lowest label (the two met at the corner: '0%' on '0')
-                axis["ticklabelstandoff"] = max(axis.get("ticklabelstandoff") or 0, 8)
-            ticks = axis.get("categoryarray")
-            if name.startswith("xaxis") and isinstance(ticks, list) and len(ticks) > 4 and "tickvals" not in axis:
-                axis["tickvals"] = [ticks[0], ticks[len(ticks) // 2], ticks[-1]]  # first, middle, last: no overlap
-            if isinstance(axis.get("categoryarray"), list) and wrapped:
-                axis["categoryarray"] = [wrapped.get(v, v) for v in axis["categoryarray"]]
+    for name, axis in _axes(layout, data, standoff=PHONE_X_STANDOFF_PX):
+        title = axis.get("title")
+        if isinstance(title, dict) and title.get("text"):  # axis titles in short lines at body size
+            title.update(text=_wrap(title["text"].replace("<br>", " "), 40),
+                         font={**title.get("font", {}), "size": PHONE_TEXT_PX})
+        ticks = axis.get("categoryarray")
+        if name.startswith("xaxis") and isinstance(ticks, list) and len(ticks) > 4 and "tickvals" not in axis:
+            axis["tickvals"] = [ticks[0], ticks[len(ticks) // 2], ticks[-1]]  # first, middle, last: no overlap
+        if isinstance(axis.get("categoryarray"), list) and wrapped:
+            axis["categoryarray"] = [wrapped.get(v, v) for v in axis["categoryarray"]]
     legend = layout.get("legend") or {}
     legend.update(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
                   font={**legend.get("font", {}), "size": PHONE_TEXT_PX - 1})

@@ -1,6 +1,7 @@
 """The projector, measured in a real browser on every page in presentation mode, at 1920x1080
 and 1280x720: every text of every chart at least 20 px and WCAG AA contrast against the pixels
-behind it, no chart text in Streamlit's grey or in vermillion, no chart text cut off, each chart
+behind it, no chart text in Streamlit's grey or in vermillion, no chart text cut off, no two texts
+of a chart over each other (tests.screens.overlaps, as on phones), each chart
 and its headline on one screen above the presenter's bar, the sentences that carry each page's
 message shown, no heading without content, and `?chart=KEY` showing that chart alone and whole
 for every chart a page draws (the map and the scatter included)."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.screens import (FORBIDDEN_TEXT_COLOURS, MIN_CHART_TEXT_PX, chart_screens, chart_texts, empty_headings,
-                           heading_jumps, open_page, outline)
+                           heading_jumps, open_page, outline, overlaps)
 from tests.test_present import registered_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,8 +44,19 @@ def _open(browser, server, url_path: str, query: str, size) -> object:
     return visit
 
 
-@pytest.mark.parametrize("size", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("url_path", CHART_PAGES)
+# Texts that still cover each other at 1280x720 (strict: each starts failing the day it passes,
+# to be unmarked): on /gaps, 11 rows of two-line group names (about 52 px a row at 20 px) on a
+# plot about 400 px tall, and range labels wider than the heatmap's cells ('≈−18…+82'); on
+# /coverage, the programs grid's 'N seats' lines wider than their cells; on /pathways, the
+# funnel's dot labels and the trend panels' titles.
+STILL_OVERLAPPING = {("gaps", SCREENS[1]), ("coverage", SCREENS[1]), ("pathways", SCREENS[1])}
+SCREEN_PAGES = [pytest.param(u, size, id=f"{u}-{size[0]}x{size[1]}",
+                             marks=[pytest.mark.xfail(strict=True, reason="chart texts still overlap (see above)")]
+                             if (u, size) in STILL_OVERLAPPING else [])
+                for size in SCREENS for u in CHART_PAGES]
+
+
+@pytest.mark.parametrize("url_path,size", SCREEN_PAGES)
 def test_every_chart_text_reads_from_the_back_of_the_room(offline_browser, server, url_path, size):
     visit = _open(offline_browser, server, url_path, "?present=1", size)
     page = visit.page
@@ -58,6 +70,7 @@ def test_every_chart_text_reads_from_the_back_of_the_room(offline_browser, serve
         forbidden = [str(t) for t in texts if t.colour in FORBIDDEN_TEXT_COLOURS]
         cut = [str(t) for t in texts if t.clipped]
         assert (small, faint, forbidden, cut) == ([], [], [], [])
+        assert overlaps(texts) == []  # no two texts of a chart cover each other
         too_big = [(s.key, round(s.top), round(s.bottom), round(s.room)) for s in screens if not s.fits]
         assert too_big == []
         for fragment in MESSAGES[url_path]:
