@@ -405,20 +405,37 @@ def audited(knowledge: Knowledge, hidden: np.ndarray, protected: np.ndarray, wid
     for label in np.unique(component[narrow]):
         cells = np.flatnonzero(component == label)
         local = knowledge.restricted(cells)
+        # Complements are chosen by cost, and tried (each a closing and a range), where ranges
+        # are decided by linear programs; in a state network's systems as before this choice.
+        small = len(cells) <= EXACT_VARIABLES
         matrix = local.relations[local.exact | local.at_least]
         by_cell = matrix.tocsc()
         close_locally = close_within(cells)
         local_hidden, local_protected, local_narrow = hidden[cells], protected[cells], narrow[cells]
-        stuck = np.zeros(len(cells), dtype=bool)  # nothing shown is left to hide around them
+        # Cells narrow even with every cell of their system hidden (e.g. five regions' counts of
+        # at least 1 each under a pooled count known to be small) no complement can widen:
+        # hiding for them would only hide everything around them. Stuck from the start.
+        stuck = _hopeless(local, local_protected & local_narrow, width)
         while (local_narrow & ~stuck).any():
             chosen: set[int] = set()
             for cell in np.flatnonzero(local_narrow & ~stuck):
-                candidates = [c for c in _complements_around(matrix, by_cell, local.values, local_hidden, int(cell))
-                              if c not in chosen]
-                if candidates:
-                    chosen.add(candidates[0])
-                else:
+                candidates = _complements_around(matrix, by_cell, local.values, local_hidden, int(cell))
+                if not small:
+                    # A state network's system: the nearest smallest candidate not chosen yet,
+                    # one per narrow cell, so that a round serves them all (each round costs
+                    # propagation over ~10,000 cells).
+                    candidates = [c for c in candidates if c not in chosen]
+                    if candidates:
+                        chosen.add(candidates[0])
+                    else:
+                        stuck[cell] = True
+                elif not candidates:
                     stuck[cell] = True
+                elif not chosen.intersection(candidates):
+                    # One complement a round for narrow cells that share candidates: one often
+                    # widens them all (cells of one relation), and the next round sees.
+                    chosen.add(_cheapest_that_widens(local, matrix, by_cell, local_hidden, chosen, int(cell), candidates,
+                                                     width, close_locally))
             if not chosen:
                 break
             trial = local_hidden.copy()
@@ -427,6 +444,70 @@ def audited(knowledge: Knowledge, hidden: np.ndarray, protected: np.ndarray, wid
             local_narrow = narrow_cells(local, local_hidden, local_protected, width)
         hidden[cells] = local_hidden
     return hidden
+
+
+# How many of a narrow cell's cheapest candidates are tried (hidden, the local rules closed
+# around, the cell's range found again) before the cheapest is taken untried.
+_TRIED = 6
+
+
+def _hopeless(local: Knowledge, cells: np.ndarray, width: int) -> np.ndarray:
+    """Which of `cells` stay narrower than `width` with every cell of their system hidden (a
+    system whose bounds the true table meets only as decided, not with everything hidden,
+    proves nothing hopeless)."""
+    everything = np.ones(len(cells), dtype=bool)
+    low, high = _propagate(_system(local, everything))
+    if not cells.any() or (low > high).any():
+        return np.zeros(len(cells), dtype=bool)
+    return narrow_cells(local, everything, cells, width)
+
+
+def _cheapest_that_widens(local: Knowledge, matrix, by_cell, hidden: np.ndarray, chosen: set[int], cell: int,
+                          candidates: list[int], width: int, close_locally) -> int:
+    """The cheapest candidate (`_cost`) that, hidden with what this round chose already and the
+    local rules closed around it, leaves `cell` wide; else the cheapest (some ranges need two
+    complements: the next round adds the second; hiding more never narrows a range, so rounds
+    of these end)."""
+    ranked = sorted(candidates, key=lambda c: _cost(matrix, by_cell, local.values, hidden, c))
+    only = np.zeros(len(hidden), dtype=bool)
+    only[cell] = True
+    for candidate in ranked[:_TRIED]:
+        trial = hidden.copy()
+        trial[[*chosen, candidate]] = True
+        if not narrow_cells(local, close_locally(trial), only, width)[cell]:
+            return candidate
+    return ranked[0]
+
+
+def _cost(matrix: csr_matrix, by_cell, values: np.ndarray, hidden: np.ndarray, cell: int) -> float:
+    """What hiding `cell` costs, as classic cell suppression counts it (the total value hidden),
+    looking one step ahead: its own value, plus for every relation it would open (a shown total
+    whose parts it would be the only hidden one of, or itself a total with every part shown)
+    the smallest value that relation would then have to hide. So a region's all students or a
+    pooled total, whose hiding opens relation after relation, is taken only when nothing
+    cheaper closes the range (and counts once more for each relation it is the total of)."""
+    cost = abs(float(np.nan_to_num(values[cell], nan=0.0, posinf=0.0, neginf=0.0)))
+    rows = by_cell.indices[by_cell.indptr[cell]:by_cell.indptr[cell + 1]]
+    # A total (a region's all students, a pooled area's count) is what readers look at first:
+    # it costs its value once more for every relation it is the total of.
+    cost *= 1 + int((by_cell.data[by_cell.indptr[cell]:by_cell.indptr[cell + 1]] > 0).sum())
+    for r in rows:
+        members = matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]]
+        coefs = matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]]
+        own = coefs[members == cell][0]
+        others = members != cell
+        if own < 0:  # a part: opens a shown total with no other hidden part
+            total, parts = (coefs > 0) & others, (coefs < 0) & others
+            opens = total.any() and not hidden[members[total]].any() and not hidden[members[parts]].any()
+            rest = members[parts]
+        else:  # a total: opens a relation whose parts are all shown
+            rest = members[others]
+            opens = not hidden[rest].any()
+        if opens:
+            magnitude = np.abs(np.nan_to_num(values[rest], nan=0.0, posinf=0.0, neginf=0.0))
+            magnitude = magnitude[magnitude > 0]
+            cost += float(magnitude.min()) if len(magnitude) else cost
+    return cost
 
 
 def _complements_around(matrix: csr_matrix, by_cell, values: np.ndarray, hidden: np.ndarray, cell: int,

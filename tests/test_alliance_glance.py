@@ -66,8 +66,6 @@ def test_breakdowns_match_the_files(demo_store_url, package, area, program_type)
             len(sites), sites["seats"].sum(), sites["program_id"].nunique(), sites["partner_id"].nunique())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14, open: the audit's greedy complement hides the rural total of "
-                   "2023-Q3 (110 participations) with all four rural regions; the local rules alone hide none")
 def test_participations_are_the_reported_counts_of_every_program(demo_store_url, package):
     """Participations count every program (not split by the filter) and equal the files' sum of
     the `all` rows in the area, counts suppressed at source left out; none is suppressed at this
