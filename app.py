@@ -7,7 +7,8 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import audience, auth, present, store
-from components.layout import demo_banner, plain
+from components.layout import demo_banner
+from components.markup import plain
 from data.auth import PermissionDenied
 
 # A local favicon: a :material/...: page icon makes the browser fetch it from Google's servers.

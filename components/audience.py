@@ -32,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
+from components.markup import inert
+
 FOLDER = Path(__file__).resolve().parent.parent / "static" / "audience"
 URL_PATH = "app/static/audience"
 SERVER_ID_SETTING = "ALLIANCE_SERVER_ID"
@@ -92,7 +94,7 @@ def render(title: str, charts: list[tuple[str, str, object]], live_url: str, sta
     from the same folder. Every text is escaped; the JSON cannot close its script element."""
     import plotly.io as pio
 
-    figures = "[" + ",".join(pio.to_json(figure, validate=False) for _, _, figure in charts) + "]"
+    figures = "[" + ",".join(pio.to_json(inert(figure.to_dict()), validate=False) for _, _, figure in charts) + "]"
     figures = figures.replace("</", "<\\/")
     sections = "\n".join(
         f'<section><h2>{html.escape(caption)}</h2><div class="chart" id="chart-{i}" role="img" '

@@ -12,7 +12,7 @@ from typing import Mapping
 
 import streamlit as st
 
-from components.layout import plain
+from components.markup import plain
 from data import auth
 from domain import roles
 

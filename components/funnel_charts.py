@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.markup import plain
 from components.palette import FOCUS, GRID, INK, LIGHT_GREY, LINE_GREY, REFERENCE, SUPPRESSED, SUPPRESSED_PATTERN, WHITE, base_layout
 from domain import formatting
 from components.theme import readable  # the groups' colours as text: vermillion and grey darkened to 5.5:1
@@ -154,14 +155,19 @@ def conversion_items(table: pd.DataFrame) -> list[dict]:
     return items
 
 
-def conversion_note(table: pd.DataFrame) -> str:
-    """Under the funnel: the dots whose counts are not the bars, and why (domain.sentences)."""
+def conversion_note(table: pd.DataFrame, markdown: bool = True) -> str:
+    """Under the funnel: the dots whose counts are not the bars, and why (domain.sentences); as
+    markdown for the page (stage and group names escaped) or as plain text (the packet)."""
     converts = int(table[CONVERSION].notna().sum())
     marked = table[table[SHARE_OVER].astype(str).str.startswith(sentences.PARTIAL_MARK)]
     example = sentences.conversion_counts(marked[SHARE_TO].iloc[0], marked[SHARE_OF].iloc[0]) if len(marked) else ""
-    notes = (sentences.conversion_note(conversion_items(table), converts),
+    items = conversion_items(table)
+    if markdown:
+        items = [{**i, "stage": plain(i["stage"]), "group": plain(i["group"])} for i in items]
+    notes = (sentences.conversion_note(items, converts),
              sentences.share_note(len(marked), int(table[SHARE].notna().sum()), example))
-    return " ".join(note for note in notes if note)
+    text = " ".join(note for note in notes if note)
+    return text if markdown else text.replace("**", "")
 
 
 def _problem(row) -> str:
@@ -351,21 +357,23 @@ def funnel_caption(table: pd.DataFrame, series: list[str], cohort, area: str, le
     return text
 
 
-def left_out_note(table: pd.DataFrame) -> str:
-    """Says exactly which stage counts leave regions out because they are suppressed."""
+def left_out_note(table: pd.DataFrame, markdown: bool = True) -> str:
+    """Says exactly which stage counts leave regions out because they are suppressed: markdown
+    for the page (names from the data escaped), or plain text (the packet)."""
+    name, bold = (plain, "**") if markdown else (str, "")
     lines = []
     for (order, stage), part in table[table[LEFT_OUT] > 0].groupby([STAGE_NO, STAGE], sort=True):
         counts = part[LEFT_OUT].tolist()
         if len(part) > 1 and len(set(counts)) == 1 and part[INCLUDED].all():
             who = f"{_regions(counts[0])} for each group"
         else:
-            who = "; ".join(f"{_regions(r[LEFT_OUT])} for {group_name(r[GROUP])}"
+            who = "; ".join(f"{_regions(r[LEFT_OUT])} for {name(group_name(r[GROUP]))}"
                             + ("" if r[INCLUDED] else " (no region's count can be shown)")
                             for _, r in part.iterrows())
-        lines.append(f"- **{order}. {stage}**: {who}")
+        lines.append(f"- {bold}{order}. {name(stage)}{bold}: {who}")
     if not lines:
         return ""
-    return ("**Not included in these totals:** some regions' counts are suppressed (too few students to show "
+    return (f"{bold}Not included in these totals:{bold} some regions' counts are suppressed (too few students to show "
             "safely), so they are left out; shares and conversions use only the regions that show both numbers "
             "involved.\n" + "\n".join(lines))
 

@@ -14,7 +14,7 @@ from components.coverage_charts import (
     ALLIANCE_COLOUR, NO_DATA, PARTICIPATION_NOTE, SUPPRESSED_CELL, _empty_figure, _num, quarter_text, suppressed_text,
     table_safe,
 )
-from components.palette import BLACK, BLUE, CELLS_UNDER_TEXT, GREYISH_BLUE, GRID, INK, LIGHT_BLUE, MUTED_INK, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
+from components.palette import BLACK, BLUE, CELLS_UNDER_TEXT, GREYISH_BLUE, GRID, LIGHT_BLUE, MUTED_INK, SUPPRESSED, SUPPRESSED_PATTERN, base_layout
 from domain.vocabulary import GRADE_BANDS
 from domain.vocabulary import label as vocab_label
 from domain.memo import memo_builders

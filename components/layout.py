@@ -9,21 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from components import audience, present, theme
+from components.markup import inert, plain
 from reports.files import csv_bytes
 
 # No toolbar: its eight buttons were eight Tab stops per chart before any content; the PNG is
 # offered under "Numbers behind this chart" instead.
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 PNG_WIDTH_PX = 1200
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
-
-
-def plain(text: str) -> str:
-    """Text from the data (a region's name, a sentence built from it) for st.markdown: every
-    character markdown would read as formatting is escaped, so it shows as typed."""
-    return str(text).translate(_MARKDOWN_SPECIAL)
-
-
 _made: dict[tuple[str, int], tuple[object, object]] = {}  # (kind, id(figure)) -> (figure, made from it)
 _lock = threading.Lock()
 
@@ -46,7 +38,7 @@ def _once(kind: str, figure, make):
 def _stand_in(figure):
     import plotly.graph_objects as go
 
-    spec = figure.to_dict()
+    spec = inert(figure.to_dict())
     ready = go.Figure(layout=dict(height=figure.layout.height))  # st.plotly_chart's height="content" reads it
     object.__setattr__(ready, "to_dict", lambda: spec)
     return ready
@@ -112,7 +104,7 @@ def chart_block(figure, caption: str, table: pd.DataFrame, key: str, filename: s
         return
     audience.note(key, caption, figure)
     st.plotly_chart(prepared(figure), **options)
-    st.caption(caption)
+    st.caption(plain(caption))
     with st.expander("Numbers behind this chart"):
         st.dataframe(table, hide_index=True, width="stretch")
         if filters:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from domain.memo import memo
+from components.markup import plain
 from components.palette import BLACK, WHITE
 
 PRESENT, STORY, STEP, CHART = "present", "story", "step", "chart"
@@ -242,13 +243,13 @@ def story_header_and_bar(page) -> None:
             back, where, forward, share, leave = st.columns([1.2, 3, 1.2, 1.2, 1.2], vertical_alignment="center")
             if back.button("← Previous", key="present_prev", shortcut="ArrowLeft", disabled=position <= 1, width="stretch"):
                 go_to_step(story, position - 1)
-            where.markdown(f"**{html.escape(story.name)}** · step {position} of {len(story.steps)}")
+            where.markdown(f"**{plain(story.name)}** · step {position} of {len(story.steps)}")
             if forward.button("Next →", key="present_next", shortcut="ArrowRight", type="primary",
                               disabled=position >= len(story.steps), width="stretch"):
                 go_to_step(story, position + 1)
         else:
             where, share, leave = st.columns([6.4, 1.2, 1.2], vertical_alignment="center")
-            where.markdown(f"**{html.escape(page.title)}** · presentation mode")
+            where.markdown(f"**{plain(page.title)}** · presentation mode")
         if share.button("Show link", key="present_share", icon=":material/qr_code_2:", width="stretch"):
             share_dialog()
         if leave.button("Exit", key="present_exit", shortcut="Escape", width="stretch"):
@@ -360,7 +361,7 @@ def add_to_story_form(page) -> None:
             params[CHART] = chart
         position = add_step(engine(), story_id, url_path_of(page), params, line or (chart_names[chart] if chart else page.title))
     except (StoryError, PermissionDenied) as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     st.success(f"Added as step {position}. Open **Stories** to reorder or present it.")
 

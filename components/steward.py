@@ -15,7 +15,8 @@ import streamlit as st
 
 from components import auth
 from components.filters import quarter_label
-from components.layout import download_csv, plain
+from components.layout import download_csv
+from components.markup import plain
 from components.store import clear_caches, engine
 from data import auth as accounts
 from data import history, snapshots, uploads

@@ -15,7 +15,8 @@ from components import glance_charts as glance
 from components import maps
 from components.exports import export_buttons, file_stem
 from components.filters import group_labels, scope_label, scope_options, shared_filters, synced_select
-from components.layout import chart_block, download_csv, plain, presented_text
+from components.layout import chart_block, presented_text
+from components.markup import plain
 from components.store import run
 from domain.coverage import DEFAULT_ORDER, DISTANCE_BASIS_TEXT, METRICS, ORDER_METRIC, ORDERS, distance_text
 from domain.suppression import threshold
@@ -102,7 +103,7 @@ def _select_from(chart_key: str) -> None:
 
 
 # 1 + 2. the map, and need against coverage ------------------------------------------------
-st.header(f"{metric.label}: {'all programs' if metric.student_count else what}, {charts.quarter_text(quarter)}")
+st.header(plain(f"{metric.label}: {'all programs' if metric.student_count else what}, {charts.quarter_text(quarter)}"))
 shapes = run(coverage.region_shapes)
 sites = run(coverage.site_points, **params)
 map_column, scatter_column = st.columns([1.3, 1], gap="medium")
@@ -134,10 +135,10 @@ if selected:
     region_row = profile[profile["region_id"] == selected].iloc[0]
     row = ranked[ranked["region_id"] == selected].iloc[0]
     name = row["name"]
-    st.header(f"{name}: profile")
+    st.header(f"{plain(name)}: profile")
     filtered = what != "all programs"
     st.caption(f"All programs in {charts.quarter_text(quarter)}"
-               + (f": the program filters ({what}) apply to the map and the ranking, not to this profile, except "
+               + (f": the program filters ({plain(what)}) apply to the map and the ranking, not to this profile, except "
                   "its underserved rank." if filtered else "."))
     cols = st.columns(6)
     cols[0].metric("K-12 students", f"{int(region_row['k12_enrollment']):,}")
@@ -184,7 +185,7 @@ if selected:
 st.header("Underserved regions, ranked")
 first = ranked[ranked["ranked"]].head(5)
 with presented_text("ranking"):  # on the projector the ranking is its rule and first regions (no table)
-    st.markdown(f"**The rule.** {attrs['rule']}")
+    st.markdown(f"**The rule.** {plain(attrs['rule'])}")
     if len(first):
         st.markdown(f"**The first {len(first)}, and why:**\n" + "\n".join(
             f"{i}. **{plain(r['name'])}** (rank {int(r['rank'])}): {plain(r['reason'])}" for i, r in
@@ -192,7 +193,7 @@ with presented_text("ranking"):  # on the projector the ranking is its rule and 
 view = charts.ranking_view(ranked, attrs, limit)
 st.dataframe(view, hide_index=True, width="stretch", height=min(38 * len(view) + 40, 560),
              column_config={"Why it ranks here": st.column_config.TextColumn(width="large")})
-st.caption(charts.ranking_caption(ranked, what, quarter, order))
+st.caption(plain(charts.ranking_caption(ranked, what, quarter, order)))
 filters_used = {
     "Quarter": charts.quarter_text(quarter), "Program type": type_name(program_type), "Grade band": band_name(grade_band),
     "Partner sector": sector_name(sector),

@@ -11,6 +11,7 @@ import streamlit as st
 from components import gap_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
 from components.layout import chart_block, presented_text
+from components.markup import plain
 from components.store import run
 from domain import sentences
 from domain.gaps import headline_indicator
@@ -52,9 +53,9 @@ name, better = names[indicator], higher[indicator]
 area = scope_label(scope)
 
 with presented_text("indicator"):  # which outcome and area the charts are about, also on the projector
-    st.markdown(f"**{name}** · {area} · {'higher is better' if better else 'lower is better'}")
+    st.markdown(f"**{plain(name)}** · {plain(area)} · {'higher is better' if better else 'lower is better'}")
 if isinstance(descriptions.get(indicator), str):
-    st.caption(descriptions[indicator])
+    st.caption(plain(descriptions[indicator]))
 
 targets = run(gaps.indicator_targets, indicator=indicator, scope=scope)
 
@@ -74,7 +75,7 @@ chart_block(
     charts.change_figure(summary, name), sentences.change_caption(summary), charts.change_table_view(summary),
     key="gap_change", filename=f"gap_change_{indicator}.csv",
 )
-st.markdown(f"**{labels.get(group, group)}, year by year**")
+st.markdown(f"**{plain(labels.get(group, group))}, year by year**")
 chart_block(
     charts.trend_figure(by_year, group, targets, better), sentences.trend_caption(summary, group, name),
     charts.trend_table_view(by_year, group, targets), key="gap_trend", filename=f"gap_trend_{indicator}_{group}.csv",

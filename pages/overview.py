@@ -10,7 +10,8 @@ from streamlit.errors import StreamlitAPIException
 from components import auth
 from components import overview_charts as charts
 from components.filters import quarter_label, synced_select
-from components.layout import chart_block, plain, presented_text
+from components.layout import chart_block, presented_text
+from components.markup import plain
 from components.store import engine, run
 from domain import kpi, sentences
 from queries import overview as q
@@ -38,12 +39,12 @@ def indicators_section(payload: dict, filename: str) -> None:
         with grid[k % 3]:
             delta, steady = charts.indicator_delta(item)
             # No sparkline (chart_data): st.metric draws it as an SVG image with no text alternative.
-            st.metric(item["name"], charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
+            st.metric(plain(item["name"]), charts.fmt_rate(item), delta, border=True, delta_arrow="off" if steady else "auto",
                       delta_color="off" if steady else "normal" if item["higher_is_better"] else "inverse",
                       help=(item["status"].capitalize() + (f" (target {item['target']:.1f}%)" if item.get("target") is not None else "")
                             + ("; lower is better." if not item["higher_is_better"] else ".")))
             if item.get("pace"):
-                st.caption(sentences.pace_text(item).capitalize())
+                st.caption(plain(sentences.pace_text(item).capitalize()))
             link("pages/gaps.py", "Gaps by student group", indicator=item["indicator_id"], year=payload["school_year"])
             if item["stage"] in ("postsecondary", "workforce", "high"):
                 link("pages/pathways.py", "The pathway behind it")
@@ -77,7 +78,7 @@ def _changes(payload: dict, reach: bool) -> None:
         groups.insert(0, (f"Reach since {before}", lines("reach"), f"Nothing can be compared with {before}: it has no data."))
     for title, found, empty in groups:
         st.markdown(f"**{title}**")
-        st.markdown("\n".join(f"{k}. {line}" for k, line in enumerate(found, start=1)) if found else empty)
+        st.markdown("\n".join(f"{k}. {plain(line)}" for k, line in enumerate(found, start=1)) if found else plain(empty))
     st.caption("Reach changes are ranked by their size relative to where they started; indicators by points moved; "
                "gaps by points moved, for groups behind their reference group, where the move is beyond the "
                "uncertainty that group sizes give.")
@@ -101,7 +102,7 @@ if not quarters:
             "shown by quarter. Import a data package with `participation.csv` (see the **Data** page).")
     if not outcomes_only["indicators"]:
         st.stop()
-    st.header(f"{kpi.school_year_label(outcomes_only['school_year'])}: {outcomes_only['headline']['text']}"
+    st.header(f"{kpi.school_year_label(outcomes_only['school_year'])}: {plain(outcomes_only['headline']['text'])}"
                  if outcomes_only["headline"]["m"] else "Indicators")
     changes_section(outcomes_only, reach=False)
     indicators_section(outcomes_only, "indicators.csv")
@@ -142,7 +143,7 @@ elif frozen:
 
 # --- headline ------------------------------------------------------------------------------------
 headline = payload["headline"]
-st.header(f"{quarter_label(quarter)}: {headline['text']}" if headline["m"] else quarter_label(quarter))
+st.header(f"{quarter_label(quarter)}: {plain(headline['text'])}" if headline["m"] else quarter_label(quarter))
 st.caption("Indicators count as moving the right way when their all-students rate changed since "
            f"{kpi.school_year_label(payload['previous_school_year']) if payload.get('previous_school_year') else 'the year before'} "
            f"in the direction the indicator asks for. {payload['school_year_rule']}")
@@ -158,7 +159,7 @@ for column, item in zip(columns, payload["reach"]):
         st.metric(label, charts.reach_value_text(item, limit), delta, border=True,
                   delta_color="off" if steady else "normal", delta_arrow="off" if steady else "auto",
                   help=f"By quarter up to {quarter_label(quarter)}.")
-        st.caption(sentences.target_text(item).capitalize())
+        st.caption(plain(sentences.target_text(item).capitalize()))
 st.caption(f"¹ {q.PARTICIPATION_NOTE[0].upper()}{q.PARTICIPATION_NOTE[1:]}. Partners, programs and seats count those "
            f"active during {quarter_label(quarter)}.")
 link("pages/coverage.py", "Where programs and seats are: coverage by region", quarter=quarter)

@@ -10,6 +10,7 @@ import streamlit as st
 from components import funnel_charts as charts
 from components.filters import group_labels, scope_label, shared_filters, synced_select
 from components.layout import chart_block, download_csv, on_phone
+from components.markup import plain
 from components.store import run
 from domain import funnel, sentences
 from domain.suppression import threshold
@@ -82,8 +83,8 @@ limit = threshold()
 
 data = run(pathways.funnel, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
 if data.empty:
-    st.info(f"There are no pathway counts for {sentences.students(label_of(group))} in the class "
-            f"of {cohort} ({area.lower() if scope.is_alliance else area}).", icon=":material/info:")
+    st.info(plain(f"There are no pathway counts for {sentences.students(label_of(group))} in the class "
+                  f"of {cohort} ({area.lower() if scope.is_alliance else area})."), icon=":material/info:")
     st.stop()
 
 measured = funnel.measures(data)
@@ -92,15 +93,15 @@ tidy = funnel.is_tidy(problems)
 leak = funnel.biggest_leak(measured, group, reference) if compare else None
 comparable = compare and funnel.conversion_gaps(measured, group, reference)["gap"].notna().any()
 
-st.header(f"{charts.cohort_label(cohort)} · {area}")
+st.header(f"{charts.cohort_label(cohort)} · {plain(area)}")
 message = (sentences.leak_sentence(leak, label_of(group), label_of(reference), compared=comparable) if compare
            else sentences.steepest_step_sentence(measured, group, label_of(group)))
-st.markdown(f"### {message}")
+st.markdown(f"### {plain(message)}")
 serious = [p for p in problems if not p.partial]
 if serious:
     st.warning(
         "**Data problems in this pathway** — these stages are flagged with ⚠ and left out of the comparison:\n"
-        + "\n".join(f"- {p.message}" for p in serious),
+        + "\n".join(f"- {plain(p.message)}" for p in serious),
         icon=":material/warning:",
     )
 regional = [p for p in problems if p.partial]
@@ -108,7 +109,7 @@ if regional:
     rising = run(pathways.rising_counts, cohort=int(cohort), scope=scope, groups=tuple(series_ids))
     with st.expander(f"⚠ Data problem: in {rising['region_id'].nunique()} region(s) a stage count is larger than "
                      "the count at the stage before; those regions are left out of that step's conversion"):
-        st.markdown("\n".join(f"- {p.message}" for p in regional))
+        st.markdown("\n".join(f"- {plain(p.message)}" for p in regional))
         names = run(meta.region_list).set_index("region_id")["name"]
         listed = charts.rising_table(rising, names, label_of)
         st.dataframe(listed, hide_index=True, width="stretch")
@@ -138,7 +139,7 @@ else:
     renamed = summary[summary["names"].str.contains(" / ", regex=False)]
     if len(renamed):
         st.warning("**Stages named differently in different cohorts** — their trends may compare different things:\n"
-                   + "\n".join(f"- Stage {r.stage_order}: {r.names}" for r in renamed.itertuples()),
+                   + "\n".join(f"- Stage {r.stage_order}: {plain(r.names)}" for r in renamed.itertuples()),
                    icon=":material/warning:")
     trend_table = charts.trend_table(trend_data, summary, {g: label_of(g) for g in series_ids}, series_ids)
     chart_block(

@@ -8,6 +8,7 @@ through_app()  # a deep link as a server's first request must still run app.py
 import streamlit as st
 
 from components import auth, present
+from components.markup import plain
 from components.store import engine
 from data import stories as edit
 from data.auth import PermissionDenied
@@ -30,14 +31,14 @@ if present.is_presenting():
         if not names:
             st.markdown("No stories saved yet.")
         for story_id, name in names.items():
-            if st.button(f"▶ {name} ({counts[story_id]} steps)", key=f"play_{story_id}", disabled=not counts[story_id]):
+            if st.button(f"▶ {plain(name)} ({counts[story_id]} steps)", key=f"play_{story_id}", disabled=not counts[story_id]):
                 present.play(load_story(engine(), story_id))
     st.stop()
 
 if st.session_state.get("_story_pick_next") in names:  # just imported: show it
     st.session_state["story_pick"] = st.session_state.pop("_story_pick_next")
 if message := st.session_state.pop("_story_message", None):
-    st.success(message)
+    st.success(plain(message))
 can_edit = auth.may("stories")  # the writes in data/stories.py check this again themselves
 if not can_edit:
     st.caption(auth.needs("stories"))
@@ -56,8 +57,8 @@ if names:
             text, up, down, remove = st.columns([8, 1, 1, 1], vertical_alignment="center")
             filters = ", ".join(f"{k} = {v}" for k, v in step.params.items()) or "default filters"
             target = present.page_for(step.page)
-            text.markdown(f"**{step.position}. {step.headline or '(no headline)'}**  \n"
-                          f"{target.title if target else step.page + ' (page not in this dashboard)'} · {filters}")
+            text.markdown(f"**{step.position}. {plain(step.headline) or '(no headline)'}**  \n"
+                          + plain(f"{target.title if target else step.page + ' (page not in this dashboard)'} · {filters}"))
             if up.button("↑", key=f"up_{step.position}", help="Earlier", disabled=not can_edit or step.position == 1):
                 edit.move_step(engine(), chosen, step.position, -1)
                 st.rerun()
@@ -87,7 +88,7 @@ if names:
                     edit.rename_story(engine(), chosen, new_name)
                     st.rerun()
                 except (edit.StoryError, PermissionDenied) as error:
-                    st.error(str(error))
+                    st.error(plain(str(error)))
             if right.button("Delete this story", key="story_delete"):
                 edit.delete_story(engine(), chosen)
                 st.rerun()
@@ -102,7 +103,7 @@ if upload is not None and st.button("Import", icon=":material/upload:", key="sto
     try:
         story_id = edit.import_story(engine(), upload.getvalue())
     except (edit.StoryError, PermissionDenied) as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
     else:
         st.session_state["_story_pick_next"] = story_id
         st.session_state["_story_message"] = f"Imported as “{load_story(engine(), story_id).name}”."

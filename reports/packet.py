@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from components import coverage_charts, funnel_charts, gap_charts, maps
 from components import overview_charts as charts
+from components.markup import inert
 from domain import funnel as funnel_rules
 from domain import gaps as gap_rules
 from domain import kpi, sentences
@@ -95,7 +96,7 @@ def render_images(figures: list[go.Figure], names: list[str], heights: list[int]
         try:
             for fig, name, height in zip(figures, names, heights):
                 try:
-                    out.append(kaleido.calc_fig_sync(fig, opts=dict(format="png", width=width, height=height, scale=scale)))
+                    out.append(kaleido.calc_fig_sync(inert(fig.to_dict()), opts=dict(format="png", width=width, height=height, scale=scale)))
                 except Exception as exc:
                     raise PacketError(f"The chart '{name}' could not be drawn: {exc}") from exc
         finally:
@@ -207,7 +208,8 @@ def funnel_section(engine: Engine) -> Section:
     headline = (sentences.leak_sentence(leak, series[0], series[1]) if len(series) == 2
                 else sentences.steepest_step_sentence(measured, series_ids[0], series[0]))
     caption = f"{headline} {funnel_charts.funnel_caption(table, series, cohort, 'Alliance-wide', leak)}"
-    notes = [n.replace("**", "") for n in (funnel_charts.left_out_note(table), funnel_charts.conversion_note(table)) if n]
+    notes = [n for n in (funnel_charts.left_out_note(table, markdown=False),
+                         funnel_charts.conversion_note(table, markdown=False)) if n]
     # The page's table, with each conversion's own counts as its dot states them.
     printed = table[[funnel_charts.STAGE, funnel_charts.GROUP, funnel_charts.STUDENTS, funnel_charts.SHARE,
                      funnel_charts.CONVERSION, funnel_charts.CONV_COUNTS]].copy()
