@@ -522,6 +522,40 @@ def stored_threshold(conn: Connection) -> int | None:
     return conn.execute(select(outcome_rollup.c.threshold).limit(1)).scalar()
 
 
+def complements_in_force(conn: Connection, indicator_ids, school_years, limit: int, *, region_id: str | None = None,
+                         student_group: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The complements and band complements (CELL_KEYS frames) of these indicators and school
+    years (None: every year), of one region cell or group when given, under the threshold in
+    force: read from the store when its rollup was built with `limit`, else decided again for
+    these slices (slow, still correct: a threshold setting changed since the import)."""
+    indicator_ids = tuple(indicator_ids)
+    if stored_threshold(conn) == limit:
+        frames = []
+        for table in (outcome_complements, outcome_band_complements):
+            c = table.c
+            query = select(*[c[k] for k in CELL_KEYS]).where(c.indicator_id.in_(indicator_ids))
+            if school_years is not None:
+                query = query.where(c.school_year.in_(tuple(school_years)))
+            if region_id is not None:
+                query = query.where(c.region_id == region_id)
+            if student_group is not None:
+                query = query.where(c.student_group == student_group)
+            frames.append(pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=CELL_KEYS))
+        return frames[0], frames[1]
+    cells = read_cells(conn, indicator_ids, None if school_years is None else tuple(school_years))
+    if cells.empty:
+        return pd.DataFrame(columns=CELL_KEYS), pd.DataFrame(columns=CELL_KEYS)
+    out = []
+    for frame in decide_cells(cells, limit):
+        keep = np.ones(len(frame), dtype=bool)
+        if region_id is not None:
+            keep &= (frame["region_id"] == region_id).to_numpy()
+        if student_group is not None:
+            keep &= (frame["student_group"] == student_group).to_numpy()
+        out.append(frame.loc[keep, CELL_KEYS].reset_index(drop=True))
+    return out[0], out[1]
+
+
 def indicators_not_stored(conn: Connection, frames: dict) -> frozenset[str]:
     """The package's indicators of which the store holds no outcome row yet (ask before writing)."""
     if "outcomes" not in frames:

@@ -40,11 +40,9 @@ from pyarrow import csv
 from sqlalchemy import Engine, and_, case, func, select, true
 
 from data import participation_rollup as rollup
-from data.rollup import decide_cells, pooling_terms, read_cells
-from data.rollup import stored_threshold as outcome_threshold
+from data.rollup import complements_in_force, pooling_terms
 from data.schema import (
-    coverage_sites, indicators, outcome_band_complements, outcome_complements, outcome_rollup, outcomes,
-    participation_cells, partners, programs, regions,
+    coverage_sites, indicators, outcome_rollup, outcomes, participation_cells, partners, programs, regions,
 )
 from domain import coverage as domain
 from domain.periods import quarter_bounds
@@ -295,14 +293,8 @@ def need_measures(engine: Engine, indicator: str | None = None, school_year: str
             .where(and_(o.school_year == school_year, o.indicator_id == indicator, o.student_group == "all"))),
             columns=["region_id", "numerator", "numerator_suppressed", "denominator", "denominator_suppressed",
                      "rate_low", "rate_high"])
-        if outcome_threshold(conn) == limit:
-            complements, bands = ({region for region in conn.execute(select(table.c.region_id).where(and_(
-                table.c.indicator_id == indicator, table.c.school_year == school_year,
-                table.c.student_group == "all"))).scalars()} for table in (outcome_complements, outcome_band_complements))
-        else:
-            hidden, banded = decide_cells(read_cells(conn, (indicator,), (school_year,)), limit) if len(rows) else (None, None)
-            complements, bands = ((set(frame.loc[frame["student_group"] == "all", "region_id"]) if frame is not None else set())
-                                  for frame in (hidden, banded))
+        complements, bands = (set(frame["region_id"]) for frame in complements_in_force(
+            conn, (indicator,), (school_year,), limit, student_group="all"))
     terms = pooling_terms(rows)  # as the rollup pools them: rows suppressed at source add nothing
     source = terms.pop("source_suppressed")
     out = protect_rates(terms[["denominator", "numerator_low", "numerator_high"]].assign(region_id=rows["region_id"]),

@@ -9,7 +9,7 @@ whose pooled denominator is under the threshold, or that was suppressed at sourc
 so is every cell `outcome_complements` lists (complementary suppression decided at import over
 all regions and totals together, see data/rollup.py); a small numerator or remainder makes the
 rate a band, and so does a cell `outcome_band_complements` lists (under the `bands` policy). If the threshold in force differs from the one the import used, the decision is
-recomputed here for the slices asked for (slower, still correct).
+made again for the slices asked for (data.rollup.complements_in_force: slower, still correct).
 """
 from __future__ import annotations
 
@@ -17,12 +17,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
-from data.rollup import (
-    CELL_KEYS, STORED_COLUMNS, decide_cells, pooling_terms, read_cells, stored_threshold,
-)
-from data.schema import (
-    indicators, outcome_band_complements, outcome_complements, outcome_rollup, outcomes, student_groups, targets,
-)
+from data.rollup import CELL_KEYS, STORED_COLUMNS, complements_in_force, pooling_terms
+from data.schema import indicators, outcome_rollup, outcomes, student_groups, targets
 from domain import gaps as domain
 from domain.suppression import protect_rates, threshold
 from domain.scope import ALLIANCE, LOCALE_SCOPES, Scope
@@ -46,17 +42,12 @@ def group_rates(engine: Engine, indicator_ids: tuple[str, ...], scope: Scope = A
     limit = threshold()
     indicator_ids = tuple(indicator_ids)
     with engine.connect() as conn:
-        built_with = stored_threshold(conn)
         if scope.is_region:
             sums = _region_sums(conn, indicator_ids, scope.region_id, school_years)
         else:
             sums = _aggregate_sums(conn, indicator_ids, scope, school_years)
-        cell = scope.cell
-        if built_with == limit:
-            hidden_keys = _stored_complements(conn, outcome_complements, indicator_ids, cell, school_years)
-            band_keys = _stored_complements(conn, outcome_band_complements, indicator_ids, cell, school_years)
-        else:
-            hidden_keys, band_keys = _recomputed_complements(conn, indicator_ids, cell, school_years, limit)
+        hidden_keys, band_keys = ({tuple(k) for k in frame[["indicator_id", "school_year", "student_group"]].itertuples(index=False)}
+                                  for frame in complements_in_force(conn, indicator_ids, school_years, limit, region_id=scope.cell))
     keys = sorted(sums)
     columns = ["denominator", "numerator_low", "numerator_high", *COUNT_COLUMNS]
     frame = pd.DataFrame([(*key, *sums[key][:7]) for key in keys],
@@ -118,26 +109,6 @@ def _region_sums(conn, indicator_ids, region_id, school_years) -> dict[tuple, li
         sums[key] = [den if pooled else None, low if pooled else None, high if pooled else None, 1, int(pooled),
                      int(at_source), int(ranged), bool(at_source)]
     return sums
-
-
-def _stored_complements(conn, table, indicator_ids, cell, school_years) -> set[tuple[str, str, str]]:
-    c = table.c
-    query = select(c.indicator_id, c.school_year, c.student_group).where(
-        and_(c.indicator_id.in_(indicator_ids), c.region_id == cell))
-    if school_years is not None:
-        query = query.where(c.school_year.in_(tuple(school_years)))
-    return set(_tuples(conn, query))
-
-
-def _recomputed_complements(conn, indicator_ids, cell, school_years, limit) -> tuple[set, set]:
-    """Complements and band complements for these slices with the threshold in force (slow path)."""
-    cells = read_cells(conn, indicator_ids, school_years)
-    if cells.empty:
-        return set(), set()
-    hidden, banded = decide_cells(cells, limit)
-    keys = ["indicator_id", "school_year", "student_group"]
-    return ({tuple(k) for k in hidden.loc[hidden["region_id"] == cell, keys].itertuples(index=False)},
-            {tuple(k) for k in banded.loc[banded["region_id"] == cell, keys].itertuples(index=False)})
 
 
 # --- what the page shows -------------------------------------------------------------------
