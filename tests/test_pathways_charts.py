@@ -53,7 +53,11 @@ def test_the_funnel_draws_exactly_the_table():
     assert list(dots[SERIES[1]].x[1:3]) == [70.0, pytest.approx(71.4)]
     # 40% vs 70% at stage 2 is the largest gap: shaded and labelled.
     assert leak.stage_order == 2 and len(figure.layout.shapes) == 1
-    assert "30.0 points" in figure.layout.annotations[-1].text
+    # Said under the conversions' axis (clear of the dots' labels on the rows), with room for it.
+    note = next(a for a in figure.layout.annotations if "largest gap" in (a.text or ""))
+    assert note.text == "Shaded row: largest gap: 30.0 points"
+    assert (note.yref, note.y, note.yanchor, note.yshift) == ("paper", 0, "top", -ch.NOTE_BELOW_AXIS_PX)
+    assert figure.layout.margin.b >= ch.NOTE_BELOW_AXIS_PX + 13 + 10
 
 
 def test_no_shading_when_the_gap_is_not_material():

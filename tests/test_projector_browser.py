@@ -70,6 +70,9 @@ def test_every_chart_text_reads_from_the_back_of_the_room(offline_browser, serve
         forbidden = [str(t) for t in texts if t.colour in FORBIDDEN_TEXT_COLOURS]
         cut = [str(t) for t in texts if t.clipped]
         assert (small, faint, forbidden, cut) == ([], [], [], [])
+        if url_path == "pathways":  # the funnel's "largest gap" note touches no other text (bounding boxes)
+            assert any("largest gap" in t.text for t in texts)
+            assert [o for o in overlaps(texts, share=0) if "largest gap" in o] == []
         assert overlaps(texts) == []  # no two texts of a chart cover each other
         too_big = [(s.key, round(s.top), round(s.bottom), round(s.room)) for s in screens if not s.fits]
         assert too_big == []
