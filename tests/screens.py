@@ -14,7 +14,7 @@ NORMAL_CONTRAST, LARGE_CONTRAST, LARGE_PX = 4.5, 3.0, 24.0
 MIN_CHART_TEXT_PX = 20  # the projector's smallest chart text
 FORBIDDEN_TEXT_COLOURS = {"#808495", "#D55E00"}  # Streamlit's grey; Okabe-Ito vermillion (3.9:1 on white)
 
-_TEXTS_JS = """
+_TEXTS_JS = r"""
 (index) => {
   const out = [];
   const plot = document.querySelectorAll('.js-plotly-plot')[index];
@@ -133,7 +133,7 @@ def _measure(page, items: list[dict]) -> list[ChartText]:
         x0, y0 = max(0, int(item["x"] * scale)), max(0, int(item["y"] * scale))
         x1 = min(shot.width, max(x0 + 1, int((item["x"] + item["width"]) * scale)))
         y1 = min(shot.height, max(y0 + 1, int((item["y"] + item["height"]) * scale)))
-        counts = Counter(shot.crop((x0, y0, x1, y1)).getdata())
+        counts = Counter(shot.crop((x0, y0, x1, y1)).get_flattened_data())
         total = sum(counts.values())
         behind = [c for c, n in counts.items() if n / total >= 0.15] or [counts.most_common(1)[0][0]]
         fill, alpha = _rgb(item["fill"]), max(0.0, min(1.0, item["fillOpacity"]))
