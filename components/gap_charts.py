@@ -571,6 +571,17 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
                                      line=dict(color=colour, width=9), opacity=0.6, hovertemplate="%{text}<extra></extra>"))
     if rows["margin"].notna().any():
         _legend_only(fig, "95% margin (group sizes)", mode="lines", line=dict(color=MUTED_INK, width=1.5))
+    # Where each group's drawn gap reaches (its range, or its point and margin), to keep a note
+    # on that row clear of it.
+    drawn = {}
+    for r in rows[rows["gap"].notna()].to_dict("records"):
+        if r.get("approximate"):
+            low, high = r["gap_low"], r["gap_high"]
+        else:
+            margin = 0.0 if pd.isna(r["margin"]) else float(r["margin"])
+            low, high = r["gap"] - margin, r["gap"] + margin
+        seen = drawn.get(r["student_group"], (np.inf, -np.inf))
+        drawn[r["student_group"]] = (min(seen[0], low), max(seen[1], high))
     for area in AREA_COLOURS:
         for r in rows[(rows["area"] == area) & rows["gap"].isna()].to_dict("records"):
             what = ("suppressed" if r["suppressed"] else "reference suppressed" if r["reference_suppressed"]
@@ -578,8 +589,19 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
             if what is None:  # no data: left blank, as everywhere
                 continue
             g = r["student_group"]
-            fig.add_annotation(x=0, y=labels[g], text=f"▨ {area.split()[0].lower()}: {what}", showarrow=False,
-                               xanchor="left" if area.startswith("Rural") else "right", font=dict(color=MUTED_INK, size=12))
+            # Rural notes to the right of zero and non-rural ones to the left, unless the other
+            # area's gap is drawn there: then on the side it leaves free, or beyond its end.
+            x, anchor = 0.0, "left" if area.startswith("Rural") else "right"
+            if g in drawn:
+                low, high = drawn[g]
+                if high <= 0:
+                    anchor = "left"
+                elif low >= 0:
+                    anchor = "right"
+                else:
+                    x, anchor = float(high), "left"
+            fig.add_annotation(x=x, y=labels[g], text=f"▨ {area.split()[0].lower()}: {what}", showarrow=False,
+                               xanchor=anchor, xshift=6 if anchor == "left" else -6, font=dict(color=MUTED_INK, size=12))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=suppressed_text(limit).capitalize(),
                              marker=dict(size=14, color=SUPPRESSED, symbol="square")))
     fig.add_trace(go.Scatter(x=[None] * len(order), y=[labels[g] for g in order], mode="markers", showlegend=False,
