@@ -213,6 +213,7 @@ ONE_CHART_CSS = """
 /* Pinned between the demo label (and the story step's headline) and the bar: one screen whatever
    the page put above it. */
 [class*="st-key-present_chart_"] { position: fixed; top: 4rem; bottom: 5rem; left: 2.5rem; right: 2.5rem; height: auto;
+    width: auto !important;  /* Streamlit sets width: 100%, which for a fixed box is the whole screen past its right edge */
     z-index: 10; background: #FFFFFF; }
 .stApp:has(.st-key-present_story_head) [class*="st-key-present_chart_"] { top: 10rem; }
 @media (max-width: 640px) { [class*="st-key-present_chart_"] { position: static; } }
