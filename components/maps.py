@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -185,7 +186,9 @@ def coverage_map(regions: pd.DataFrame, shapes: dict, metric: Metric, limit: int
 
     # Coloured regions with sites; then coloured regions with none (outlined); then the rest.
     with_sites = shown & ~no_sites
-    colourbar = dict(title=dict(text=metric.label, side="top"), orientation="h", thickness=14, len=0.9,
+    # The metric's name in lines of at most 40 characters: one line of it ran off a phone's map.
+    colourbar = dict(title=dict(text="<br>".join(textwrap.wrap(metric.label, 40)), side="top"), orientation="h",
+                     thickness=14, len=0.9,
                      x=0.5, xanchor="center", y=-0.01, yanchor="top", tickfont=dict(size=14))
     any_shown = bool(shown.any())
     choropleth(with_sites, metric.short, values[with_sites].tolist(), SEQUENTIAL, WHITE, 1,

@@ -11,9 +11,10 @@ from data.db import get_engine, upgrade
 APP = "../app.py"  # AppTest resolves paths against this file's folder
 
 
-def run_app(monkeypatch, url: str, page: str | None = None, params: dict | None = None) -> AppTest:
+def run_app(monkeypatch, url: str, page: str | None = None, params: dict | None = None,
+            timeout: int = 120) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()
@@ -29,7 +30,8 @@ def texts(at: AppTest) -> str:
 
 
 def test_first_run_on_an_empty_store_loads_the_demo(monkeypatch, sqlite_url):
-    at = run_app(monkeypatch, sqlite_url)
+    # Loading the demo is most of this run (about 170 s on a busy 2-core machine: the audit).
+    at = run_app(monkeypatch, sqlite_url, timeout=600)
     assert not at.exception
     with get_engine(sqlite_url).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM regions")).scalar() >= 8
