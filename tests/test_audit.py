@@ -4,7 +4,6 @@ Ranges are checked against linear programs written here, over the table as an ou
 (not the audit's own system)."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pandas as pd
@@ -16,15 +15,11 @@ from data.rollup import protected_cube
 from domain import audit
 from domain.audit import Knowledge, audited, cell_ranges, narrow_cells
 from domain.suppression import protection_width, threshold
+from tests.properties import examples
 from tests.ranges import outsider_range
 
 pytestmark = pytest.mark.privacy
-PRIVACY = os.environ.get("HYPOTHESIS_PROFILE") == "privacy"
 
-
-def examples(n: int) -> int:
-    """n examples in `make test`; thousands under `make privacy`."""
-    return settings.get_profile("privacy").max_examples if PRIVACY else n
 
 
 def table_relations(rows: int, columns: int) -> csr_matrix:

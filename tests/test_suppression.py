@@ -14,7 +14,6 @@ counterexample found as an @example; `make privacy` runs thousands of new ones.
 """
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pandas as pd
@@ -25,18 +24,14 @@ from data.rollup import ALLIANCE_CELL, NONRURAL_CELL, RURAL_CELL, SYNTHETIC_GROU
 from domain.formatting import suppressed_text
 from domain.suppression import (
     ALLIANCE_TOTAL, GROUP_PARTITIONS, REGION_PARTITION, Partition, _close_locally, _least, _prepare, _restricted,
-    primary_mask, protection_width, suppress_counts, suppress_rates, threshold, with_alliance_total,
+    primary_mask, suppress_counts, suppress_rates, threshold, with_alliance_total,
 )
+from tests.properties import examples
 from tests.ranges import outsider_range
 
 LIMIT = 10
 WIDTH = LIMIT // 2  # the default protection width
-PRIVACY = os.environ.get("HYPOTHESIS_PROFILE") == "privacy"
 
-
-def examples(n: int) -> int:
-    """n examples in `make test`; thousands under `make privacy`."""
-    return settings.get_profile("privacy").max_examples if PRIVACY else n
 PAIRS = (("econ_disadvantaged", "not_econ_disadvantaged"), ("female", "male"))
 GROUPS = ("all", *[g for pair in PAIRS for g in pair])
 PAIR_PARTITIONS = [p for p in GROUP_PARTITIONS if p.parts and tuple(p.parts) in {tuple(sorted(x)) for x in PAIRS}]
