@@ -575,7 +575,7 @@ def locale_figure(locale: pd.DataFrame, indicator_name: str, year: str, limit: i
     # on that row clear of it.
     drawn = {}
     for r in rows[rows["gap"].notna()].to_dict("records"):
-        if r.get("approximate"):
+        if pd.notna(r.get("approximate")) and bool(r["approximate"]):  # NaN would read as true
             low, high = r["gap_low"], r["gap_high"]
         else:
             margin = 0.0 if pd.isna(r["margin"]) else float(r["margin"])
